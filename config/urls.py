@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", views.login, name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("setup/", views.first_run, name="first_run"),
+    path("lenses/", include("lenses.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from lenses import views
+
+app_name = "lenses"
+urlpatterns = [
+    path("", views.catalogue, name="catalogue"),
+    path("import/", views.upload, name="import"),
+    path("<slug:alias>/", views.lens_detail, name="lens"),
+    path("<slug:alias>/versions/<int:pk>/", views.version_detail, name="version"),
+    path("<slug:alias>/versions/<int:pk>/publish/", views.publish, name="publish"),
+    path("<slug:alias>/versions/<int:pk>/deprecate/", views.deprecate, name="deprecate"),
+    path("<slug:alias>/versions/<int:pk>/export/", views.export, name="export"),
+]

@@ -1,0 +1,166 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from lenses import conditions
+from lenses.forms import LensUploadForm, PublishForm
+from lenses.lens_format import LensFileError, dumps
+from lenses.models import Lens, LensVersion
+from lenses.services import (
+    LensError,
+    lens_import,
+    lens_version_content,
+    lens_version_deprecate,
+    lens_version_document,
+    lens_version_publish,
+    suggest_version_name,
+)
+
+
+def _get_version_for_user(request: HttpRequest, alias: str, pk: int) -> LensVersion:
+    versions = LensVersion.objects.visible_to(request.user).select_related("lens")
+    return get_object_or_404(versions, lens__alias=alias, pk=pk)
+
+
+def _require_staff(request: HttpRequest) -> None:
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff manage lenses.")
+
+
+@require_GET
+@login_required
+def catalogue(request: HttpRequest) -> HttpResponse:
+    lenses = list(Lens.objects.visible_to(request.user))
+    versions = (
+        LensVersion.objects.visible_to(request.user)
+        .filter(lens__in=lenses)
+        .with_counts()
+        .order_by("lens", "-created_at", "-pk")
+    )
+    latest: dict[int, LensVersion] = {}
+    drafts: set[int] = set()
+    for version in versions:
+        if version.is_draft:
+            drafts.add(version.lens_id)
+        elif version.lens_id not in latest:
+            latest[version.lens_id] = version
+    rows = [
+        {"lens": lens, "version": latest.get(lens.pk), "has_draft": lens.pk in drafts}
+        for lens in lenses
+    ]
+    return render(request, "lenses/catalogue.html", {"rows": rows})
+
+
+@require_GET
+@login_required
+def lens_detail(request: HttpRequest, alias: str) -> HttpResponse:
+    """The newest published version, or the draft when nothing is published yet."""
+    versions = LensVersion.objects.visible_to(request.user).filter(lens__alias=alias)
+    version = (
+        versions.exclude(status=LensVersion.Status.DRAFT).order_by("-published_at").first()
+        or versions.first()
+    )
+    if version is None:
+        raise Http404("No such lens.")
+    return redirect("lenses:version", alias=alias, pk=version.pk)
+
+
+@require_GET
+@login_required
+def version_detail(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
+    version = _get_version_for_user(request, alias, pk)
+    return _render_version(request, version, PublishForm(initial=_publish_initial(version)))
+
+
+def _publish_initial(version: LensVersion) -> dict[str, str]:
+    return {"version": suggest_version_name(version.lens)} if version.is_draft else {}
+
+
+def _render_version(request: HttpRequest, version: LensVersion, form: PublishForm) -> HttpResponse:
+    pillars = lens_version_content(version)
+    question_count = 0
+    for pillar in pillars:
+        for question in pillar.questions.all():
+            question_count += 1
+            titles = {choice.choice_id: choice.title for choice in question.choices.all()}
+            for rule in question.risk_rules.all():
+                rule.readable = conditions.describe(rule.expression, titles)
+    context = {
+        "version": version,
+        "lens": version.lens,
+        "pillars": pillars,
+        "question_count": question_count,
+        "versions": version.lens.versions.visible_to(request.user),
+        "publish_form": form,
+    }
+    return render(request, "lenses/version.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def upload(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    form = LensUploadForm(request.POST or None, request.FILES or None)
+    problems = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = lens_import(
+                raw=form.cleaned_data["file"].read(),
+                user=request.user,
+                alias=form.cleaned_data["alias"] or None,
+            )
+        except LensFileError as exc:
+            problems = exc
+        else:
+            messages.success(
+                request,
+                f"Imported “{version.name}” as a draft. Review it, then publish it as a version.",
+            )
+            return redirect("lenses:version", alias=version.lens.alias, pk=version.pk)
+    return render(request, "lenses/upload.html", {"form": form, "problems": problems})
+
+
+@require_POST
+@login_required
+def publish(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
+    version = _get_version_for_user(request, alias, pk)
+    _require_staff(request)
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        try:
+            lens_version_publish(lens_version=version, version=form.cleaned_data["version"])
+        except LensError as exc:
+            form.add_error("version", str(exc))
+        else:
+            messages.success(request, f"Published version {form.cleaned_data['version']}.")
+            return redirect("lenses:version", alias=alias, pk=pk)
+    return _render_version(request, version, form)
+
+
+@require_POST
+@login_required
+def deprecate(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
+    version = _get_version_for_user(request, alias, pk)
+    _require_staff(request)
+    try:
+        lens_version_deprecate(lens_version=version)
+    except LensError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Version {version.label} is deprecated.")
+    return redirect("lenses:version", alias=alias, pk=pk)
+
+
+@require_GET
+@login_required
+def export(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
+    version = _get_version_for_user(request, alias, pk)
+    response = HttpResponse(
+        dumps(lens_version_document(version)), content_type="application/json; charset=utf-8"
+    )
+    filename = f"{version.lens.alias}-{version.label}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
