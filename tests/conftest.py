@@ -1,0 +1,51 @@
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+
+from lenses.services import builtin_lens_load
+
+SHARED_LENSES = Path(__file__).resolve().parents[2] / "shared" / "lenses"
+
+
+def _user(username: str, **extra) -> User:
+    return User.objects.create_user(username, f"{username}@example.com", "pw-for-tests-9", **extra)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return _user("sam", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return _user("alice")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return _user("bob")
+
+
+@pytest.fixture
+def carol(db) -> User:
+    return _user("carol")
+
+
+@pytest.fixture
+def mallory(db) -> User:
+    return _user("mallory")
+
+
+@pytest.fixture
+def builtin_lens(db):
+    version, _ = builtin_lens_load()
+    return version
+
+
+@pytest.fixture
+def shared_lens_files() -> list[Path]:
+    files = sorted(SHARED_LENSES.glob("*.json"))
+    if not files:
+        pytest.skip(f"no shared lens files in {SHARED_LENSES}")
+    return files
