@@ -9,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("setup/", views.first_run, name="first_run"),
     path("lenses/", include("lenses.urls")),
+    path("", include("reviews.urls")),
     path("admin/", admin.site.urls),
 ]

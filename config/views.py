@@ -34,4 +34,4 @@ def first_run(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("lenses:catalogue")
+    return redirect("reviews:workload_list")

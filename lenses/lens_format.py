@@ -64,11 +64,19 @@ def dumps(data: dict[str, Any]) -> str:
 def read_lens_file(raw: bytes) -> Document:
     checker = _Checker()
     text = checker.decode(raw)
-    data = None if text is None else checker.load(text)
-    document = None if data is None else checker.lens(data)
+    document = None
+    if text is not None:
+        data = checker.load(text)
+        if data is not _UNREADABLE:
+            document = checker.lens(data)
     if checker.errors or document is None or text is None:
         raise LensFileError(checker.errors, checker.warnings)
     return Document(data=document, text=text, warnings=checker.warnings)
+
+
+_UNREADABLE = object()
+# A string, or a bare constant that strict JSON forbids.
+_CONSTANT = re.compile(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)')
 
 
 class _Reject(ValueError):
@@ -123,10 +131,10 @@ class _Checker:
         except json.JSONDecodeError as exc:
             self.error(f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}")
         except _Reject as exc:
-            self.error("file", str(exc))
+            self.error(_place_of_constant(text), str(exc))
         except RecursionError:
             self.error("file", "nested too deeply")
-        return None
+        return _UNREADABLE
 
     # -- shapes --------------------------------------------------------------------------------
 
@@ -207,6 +215,8 @@ class _Checker:
             self.error(f"{path}.url", f"{len(value):,} characters; at most {URL_MAX:,}")
         if not re.match(r"https?://[^\s/]", value.strip(), re.IGNORECASE):
             self.error(f"{path}.url", f"'{value[:80]}' is not an http(s) link")
+        if value != value.strip():
+            self.warn(f"{path}.url", "spaces around the link; removed")
         return value.strip()
 
     def content(self, path: str, obj: Any) -> dict[str, str] | None:
@@ -259,6 +269,8 @@ class _Checker:
         elif not isinstance(schema, str):
             self.error("schemaVersion", f"must be text, not {_kind(schema)}")
             schema = ""
+        elif len(schema) > 32:
+            self.error("schemaVersion", f"{len(schema)} characters; at most 32 are allowed")
         name = self.text("", data, "name", NAME_MAX, required=True)
         description = self.text("", data, "description", TEXT_MAX, required=False)
         pillars = []
@@ -356,7 +368,7 @@ class _Checker:
             self.keys(where, rule, ("condition", "risk"))
             condition = self.text(where, rule, "condition", TEXT_MAX, required=True)
             risk = rule.get("risk")
-            if risk not in RISKS:
+            if not isinstance(risk, str) or risk not in RISKS:
                 self.error(f"{where}.risk", f"{json.dumps(risk)} is not one of {', '.join(RISKS)}")
             if condition.strip():
                 try:
@@ -374,6 +386,15 @@ class _Checker:
                 "no 'default' rule; when no condition holds the question has no risk",
             )
         return rules
+
+
+def _place_of_constant(text: str) -> str:
+    for match in _CONSTANT.finditer(text):
+        if match.group(1):
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            return f"line {line}, column {column}"
+    return "file"
 
 
 def _join(path: str, key: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from lenses.models import Choice, Lens, LensVersion, Pillar, Question, RiskRule
 BUILTIN_ALIAS = "wellarchitected"
 BUILTIN_PATH = Path(__file__).resolve().parent / "builtin" / "wellarchitected.json"
 VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,31}")
+ALIAS = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
 MAJOR_MINOR = re.compile(r"\d{1,6}\.\d{1,6}")
 
 
@@ -30,7 +32,11 @@ class LensError(Exception):
 def lens_import(
     *, raw: bytes, user: AbstractBaseUser | None = None, alias: str | None = None
 ) -> LensVersion:
-    """Import a lens file as the draft version of its lens (raises LensFileError)."""
+    """Import a lens file as the draft version of its lens (raises LensFileError, LensError)."""
+    if alias is not None and not ALIAS.fullmatch(alias):
+        raise LensError(
+            f"“{alias}” is not a usable alias: use 1 to 128 lowercase letters, digits and dashes."
+        )
     document = read_lens_file(raw)
     return _store_draft(document=document, user=user, alias=alias, is_builtin=False)
 
@@ -39,7 +45,8 @@ def _store_draft(
     *, document: Document, user: AbstractBaseUser | None, alias: str | None, is_builtin: bool
 ) -> LensVersion:
     name = document.data["name"]
-    alias = alias or slugify(name)[:128] or "lens"
+    # A name without Latin letters or digits makes no slug; its hash keeps such lenses apart.
+    alias = alias or slugify(name)[:128] or f"lens-{hashlib.sha1(name.encode()).hexdigest()[:10]}"
     lens = (
         Lens.objects.select_for_update().filter(alias=alias).first()
         or Lens.objects.select_for_update().filter(name__iexact=name).first()

@@ -114,6 +114,8 @@ def upload(request: HttpRequest) -> HttpResponse:
             )
         except LensFileError as exc:
             problems = exc
+        except LensError as exc:
+            form.add_error("alias", str(exc))
         else:
             messages.success(
                 request,

@@ -1,0 +1,271 @@
+from __future__ import annotations
+
+import re
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Q
+
+from lenses.models import Choice, Lens, LensVersion, Pillar, Question
+
+NOTES_MAX = 2084
+CHOICE_NOTES_MAX = 250
+MAX_EXTRA_LENSES = 20
+
+
+def _public_id() -> str:
+    return uuid.uuid4().hex
+
+
+def name_key(name: str) -> str:
+    """What makes two workload or milestone names the same: case and spaces do not count."""
+    return re.sub(r"\s+", "", name).casefold()
+
+
+class Role(models.TextChoices):
+    OWNER = "OWNER", "Owner"
+    CONTRIBUTOR = "CONTRIBUTOR", "Contributor"
+    READONLY = "READONLY", "Read-only"
+
+
+WRITE_ROLES = (Role.OWNER, Role.CONTRIBUTOR)
+
+
+class WorkloadQuerySet(models.QuerySet):
+    def for_user(self, user) -> WorkloadQuerySet:
+        """Workloads the user owns or that are shared with them; staff get no extra access."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(members__user=user)
+
+    def with_role(self, user) -> WorkloadQuerySet:
+        """Adds `role`: the user's role on each workload."""
+        role = WorkloadMember.objects.filter(workload=models.OuterRef("pk"), user=user)
+        return self.for_user(user).annotate(role=models.Subquery(role.values("role")[:1]))
+
+
+class Workload(models.Model):
+    class Environment(models.TextChoices):
+        PRODUCTION = "PRODUCTION", "Production"
+        PREPRODUCTION = "PREPRODUCTION", "Pre-production"
+
+    class IndustryType(models.TextChoices):
+        AGRICULTURE = "Agriculture", "Agriculture"
+        AUTOMOTIVE = "Automotive", "Automotive"
+        DEFENSE = "Defense", "Defense"
+        EDUCATION = "Education", "Education"
+        ENERGY = "Energy", "Energy"
+        FINANCIAL_SERVICES = "Financial Services", "Financial services"
+        GAMING = "Gaming", "Gaming"
+        GOVERNMENT = "Government", "Government"
+        HEALTHCARE = "Healthcare", "Healthcare"
+        HOSPITALITY = "Hospitality", "Hospitality"
+        LIFE_SCIENCES = "Life Sciences", "Life sciences"
+        MANUFACTURING = "Manufacturing", "Manufacturing"
+        MARKETING = "Marketing and Advertising", "Marketing and advertising"
+        MEDIA = "Media and Entertainment", "Media and entertainment"
+        MINING = "Mining", "Mining"
+        NON_PROFIT = "Non-Profit Organization", "Non-profit organisation"
+        POWER = "Power and Utilities", "Power and utilities"
+        PROFESSIONAL = "Professional Services", "Professional services"
+        REAL_ESTATE = "Real Estate and Construction", "Real estate and construction"
+        RETAIL = "Retail", "Retail"
+        SOFTWARE = "Software and Internet", "Software and internet"
+        TELECOMMUNICATIONS = "Telecommunications", "Telecommunications"
+        TRANSPORTATION = "Transportation and Logistics", "Transportation and logistics"
+        TRAVEL = "Travel", "Travel"
+        WHOLESALE = "Wholesale and Distribution", "Wholesale and distribution"
+        OTHER = "Other", "Other"
+
+    public_id = models.CharField(max_length=32, unique=True, default=_public_id, editable=False)
+    name = models.CharField(max_length=100)
+    name_key = models.CharField(max_length=100, unique=True, editable=False)
+    description = models.CharField(max_length=250)
+    environment = models.CharField(max_length=13, choices=Environment)
+    regions = models.JSONField(default=list, blank=True)
+    review_owner = models.CharField(max_length=255)
+    architectural_design_url = models.URLField(max_length=2048, blank=True)
+    industry_type = models.CharField(max_length=64, choices=IndustryType, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    pillar_priorities = models.JSONField(default=list, blank=True)
+    notes = models.TextField(max_length=NOTES_MAX, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_workloads"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkloadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class WorkloadMember(models.Model):
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workload_memberships"
+    )
+    role = models.CharField(max_length=11, choices=Role)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workload", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["workload", "user"], name="member_once_per_workload"),
+            models.UniqueConstraint(
+                fields=["workload"], condition=Q(role="OWNER"), name="one_owner_per_workload"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}) on {self.workload}"
+
+
+class LensReview(models.Model):
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="lens_reviews")
+    lens = models.ForeignKey(Lens, on_delete=models.PROTECT, related_name="+")
+    lens_version = models.ForeignKey(LensVersion, on_delete=models.PROTECT, related_name="+")
+    # Removing a lens from a workload only hides its review, so adding it back restores answers.
+    is_active = models.BooleanField(default=True)
+    notes = models.TextField(max_length=NOTES_MAX, blank=True)
+    notes_version = models.PositiveIntegerField(default=0)
+    # Bumped by every change in the review; pages poll it to learn that something changed.
+    version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workload", "-lens__is_builtin", "lens__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workload", "lens"], name="one_review_per_lens")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workload} / {self.lens}"
+
+
+class PillarNote(models.Model):
+    lens_review = models.ForeignKey(
+        LensReview, on_delete=models.CASCADE, related_name="pillar_notes"
+    )
+    pillar = models.ForeignKey(Pillar, on_delete=models.CASCADE, related_name="+")
+    notes = models.TextField(max_length=NOTES_MAX, blank=True)
+    notes_version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lens_review", "pillar"], name="one_note_per_pillar")
+        ]
+
+    def __str__(self) -> str:
+        return f"Notes on {self.pillar} in {self.lens_review}"
+
+
+class AnswerRisk(models.TextChoices):
+    UNANSWERED = "UNANSWERED", "Unanswered"
+    HIGH = "HIGH", "High risk"
+    MEDIUM = "MEDIUM", "Medium risk"
+    NONE = "NONE", "No risk"
+    NOT_APPLICABLE = "NOT_APPLICABLE", "Not applicable"
+
+
+class Reason(models.TextChoices):
+    OUT_OF_SCOPE = "OUT_OF_SCOPE", "Out of scope"
+    BUSINESS_PRIORITIES = "BUSINESS_PRIORITIES", "Business priorities"
+    ARCHITECTURE_CONSTRAINTS = "ARCHITECTURE_CONSTRAINTS", "Architecture constraints"
+    OTHER = "OTHER", "Other"
+    NONE = "NONE", "None"
+
+
+class AnswerQuerySet(models.QuerySet):
+    def annotate_role(self, user) -> AnswerQuerySet:
+        """Keep answers of workloads the user may see, with `role`: the user's role there."""
+        role = WorkloadMember.objects.filter(
+            workload=models.OuterRef("lens_review__workload"), user=user
+        )
+        return self.filter(lens_review__workload__members__user=user).annotate(
+            role=models.Subquery(role.values("role")[:1])
+        )
+
+    def risk_counts(self) -> dict[str, int]:
+        counts = self.aggregate(
+            **{risk.lower(): Count("pk", filter=Q(risk=risk)) for risk in AnswerRisk.values},
+            total=Count("pk"),
+        )
+        counts["answered"] = counts["total"] - counts["unanswered"]
+        return counts
+
+
+class Answer(models.Model):
+    lens_review = models.ForeignKey(LensReview, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    is_applicable = models.BooleanField(default=True)
+    reason = models.CharField(max_length=24, choices=Reason, default=Reason.NONE)
+    notes = models.TextField(max_length=NOTES_MAX, blank=True)
+    notes_version = models.PositiveIntegerField(default=0)
+    risk = models.CharField(max_length=14, choices=AnswerRisk, default=AnswerRisk.UNANSWERED)
+    # Bumped by every change of this answer; the question page polls it.
+    version = models.PositiveIntegerField(default=0)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnswerQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lens_review", "question"], name="one_answer_per_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lens_review}: {self.question.question_id}"
+
+
+class ChoiceAnswer(models.Model):
+    class Status(models.TextChoices):
+        SELECTED = "SELECTED", "Selected"
+        NOT_APPLICABLE = "NOT_APPLICABLE", "Not applicable"
+        UNSELECTED = "UNSELECTED", "Unselected"
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="choice_answers")
+    choice = models.ForeignKey(Choice, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=14, choices=Status, default=Status.UNSELECTED)
+    reason = models.CharField(max_length=24, choices=Reason, default=Reason.NONE)
+    notes = models.CharField(max_length=CHOICE_NOTES_MAX, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "choice"], name="one_row_per_choice")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.choice.choice_id}: {self.get_status_display()}"
+
+
+class AnswerEvent(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    # [{"field": "choice:sec1_bp1", "label": "...", "before": ..., "after": ...}, ...]
+    changes = models.JSONField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} changed {self.answer} at {self.at:%Y-%m-%d %H:%M}"

@@ -8,6 +8,12 @@ from lenses.services import builtin_lens_load
 SHARED_LENSES = Path(__file__).resolve().parents[2] / "shared" / "lenses"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, **extra) -> User:
     return User.objects.create_user(username, f"{username}@example.com", "pw-for-tests-9", **extra)
 

@@ -1,6 +1,5 @@
 """read_lens_file: what a lens file must look like, and where each problem is reported."""
 
-import copy
 import json
 
 import pytest
@@ -136,7 +135,7 @@ def test_it_refuses_a_bare_nan_with_its_line():
     errors = errors_of(raw)
 
     assert len(errors) == 1
-    assert errors[0].startswith("line 3, column 12: ")
+    assert errors[0].split(": ")[0] == "line 3, column 12"
     assert "NaN" in errors[0]
 
 
@@ -146,7 +145,7 @@ def test_it_refuses_infinity_with_its_line():
     errors = errors_of(raw)
 
     assert len(errors) == 1
-    assert errors[0].startswith("line 4, column 13: ")
+    assert errors[0].split(": ")[0] == "line 4, column 13"
     assert "Infinity" in errors[0]
 
 
@@ -367,7 +366,10 @@ def test_it_refuses_a_missing_condition():
         ("(p1_q1_c1 || p1_q1_c2", "unclosed '(' at position 0"),
         ("p1_q1_c1 &&", "unexpected end of condition"),
         ("|| p1_q1_c1", "expected a choice id at position 0"),
-        ("p1_q1_c1 || default", "unexpected 'default' at position 12 ('default' must be the whole condition)"),
+        (
+            "p1_q1_c1 || default",
+            "unexpected 'default' at position 12 ('default' must be the whole condition)",
+        ),
     ],
 )
 def test_it_refuses_an_unparsable_condition_with_the_parsers_position(condition, message):
@@ -391,6 +393,17 @@ def test_it_refuses_a_name_over_128_characters():
     document = lens_document(name="n" * 129)
 
     assert errors_of(document) == ["name: 129 characters; at most 128 are allowed"]
+
+
+def test_it_refuses_a_schema_version_too_long_to_store():
+    # LensVersion.schema_version holds 32 characters; PostgreSQL raises DataError beyond that.
+    document = lens_document()
+    document["schemaVersion"] = "2021-11-01" + "x" * 23
+
+    errors = errors_of(document)
+
+    assert len(errors) == 1
+    assert errors[0].startswith("schemaVersion: ")
 
 
 def test_it_refuses_a_description_over_2048_characters():
@@ -431,7 +444,8 @@ def test_it_refuses_a_display_text_over_2048_characters():
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "ftp://example.com/file", "example.com", "https://", "mailto:a@b"]
+    "url",
+    ["javascript:alert(1)", "ftp://example.com/file", "example.com", "https://", "mailto:a@b"],
 )
 def test_it_refuses_a_link_that_is_not_http(url):
     document = lens_document()
@@ -634,13 +648,3 @@ def test_it_accepts_a_question_without_a_default_rule_with_a_warning():
         "pillars[1].questions[1].riskRules: "
         "no 'default' rule; when no condition holds the question has no risk"
     ]
-
-
-def test_it_does_not_change_the_document_it_was_given():
-    document = lens_document()
-    first_question(document)["number"] = 1
-    before = copy.deepcopy(document)
-
-    read_lens_file(lens_bytes(document))
-
-    assert document == before

@@ -1,0 +1,341 @@
+"""Forms of the review app: workload properties, the workload list's filter, lenses and sharing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.validators import URLValidator
+from django.db.models import Q
+
+from lenses.models import Pillar
+from reviews.models import NOTES_MAX, Role, Workload, name_key
+
+MAX_TAGS = 50
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+MAX_REGIONS = 50
+REGION_MAX = 100
+
+ORDINALS = ["1st", "2nd", "3rd"]
+
+
+def ordinal(n: int) -> str:
+    return ORDINALS[n - 1] if n <= len(ORDINALS) else f"{n}th"
+
+
+class LinesField(forms.CharField):
+    """A textarea whose lines (or comma-separated items) become a list of strings."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value)
+        items: list[str] = []
+        for item in re.split(r"[\n,]", text):
+            item = item.strip()
+            if item and item not in items:
+                items.append(item)
+        return items
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        if len(value) > MAX_REGIONS:
+            raise forms.ValidationError(f"At most {MAX_REGIONS} regions ({len(value)} given).")
+        for item in value:
+            if len(item) > REGION_MAX:
+                raise forms.ValidationError(
+                    f"A region is at most {REGION_MAX} characters: “{item[:40]}…” is longer."
+                )
+
+    def run_validators(self, value: Any) -> None:
+        # The length limits of CharField apply to each item (checked above), not to the list.
+        return None
+
+
+class TagsField(forms.CharField):
+    """`key=value` lines become a dict; the value may be empty, the key may not."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return "\n".join(f"{key}={val}" for key, val in value.items())
+        return value
+
+    def to_python(self, value: Any) -> dict[str, str]:
+        text = super().to_python(value)
+        tags: dict[str, str] = {}
+        errors: list[str] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, equals, val = line.partition("=")
+            key, val = key.strip(), val.strip()
+            if not equals or not key:
+                errors.append(f"Line {number}: write a tag as key=value (“{line.strip()[:40]}”).")
+            elif len(key) > TAG_KEY_MAX:
+                errors.append(f"Line {number}: a tag key is at most {TAG_KEY_MAX} characters.")
+            elif len(val) > TAG_VALUE_MAX:
+                errors.append(f"Line {number}: a tag value is at most {TAG_VALUE_MAX} characters.")
+            elif key in tags:
+                errors.append(f"Line {number}: the key “{key}” is given twice.")
+            else:
+                tags[key] = val
+        if len(tags) > MAX_TAGS:
+            errors.append(f"At most {MAX_TAGS} tags ({len(tags)} given).")
+        if errors:
+            raise forms.ValidationError(errors)
+        return tags
+
+    def run_validators(self, value: Any) -> None:
+        return None
+
+
+class WebURLField(forms.URLField):
+    """An http or https URL: no javascript:, data: or ftp: links on the workload page."""
+
+    default_error_messages = {"invalid": "Enter a web address (http or https)."}
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
+class WorkloadForm(forms.ModelForm):
+    """Workload properties. Pillar priorities are one select box per built-in pillar."""
+
+    name = forms.CharField(
+        min_length=3,
+        max_length=100,
+        help_text="3 to 100 characters, unique: case and spaces do not count.",
+    )
+    description = forms.CharField(
+        min_length=3,
+        max_length=250,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="3 to 250 characters: what the workload does and for whom.",
+    )
+    regions = LinesField(
+        required=False,
+        help_text="One region per line or separated by commas, for example eu-west-1.",
+    )
+    review_owner = forms.CharField(
+        max_length=255,
+        help_text="The person or team who owns the review of this workload.",
+    )
+    architectural_design_url = WebURLField(
+        label="Architectural design",
+        required=False,
+        max_length=2048,
+        assume_scheme="https",
+        help_text="A link to the architecture diagram or document (http or https).",
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=f"At most {NOTES_MAX:,} characters.",
+    )
+    tags = TagsField(
+        required=False,
+        help_text=f"One key=value per line, at most {MAX_TAGS} tags "
+        f"(key up to {TAG_KEY_MAX} characters, value up to {TAG_VALUE_MAX}).",
+    )
+
+    class Meta:
+        model = Workload
+        fields = [
+            "name",
+            "description",
+            "environment",
+            "regions",
+            "review_owner",
+            "architectural_design_url",
+            "industry_type",
+            "industry",
+            "notes",
+            "tags",
+        ]
+        labels = {"industry_type": "Industry type"}
+        help_texts = {"industry": "For example “Retail banking”."}
+
+    def __init__(self, *args: Any, pillars: list[Pillar], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pillars = pillars
+        self.fields["environment"].choices = [("", "Choose…"), *Workload.Environment.choices]
+        self.fields["industry_type"].choices = [("", "Not given"), *Workload.IndustryType.choices]
+        ids = [pillar.pillar_id for pillar in pillars]
+        current = [pid for pid in (self.instance.pillar_priorities or []) if pid in ids]
+        current += [pid for pid in ids if pid not in current]
+        choices = [(pillar.pillar_id, pillar.name) for pillar in pillars]
+        for n, pillar_id in enumerate(current, start=1):
+            self.fields[f"priority_{n}"] = forms.ChoiceField(
+                label=f"{ordinal(n)} priority", choices=choices, initial=pillar_id
+            )
+
+    @property
+    def priority_fields(self) -> list[forms.BoundField]:
+        return [self[f"priority_{n}"] for n in range(1, len(self.pillars) + 1)]
+
+    @property
+    def property_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.Meta.fields]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        key = name_key(name)
+        if len(key) < 3:
+            raise forms.ValidationError("A name has at least 3 characters besides spaces.")
+        if Workload.objects.filter(name_key=key).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(
+                "A workload with this name exists already (case and spaces do not count)."
+            )
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        chosen = [cleaned.get(f"priority_{n}") for n in range(1, len(self.pillars) + 1)]
+        if all(chosen):
+            names = {pillar.pillar_id: pillar.name for pillar in self.pillars}
+            repeated = False
+            for n, pillar_id in enumerate(chosen, start=1):
+                if pillar_id in chosen[: n - 1]:
+                    repeated = True
+                    self.add_error(
+                        f"priority_{n}",
+                        f"“{names[pillar_id]}” has a higher priority already: "
+                        "give each pillar one place.",
+                    )
+            if not repeated:
+                # Set here because the model form copies only Meta.fields onto the instance.
+                self.instance.pillar_priorities = chosen
+        return cleaned
+
+    def workload_fields(self) -> dict[str, Any]:
+        """The cleaned values as keyword arguments for `workload_create`."""
+        fields = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        fields["pillar_priorities"] = self.instance.pillar_priorities
+        return fields
+
+
+class WorkloadFilterForm(forms.Form):
+    """The list's filters and sort order; invalid values fall back to no filter."""
+
+    SORTS = {
+        "name": ("name_key",),
+        "owner": ("owner__username", "name_key"),
+        "environment": ("environment", "name_key"),
+        "answered": ("answered", "name_key"),
+        "high": ("high", "medium", "name_key"),
+        "medium": ("medium", "name_key"),
+        "updated": ("last_updated", "name_key"),
+    }
+
+    environment = forms.ChoiceField(
+        required=False, choices=[("", "All environments"), *Workload.Environment.choices]
+    )
+    tag = forms.CharField(
+        required=False,
+        max_length=TAG_KEY_MAX + TAG_VALUE_MAX + 1,
+        help_text="key or key=value",
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(key, key) for key in SORTS] + [(f"-{key}", f"-{key}") for key in SORTS],
+        widget=forms.HiddenInput,
+    )
+
+    def value(self, name: str) -> str:
+        # cleaned_data keeps the valid fields even when another one is invalid.
+        self.is_valid()
+        return self.cleaned_data.get(name) or ""
+
+    def order_by(self) -> list[str]:
+        """Every sort ends with the unique name key, so equal values keep a stable order."""
+        sort = self.value("sort") or "name"
+        fields = self.SORTS[sort.lstrip("-")]
+        if sort.startswith("-"):
+            return [f"-{field}" for field in fields]
+        return list(fields)
+
+    def tag_filter(self) -> tuple[str, str | None] | None:
+        """The tag filter as (key, value), value None for "has this key"; None for no filter."""
+        text = self.value("tag").strip()
+        if not text:
+            return None
+        key, equals, value = text.partition("=")
+        return (key.strip(), value.strip() if equals else None)
+
+
+class LensChangeForm(forms.Form):
+    action = forms.ChoiceField(choices=[("add", "Add"), ("remove", "Remove")])
+    lens = forms.SlugField(max_length=128, error_messages={"required": "Choose a lens."})
+
+
+def find_user(text: str) -> AbstractBaseUser | None:
+    """An active user by exact username, else by username or email ignoring case."""
+    users = get_user_model().objects.filter(is_active=True)
+    user = users.filter(username=text).first()
+    if user is None:
+        matches = list(users.filter(Q(username__iexact=text) | Q(email__iexact=text))[:2])
+        user = matches[0] if len(matches) == 1 else None
+    return user
+
+
+class UserField(forms.CharField):
+    """A username or email address that must name exactly one active user."""
+
+    def clean(self, value: Any) -> AbstractBaseUser:
+        text = super().clean(value)
+        user = find_user(text)
+        if user is None:
+            raise forms.ValidationError(
+                f"No user “{text}”. Check the username or email address "
+                "(a shared email address needs the username)."
+            )
+        return user
+
+
+class ShareForm(forms.Form):
+    user = UserField(
+        label="Username or email",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    role = forms.ChoiceField(
+        choices=[(Role.CONTRIBUTOR, "Contributor"), (Role.READONLY, "Read-only")],
+        initial=Role.CONTRIBUTOR,
+    )
+
+
+class MemberForm(forms.Form):
+    action = forms.ChoiceField(choices=[("role", "Change role"), ("revoke", "Revoke")])
+    role = forms.ChoiceField(
+        required=False, choices=[(Role.CONTRIBUTOR, "Contributor"), (Role.READONLY, "Read-only")]
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("action") == "role" and not cleaned.get("role"):
+            self.add_error("role", "Choose a role.")
+        return cleaned
+
+
+class TransferForm(forms.Form):
+    user = UserField(
+        label="New owner (username or email)",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    confirm = forms.BooleanField(
+        label="I understand that the new owner takes over sharing and deletion, "
+        "and that I stay on as a contributor.",
+        error_messages={"required": "Tick the box to confirm the hand-over."},
+    )

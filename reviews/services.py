@@ -1,0 +1,413 @@
+"""Review workflows: workloads and their lenses, sharing, and answering questions.
+
+Every change to an answer locks that answer's row first, so two people changing the same
+question at the same moment are applied one after the other and both changes survive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Subquery
+from django.utils import timezone
+
+from lenses.models import Choice, Lens, LensVersion, Question
+from lenses.services import BUILTIN_ALIAS
+from reviews.models import (
+    CHOICE_NOTES_MAX,
+    MAX_EXTRA_LENSES,
+    NOTES_MAX,
+    Answer,
+    AnswerEvent,
+    AnswerRisk,
+    ChoiceAnswer,
+    LensReview,
+    PillarNote,
+    Reason,
+    Role,
+    Workload,
+    WorkloadMember,
+)
+
+
+class ReviewError(Exception):
+    """A change that cannot be made, with a message for the person who asked."""
+
+
+@dataclass
+class NotesConflict(Exception):
+    """Someone else saved the notes since the editor loaded them."""
+
+    theirs: str
+    version: int
+    by: str
+
+
+# -- workloads and lenses ----------------------------------------------------------------------
+
+
+def latest_published_version(lens: Lens) -> LensVersion | None:
+    return (
+        lens.versions.filter(status=LensVersion.Status.PUBLISHED).order_by("-published_at").first()
+    )
+
+
+@transaction.atomic
+def workload_create(*, owner: AbstractBaseUser, lenses: list[Lens] = (), **fields: Any) -> Workload:
+    """Create a workload owned by `owner`, reviewing the built-in lens plus `lenses`."""
+    workload = Workload(owner=owner, **fields)
+    workload.full_clean()
+    workload.save()
+    WorkloadMember.objects.create(workload=workload, user=owner, role=Role.OWNER)
+    builtin = Lens.objects.filter(alias=BUILTIN_ALIAS).first()
+    if builtin is None:
+        raise ReviewError("The built-in lens is not loaded (run manage.py load_builtin_lens).")
+    for lens in [builtin, *[lens for lens in lenses if lens.pk != builtin.pk]]:
+        workload_add_lens(workload=workload, lens=lens)
+    if not workload.pillar_priorities:
+        builtin_review = workload.lens_reviews.get(lens=builtin)
+        workload.pillar_priorities = list(
+            builtin_review.lens_version.pillars.values_list("pillar_id", flat=True)
+        )
+        workload.save(update_fields=["pillar_priorities"])
+    return workload
+
+
+@transaction.atomic
+def workload_add_lens(*, workload: Workload, lens: Lens) -> LensReview:
+    """Review `lens` in `workload`; a lens removed earlier comes back with its answers."""
+    existing = LensReview.objects.filter(workload=workload, lens=lens).first()
+    if existing is not None:
+        if not existing.is_active:
+            _check_lens_limit(workload)
+            existing.is_active = True
+            existing.version = F("version") + 1
+            existing.save(update_fields=["is_active", "version", "updated_at"])
+            existing.refresh_from_db()
+        return existing
+    version = latest_published_version(lens)
+    if version is None:
+        raise ReviewError(f"“{lens.name}” has no published version to review.")
+    if not lens.is_builtin:
+        _check_lens_limit(workload)
+    review = LensReview.objects.create(workload=workload, lens=lens, lens_version=version)
+    questions = Question.objects.filter(lens_version=version).values_list("pk", flat=True)
+    Answer.objects.bulk_create(Answer(lens_review=review, question_id=pk) for pk in questions)
+    return review
+
+
+def _check_lens_limit(workload: Workload) -> None:
+    extra = workload.lens_reviews.filter(is_active=True, lens__is_builtin=False).count()
+    if extra >= MAX_EXTRA_LENSES:
+        raise ReviewError(
+            f"A workload reviews at most {MAX_EXTRA_LENSES} lenses besides the built-in one."
+        )
+
+
+@transaction.atomic
+def workload_remove_lens(*, workload: Workload, lens: Lens) -> None:
+    if lens.is_builtin:
+        raise ReviewError("The built-in lens cannot be removed from a workload.")
+    updated = LensReview.objects.filter(workload=workload, lens=lens, is_active=True).update(
+        is_active=False, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise ReviewError(f"“{lens.name}” is not reviewed in this workload.")
+
+
+# -- sharing -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def workload_share(*, workload: Workload, user: AbstractBaseUser, role: str) -> WorkloadMember:
+    """Share with `user` as CONTRIBUTOR or READONLY, or change the role of an existing share."""
+    if role not in (Role.CONTRIBUTOR, Role.READONLY):
+        raise ReviewError("A workload is shared as contributor or read-only.")
+    if user.pk == workload.owner_id:
+        raise ReviewError(f"{user.get_username()} owns this workload already.")
+    member, _ = WorkloadMember.objects.update_or_create(
+        workload=workload, user=user, defaults={"role": role}
+    )
+    return member
+
+
+@transaction.atomic
+def workload_unshare(*, workload: Workload, user: AbstractBaseUser) -> None:
+    if user.pk == workload.owner_id:
+        raise ReviewError("The owner cannot be removed; hand over ownership first.")
+    WorkloadMember.objects.filter(workload=workload, user=user).delete()
+
+
+@transaction.atomic
+def workload_transfer(*, workload: Workload, new_owner: AbstractBaseUser) -> Workload:
+    """Hand the workload to another user; the previous owner stays on as contributor."""
+    workload = Workload.objects.select_for_update().get(pk=workload.pk)
+    if new_owner.pk == workload.owner_id:
+        raise ReviewError(f"{new_owner.get_username()} owns this workload already.")
+    WorkloadMember.objects.filter(workload=workload, role=Role.OWNER).update(role=Role.CONTRIBUTOR)
+    WorkloadMember.objects.update_or_create(
+        workload=workload, user=new_owner, defaults={"role": Role.OWNER}
+    )
+    workload.owner = new_owner
+    workload.save(update_fields=["owner", "updated_at"])
+    return workload
+
+
+# -- answering -----------------------------------------------------------------------------------
+
+
+def _lock(answer: Answer) -> Answer:
+    """Re-read the answer under a row lock, keeping the related objects already loaded."""
+    fresh = Answer.objects.select_for_update().get(pk=answer.pk)
+    fresh.question = answer.question
+    fresh.lens_review = answer.lens_review
+    return fresh
+
+
+def choices_with_status(answer: Answer) -> list[Choice]:
+    """The question's choices, each with `status`, `reason` and `notes` of this answer."""
+    rows = ChoiceAnswer.objects.filter(answer=answer, choice=OuterRef("pk"))
+    return list(
+        Choice.objects.filter(question_id=answer.question_id)
+        .order_by("order")
+        .annotate(
+            status=Subquery(rows.values("status")[:1]),
+            reason=Subquery(rows.values("reason")[:1]),
+            choice_notes=Subquery(rows.values("notes")[:1]),
+        )
+    )
+
+
+def _risk(answer: Answer, selected: set[str]) -> str:
+    if not answer.is_applicable:
+        return AnswerRisk.NOT_APPLICABLE
+    if not selected:
+        return AnswerRisk.UNANSWERED
+    return answer.question.risk_for(selected)
+
+
+def _record(
+    answer: Answer, user: AbstractBaseUser, changes: list[dict[str, Any]], risk_before: str
+) -> None:
+    """Save the answer's new state, add it to the audit trail and tell pollers of the review."""
+    if answer.risk != risk_before:
+        changes.append({"field": "risk", "before": risk_before, "after": answer.risk})
+    answer.version += 1
+    answer.updated_by = user
+    answer.save()
+    AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
+    LensReview.objects.filter(pk=answer.lens_review_id).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def answer_choice_update(
+    *,
+    answer: Answer,
+    choice_id: str,
+    status: str,
+    user: AbstractBaseUser,
+    reason: str = Reason.NONE,
+    notes: str = "",
+) -> tuple[Answer, list[Choice]]:
+    """Set one choice of an answer to SELECTED, UNSELECTED or NOT_APPLICABLE.
+
+    "None of these" is exclusive: selecting it unselects the others and the other way round.
+    Returns the answer and its choices with their new status.
+    """
+    if status not in ChoiceAnswer.Status.values:
+        raise ReviewError(f"Unknown choice status {status!r}.")
+    if reason not in Reason.values:
+        raise ReviewError(f"Unknown reason {reason!r}.")
+    if len(notes) > CHOICE_NOTES_MAX:
+        raise ReviewError(
+            f"Choice notes are at most {CHOICE_NOTES_MAX} characters ({len(notes)} given)."
+        )
+    if status != ChoiceAnswer.Status.NOT_APPLICABLE:
+        reason, notes = Reason.NONE, ""
+    answer = _lock(answer)
+    choices = choices_with_status(answer)
+    target = next((c for c in choices if c.choice_id == choice_id), None)
+    if target is None:
+        raise ReviewError(f"“{choice_id}” is not a choice of this question.")
+
+    def new_state(choice: Choice) -> tuple[str, str, str]:
+        current = (
+            choice.status or ChoiceAnswer.Status.UNSELECTED,
+            choice.reason or Reason.NONE,
+            choice.choice_notes or "",
+        )
+        if choice is target:
+            return (status, reason, notes)
+        selecting = status == ChoiceAnswer.Status.SELECTED
+        if (
+            selecting
+            and current[0] == ChoiceAnswer.Status.SELECTED
+            and (choice.is_none or target.is_none)
+        ):
+            return (ChoiceAnswer.Status.UNSELECTED, Reason.NONE, "")
+        return current
+
+    changes = []
+    rows = []
+    for choice in choices:
+        before = (
+            choice.status or ChoiceAnswer.Status.UNSELECTED,
+            choice.reason or Reason.NONE,
+            choice.choice_notes or "",
+        )
+        after = new_state(choice)
+        if after != before:
+            rows.append(
+                ChoiceAnswer(
+                    answer=answer, choice=choice, status=after[0], reason=after[1], notes=after[2]
+                )
+            )
+            changes.append(
+                {
+                    "field": "choice",
+                    "choice": choice.choice_id,
+                    "title": choice.title,
+                    "before": before[0],
+                    "after": after[0],
+                }
+            )
+            choice.status, choice.reason, choice.choice_notes = after
+    if not rows:
+        return answer, choices
+    ChoiceAnswer.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["answer", "choice"],
+        update_fields=["status", "reason", "notes"],
+    )
+    risk_before = answer.risk
+    selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
+    answer.risk = _risk(answer, selected)
+    _record(answer, user, changes, risk_before)
+    return answer, choices
+
+
+@transaction.atomic
+def answer_applicability_update(
+    *, answer: Answer, is_applicable: bool, reason: str, user: AbstractBaseUser
+) -> Answer:
+    reason = Reason.NONE if is_applicable else reason
+    if reason not in Reason.values:
+        raise ReviewError(f"Unknown reason {reason!r}.")
+    answer = _lock(answer)
+    if (answer.is_applicable, answer.reason) == (is_applicable, reason):
+        return answer
+    changes = [
+        {"field": "applicable", "before": answer.is_applicable, "after": is_applicable},
+        {"field": "reason", "before": answer.reason, "after": reason},
+    ]
+    risk_before = answer.risk
+    answer.is_applicable, answer.reason = is_applicable, reason
+    selected = set(
+        ChoiceAnswer.objects.filter(answer=answer, status=ChoiceAnswer.Status.SELECTED).values_list(
+            "choice__choice_id", flat=True
+        )
+    )
+    answer.risk = _risk(answer, selected)
+    _record(answer, user, changes, risk_before)
+    return answer
+
+
+@transaction.atomic
+def answer_notes_update(
+    *, answer: Answer, notes: str, base_version: int, user: AbstractBaseUser
+) -> Answer:
+    """Save question notes unless someone else saved different notes since `base_version`."""
+    if len(notes) > NOTES_MAX:
+        raise ReviewError(f"Notes are at most {NOTES_MAX:,} characters ({len(notes):,} given).")
+    answer = _lock(answer)
+    if answer.notes == notes:
+        return answer
+    if answer.notes_version != base_version:
+        by = answer.updated_by.get_username() if answer.updated_by else "someone"
+        raise NotesConflict(theirs=answer.notes, version=answer.notes_version, by=by)
+    changes = [{"field": "notes", "before": answer.notes, "after": notes}]
+    answer.notes = notes
+    answer.notes_version += 1
+    _record(answer, user, changes, answer.risk)
+    return answer
+
+
+@transaction.atomic
+def lens_review_notes_update(
+    *, lens_review: LensReview, notes: str, base_version: int, user: AbstractBaseUser
+) -> LensReview:
+    if len(notes) > NOTES_MAX:
+        raise ReviewError(f"Notes are at most {NOTES_MAX:,} characters ({len(notes):,} given).")
+    review = LensReview.objects.select_for_update().get(pk=lens_review.pk)
+    if review.notes == notes:
+        return review
+    if review.notes_version != base_version:
+        raise NotesConflict(theirs=review.notes, version=review.notes_version, by="someone")
+    review.notes = notes
+    review.notes_version += 1
+    review.version += 1
+    review.save(update_fields=["notes", "notes_version", "version", "updated_at"])
+    return review
+
+
+@transaction.atomic
+def pillar_notes_update(
+    *,
+    lens_review: LensReview,
+    pillar_pk: int,
+    notes: str,
+    base_version: int,
+    user: AbstractBaseUser,
+) -> PillarNote:
+    if len(notes) > NOTES_MAX:
+        raise ReviewError(f"Notes are at most {NOTES_MAX:,} characters ({len(notes):,} given).")
+    note, _ = PillarNote.objects.select_for_update().get_or_create(
+        lens_review=lens_review, pillar_id=pillar_pk
+    )
+    if note.notes == notes:
+        return note
+    if note.notes_version != base_version:
+        raise NotesConflict(theirs=note.notes, version=note.notes_version, by="someone")
+    note.notes = notes
+    note.notes_version += 1
+    note.save(update_fields=["notes", "notes_version"])
+    LensReview.objects.filter(pk=lens_review.pk).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    return note
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def risk_counts_by_pillar(lens_review: LensReview) -> dict[int, dict[str, int]]:
+    """Per pillar pk: how many questions have each risk, plus `answered` and `total`."""
+    rows = (
+        Answer.objects.filter(lens_review=lens_review)
+        .values("question__pillar_id", "risk")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        pillar = counts.setdefault(
+            row["question__pillar_id"], {risk.lower(): 0 for risk in AnswerRisk.values}
+        )
+        pillar[row["risk"].lower()] = row["n"]
+    for pillar in counts.values():
+        pillar["total"] = sum(pillar.values())
+        pillar["answered"] = pillar["total"] - pillar["unanswered"]
+    return counts
+
+
+def sum_counts(counts: dict[int, dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for pillar in counts.values():
+        for key, value in pillar.items():
+            total[key] = total.get(key, 0) + value
+    return total

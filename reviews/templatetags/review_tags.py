@@ -1,0 +1,40 @@
+from django import template
+
+from reviews.models import AnswerRisk, Reason
+
+register = template.Library()
+
+_CHOICE_VERBS = {
+    "SELECTED": "ticked",
+    "UNSELECTED": "unticked",
+    "NOT_APPLICABLE": "marked as not applying",
+}
+
+
+@register.filter
+def change_text(change: dict) -> str:
+    """One audit-trail entry as a sentence fragment (plain text; the template escapes it)."""
+    field = change.get("field")
+    if field == "choice":
+        verb = _CHOICE_VERBS.get(change.get("after"), "changed")
+        return f"{verb} “{change.get('title', change.get('choice'))}”"
+    if field == "risk":
+        before = AnswerRisk(change["before"]).label
+        after = AnswerRisk(change["after"]).label
+        return f"risk {before} → {after}"
+    if field == "applicable":
+        return (
+            "marked the question as applying"
+            if change["after"]
+            else "marked the question as not applying"
+        )
+    if field == "reason":
+        return f"reason: {Reason(change['after']).label}" if change["after"] != "NONE" else ""
+    if field == "notes":
+        return "edited the notes"
+    return f"changed {field}"
+
+
+@register.filter
+def percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0

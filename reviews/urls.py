@@ -1,0 +1,31 @@
+from django.urls import path
+
+from reviews.views import answers, review, sharing, workloads
+
+app_name = "reviews"
+
+workload = "workloads/<str:public_id>/"
+lens_review = workload + "lenses/<slug:alias>/"
+question = lens_review + "questions/<str:question_id>/"
+
+urlpatterns = [
+    path("workloads/", workloads.workload_list, name="workload_list"),
+    path("workloads/new/", workloads.workload_create, name="workload_create"),
+    path(workload, workloads.workload_detail, name="workload_detail"),
+    path(workload + "edit/", workloads.workload_edit, name="workload_edit"),
+    path(workload + "delete/", workloads.workload_delete, name="workload_delete"),
+    path(workload + "lenses/", workloads.workload_lenses, name="workload_lenses"),
+    path(workload + "sharing/", sharing.sharing, name="sharing"),
+    path(workload + "sharing/<int:user_id>/", sharing.member_update, name="member_update"),
+    path(workload + "sharing/transfer/", sharing.transfer, name="transfer"),
+    path(lens_review, review.overview, name="overview"),
+    path(lens_review + "poll/", review.overview_poll, name="overview_poll"),
+    path(lens_review + "notes/", review.lens_notes, name="lens_notes"),
+    path(lens_review + "pillars/<str:pillar_id>/", review.pillar_detail, name="pillar"),
+    path(lens_review + "pillars/<str:pillar_id>/notes/", review.pillar_notes, name="pillar_notes"),
+    path(question, answers.question_detail, name="question"),
+    path(question + "poll/", answers.question_poll, name="question_poll"),
+    path(question + "choices/<str:choice_id>/", answers.choice_update, name="choice_update"),
+    path(question + "applicability/", answers.applicability_update, name="applicability"),
+    path(question + "notes/", answers.notes_update, name="question_notes"),
+]

@@ -1,0 +1,171 @@
+"""The question page (the workshop screen) and the small requests that answer it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from reviews.models import Answer, ChoiceAnswer, Reason
+from reviews.services import (
+    NotesConflict,
+    ReviewError,
+    answer_applicability_update,
+    answer_choice_update,
+    answer_notes_update,
+    choices_with_status,
+)
+from reviews.views.access import get_answer_for_user
+from reviews.views.notes import notes_response, parse_notes, wants_theirs
+from reviews.views.review import review_outline
+
+
+def _question_context(answer: Answer, choices=None) -> dict:
+    review = answer.lens_review
+    pillars = review_outline(review)
+    flat = [(pillar, q) for pillar in pillars for q in pillar.question_list]
+    index = next(i for i, (_, q) in enumerate(flat) if q.pk == answer.question_id)
+    pillar = flat[index][0]
+    pillar_index = pillars.index(pillar)
+    return {
+        "answer": answer,
+        "question": answer.question,
+        "review": review,
+        "workload": review.workload,
+        "pillars": pillars,
+        "pillar": pillar,
+        "choices": choices if choices is not None else choices_with_status(answer),
+        "events": answer.events.select_related("user")[:20],
+        "previous_question": flat[index - 1][1] if index > 0 else None,
+        "next_question": flat[index + 1][1] if index + 1 < len(flat) else None,
+        "previous_pillar": pillars[pillar_index - 1] if pillar_index > 0 else None,
+        "next_pillar": pillars[pillar_index + 1] if pillar_index + 1 < len(pillars) else None,
+        "can_write": review.workload.role != "READONLY",
+        "reasons": Reason.choices,
+        "Status": ChoiceAnswer.Status,
+        "notes_editor": {
+            "action": reverse(
+                "reviews:question_notes",
+                args=[review.workload.public_id, review.lens.alias, answer.question.question_id],
+            ),
+            "key": f"notes-{answer.pk}",
+            "notes": answer.notes,
+            "version": answer.notes_version,
+        },
+    }
+
+
+def _question_url(answer: Answer) -> str:
+    review = answer.lens_review
+    return reverse(
+        "reviews:question",
+        args=[review.workload.public_id, review.lens.alias, answer.question.question_id],
+    )
+
+
+def _live_response(request: HttpRequest, answer: Answer, choices=None) -> HttpResponse:
+    """htmx gets the page's live region; a plain form post goes back to the page."""
+    if not request.htmx:
+        return redirect(_question_url(answer))
+    # The lens review's version moved with this change; show it so polling stays quiet.
+    answer.lens_review.refresh_from_db(fields=["version"])
+    context = _question_context(answer, choices)
+    return render(request, "reviews/question.html#live", context)
+
+
+@require_GET
+@login_required
+def question_detail(
+    request: HttpRequest, public_id: str, alias: str, question_id: str
+) -> HttpResponse:
+    answer = get_answer_for_user(request, public_id, alias, question_id)
+    context = _question_context(answer)
+    return render(request, "reviews/question.html", context)
+
+
+@require_GET
+@login_required
+def question_poll(
+    request: HttpRequest, public_id: str, alias: str, question_id: str
+) -> HttpResponse:
+    """204 while the lens review is still at version `v`; otherwise the live region."""
+    answer = get_answer_for_user(request, public_id, alias, question_id)
+    if request.GET.get("v") == str(answer.lens_review.version):
+        return HttpResponse(status=204)
+    return render(request, "reviews/question.html#poll", _question_context(answer))
+
+
+def _fail(request: HttpRequest, answer: Answer, problem: ReviewError) -> HttpResponse:
+    if not request.htmx:
+        messages.error(request, str(problem))
+        return redirect(_question_url(answer))
+    context = _question_context(answer)
+    context["error"] = str(problem)
+    return render(request, "reviews/question.html#live", context)
+
+
+@require_POST
+@login_required
+def choice_update(
+    request: HttpRequest, public_id: str, alias: str, question_id: str, choice_id: str
+) -> HttpResponse:
+    """One choice of one question: ticked (`status=SELECTED`), unticked, or not applicable."""
+    answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
+    try:
+        answer, choices = answer_choice_update(
+            answer=answer,
+            choice_id=choice_id,
+            status=request.POST.get("status") or ChoiceAnswer.Status.UNSELECTED,
+            reason=request.POST.get("reason") or Reason.NONE,
+            notes=request.POST.get("notes", ""),
+            user=request.user,
+        )
+    except ReviewError as problem:
+        return _fail(request, answer, problem)
+    return _live_response(request, answer, choices)
+
+
+@require_POST
+@login_required
+def applicability_update(
+    request: HttpRequest, public_id: str, alias: str, question_id: str
+) -> HttpResponse:
+    answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
+    try:
+        answer = answer_applicability_update(
+            answer=answer,
+            is_applicable=request.POST.get("applicable") != "no",
+            reason=request.POST.get("reason") or Reason.NONE,
+            user=request.user,
+        )
+    except ReviewError as problem:
+        return _fail(request, answer, problem)
+    return _live_response(request, answer)
+
+
+@require_POST
+@login_required
+def notes_update(
+    request: HttpRequest, public_id: str, alias: str, question_id: str
+) -> HttpResponse:
+    answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
+    if wants_theirs(request):
+        return notes_response(
+            request,
+            None,
+            key=f"notes-{answer.pk}",
+            mine=answer.notes,
+            version=answer.notes_version,
+            replace=True,
+        )
+    notes, base_version = parse_notes(request)
+    try:
+        answer = answer_notes_update(
+            answer=answer, notes=notes, base_version=base_version, user=request.user
+        )
+    except (NotesConflict, ReviewError) as problem:
+        return notes_response(request, problem, key=f"notes-{answer.pk}", mine=notes)
+    return notes_response(
+        request, None, key=f"notes-{answer.pk}", mine=notes, version=answer.notes_version
+    )

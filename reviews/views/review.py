@@ -1,0 +1,153 @@
+"""The lens review overview, pillar pages and lens/pillar notes."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from lenses.models import Pillar, Question
+from reviews.models import Answer, LensReview, PillarNote
+from reviews.services import (
+    NotesConflict,
+    ReviewError,
+    lens_review_notes_update,
+    pillar_notes_update,
+    risk_counts_by_pillar,
+    sum_counts,
+)
+from reviews.views.access import get_lens_review_for_user
+from reviews.views.notes import notes_response, parse_notes, wants_theirs
+
+
+def review_outline(review: LensReview) -> list[Pillar]:
+    """Pillars with `counts` and their questions, each with its `answer` (three queries)."""
+    pillars = list(review.lens_version.pillars.all())
+    counts = risk_counts_by_pillar(review)
+    answers = {
+        answer.question_id: answer
+        for answer in Answer.objects.filter(lens_review=review).only(
+            "id", "question_id", "risk", "version"
+        )
+    }
+    questions: dict[int, list[Question]] = {}
+    for question in Question.objects.filter(lens_version=review.lens_version_id).order_by("order"):
+        question.answer = answers.get(question.pk)
+        questions.setdefault(question.pillar_id, []).append(question)
+    for pillar in pillars:
+        pillar.counts = counts.get(pillar.pk, {})
+        pillar.question_list = questions.get(pillar.pk, [])
+    return pillars
+
+
+def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
+    pillars = review_outline(review)
+    base = [review.workload.public_id, review.lens.alias]
+    context = {
+        "review": review,
+        "workload": review.workload,
+        "pillars": pillars,
+        "totals": sum_counts({p.pk: p.counts for p in pillars}),
+        "can_write": review.workload.role != "READONLY",
+    }
+    if pillar_id is not None:
+        pillar = next((p for p in pillars if p.pillar_id == pillar_id), None)
+        if pillar is None:
+            raise Http404("No such pillar in this lens.")
+        index = pillars.index(pillar)
+        note = PillarNote.objects.filter(lens_review=review, pillar=pillar).first()
+        note = note or PillarNote(lens_review=review, pillar=pillar)
+        context.update(
+            pillar=pillar,
+            shown_pillars=[pillar],
+            notes_editor={
+                "action": reverse("reviews:pillar_notes", args=[*base, pillar.pillar_id]),
+                "key": f"pillar-notes-{pillar.pk}",
+                "notes": note.notes,
+                "version": note.notes_version,
+            },
+            previous_pillar=pillars[index - 1] if index > 0 else None,
+            next_pillar=pillars[index + 1] if index + 1 < len(pillars) else None,
+        )
+    else:
+        context["shown_pillars"] = pillars
+        context["notes_editor"] = {
+            "action": reverse("reviews:lens_notes", args=base),
+            "key": f"lens-notes-{review.pk}",
+            "notes": review.notes,
+            "version": review.notes_version,
+        }
+    return context
+
+
+@require_GET
+@login_required
+def overview(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
+    review = get_lens_review_for_user(request, public_id, alias)
+    return render(request, "reviews/overview.html", _overview_context(review, None))
+
+
+@require_GET
+@login_required
+def pillar_detail(request: HttpRequest, public_id: str, alias: str, pillar_id: str) -> HttpResponse:
+    review = get_lens_review_for_user(request, public_id, alias)
+    return render(request, "reviews/overview.html", _overview_context(review, pillar_id))
+
+
+@require_GET
+@login_required
+def overview_poll(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
+    """204 while nothing changed since version `v`; otherwise the page's live region."""
+    review = get_lens_review_for_user(request, public_id, alias)
+    if request.GET.get("v") == str(review.version):
+        return HttpResponse(status=204)
+    context = _overview_context(review, request.GET.get("pillar") or None)
+    return render(request, "reviews/overview.html#poll", context)
+
+
+@require_POST
+@login_required
+def lens_notes(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
+    review = get_lens_review_for_user(request, public_id, alias, write=True)
+    key = f"lens-notes-{review.pk}"
+    if wants_theirs(request):
+        return notes_response(
+            request, None, key=key, mine=review.notes, version=review.notes_version, replace=True
+        )
+    notes, base_version = parse_notes(request)
+    try:
+        review = lens_review_notes_update(
+            lens_review=review, notes=notes, base_version=base_version, user=request.user
+        )
+    except (NotesConflict, ReviewError) as exc:
+        return notes_response(request, exc, key=key, mine=notes)
+    return notes_response(request, None, key=key, mine=notes, version=review.notes_version)
+
+
+@require_POST
+@login_required
+def pillar_notes(request: HttpRequest, public_id: str, alias: str, pillar_id: str) -> HttpResponse:
+    review = get_lens_review_for_user(request, public_id, alias, write=True)
+    pillar = review.lens_version.pillars.filter(pillar_id=pillar_id).first()
+    if pillar is None:
+        raise Http404("No such pillar in this lens.")
+    key = f"pillar-notes-{pillar.pk}"
+    if wants_theirs(request):
+        stored = (
+            PillarNote.objects.filter(lens_review=review, pillar=pillar).first() or PillarNote()
+        )
+        return notes_response(
+            request, None, key=key, mine=stored.notes, version=stored.notes_version, replace=True
+        )
+    notes, base_version = parse_notes(request)
+    try:
+        note = pillar_notes_update(
+            lens_review=review,
+            pillar_pk=pillar.pk,
+            notes=notes,
+            base_version=base_version,
+            user=request.user,
+        )
+    except (NotesConflict, ReviewError) as exc:
+        return notes_response(request, exc, key=key, mine=notes)
+    return notes_response(request, None, key=key, mine=notes, version=note.notes_version)

@@ -1,0 +1,351 @@
+"""Workload pages: the list, create, edit, delete, the detail page and its lenses.
+
+Who may do what: every member reads; the owner and contributors edit the properties and add
+lenses; only the owner removes a lens (its answers stay and come back when it is added again)
+and deletes the workload.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.db.models import Case, Count, Max, Q, QuerySet, Subquery, TextField, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, Greatest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from lenses.models import Lens, LensVersion, Pillar
+from lenses.services import BUILTIN_ALIAS
+from reviews import services
+from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
+from reviews.models import (
+    MAX_EXTRA_LENSES,
+    WRITE_ROLES,
+    AnswerRisk,
+    LensReview,
+    Role,
+    Workload,
+    WorkloadMember,
+)
+from reviews.services import ReviewError
+from reviews.views.access import get_workload_for_user
+
+UNIQUE_NAME_MESSAGE = "A workload with this name exists already (case and spaces do not count)."
+
+
+# -- queries -------------------------------------------------------------------------------------
+
+
+def builtin_pillars() -> list[Pillar]:
+    """The pillars of the newest published built-in lens, in lens order (one query)."""
+    newest = (
+        LensVersion.objects.filter(lens__alias=BUILTIN_ALIAS, status=LensVersion.Status.PUBLISHED)
+        .order_by("-published_at")
+        .values("pk")[:1]
+    )
+    return list(Pillar.objects.filter(lens_version=Subquery(newest)).order_by("order"))
+
+
+def workloads_for_list(user: Any) -> QuerySet[Workload]:
+    """The user's workloads with answer counts over active lens reviews, in one query.
+
+    Each workload joins only the user's own membership row, so counting answers through
+    lens reviews counts every answer once.
+    """
+    answers = "lens_reviews__answers"
+    active = Q(lens_reviews__is_active=True)
+    risk = "lens_reviews__answers__risk"
+    return (
+        Workload.objects.with_role(user)
+        .select_related("owner")
+        .annotate(
+            total=Count(answers, filter=active),
+            answered=Count(answers, filter=active & ~Q(**{risk: AnswerRisk.UNANSWERED})),
+            high=Count(answers, filter=active & Q(**{risk: AnswerRisk.HIGH})),
+            medium=Count(answers, filter=active & Q(**{risk: AnswerRisk.MEDIUM})),
+            last_updated=Greatest(
+                "updated_at", Coalesce(Max("lens_reviews__updated_at"), "updated_at")
+            ),
+        )
+    )
+
+
+def lens_reviews_with_counts(workload: Workload) -> list[LensReview]:
+    """Every lens review of the workload, removed ones too, with answer counts (one query)."""
+    unanswered = Q(answers__risk=AnswerRisk.UNANSWERED)
+    return list(
+        LensReview.objects.filter(workload=workload)
+        .select_related("lens", "lens_version")
+        .annotate(
+            total=Count("answers"),
+            answered=Count("answers", filter=~unanswered),
+            high=Count("answers", filter=Q(answers__risk=AnswerRisk.HIGH)),
+            medium=Count("answers", filter=Q(answers__risk=AnswerRisk.MEDIUM)),
+        )
+    )
+
+
+def members_of(workload: Workload) -> QuerySet[WorkloadMember]:
+    """Members with their users: the owner first, then contributors, then readers."""
+    rank = Case(When(role=Role.OWNER, then=0), When(role=Role.CONTRIBUTOR, then=1), default=2)
+    return (
+        WorkloadMember.objects.filter(workload=workload)
+        .select_related("user")
+        .order_by(rank, "user__username")
+    )
+
+
+# -- list ----------------------------------------------------------------------------------------
+
+COLUMNS = [
+    ("name", "Name"),
+    ("owner", "Owner"),
+    ("environment", "Environment"),
+    ("answered", "Questions answered"),
+    ("high", "High risks"),
+    ("medium", "Medium risks"),
+    ("improvement", "Improvement status"),
+    ("updated", "Last updated"),
+]
+# Numbers and dates sort the largest or newest first on the first click.
+DESCENDING_FIRST = {"answered", "high", "medium", "updated"}
+
+
+def _columns(filters: WorkloadFilterForm) -> list[dict[str, Any]]:
+    """Table headers, each with the URL that sorts by it (keeping the filters)."""
+    current = filters.value("sort") or "name"
+    params = {key: filters.value(key) for key in ("environment", "tag") if filters.value(key)}
+    base = reverse("reviews:workload_list")
+    columns = []
+    for key, label in COLUMNS:
+        column: dict[str, Any] = {
+            "key": key,
+            "label": label,
+            "url": None,
+            "sorted": None,
+            "num": key in {"answered", "high", "medium"},
+        }
+        if key in WorkloadFilterForm.SORTS:
+            if current.lstrip("-") == key:
+                descending = current.startswith("-")
+                column["sorted"] = "descending" if descending else "ascending"
+                sort = key if descending else f"-{key}"
+            else:
+                sort = f"-{key}" if key in DESCENDING_FIRST else key
+            column["url"] = f"{base}?{urlencode({**params, 'sort': sort})}"
+        columns.append(column)
+    return columns
+
+
+@require_GET
+@login_required
+def workload_list(request: HttpRequest) -> HttpResponse:
+    filters = WorkloadFilterForm(request.GET)
+    workloads = workloads_for_list(request.user)
+    if environment := filters.value("environment"):
+        workloads = workloads.filter(environment=environment)
+    if tag := filters.tag_filter():
+        key, value = tag
+        if value is None:
+            workloads = workloads.filter(tags__has_key=key)
+        else:
+            # KeyTextTransform quotes the key, so any text is safe in the JSON path; the cast
+            # makes the comparison a plain text one (JSON lookups would parse `value` as JSON).
+            tag_value = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
+            workloads = workloads.alias(tag_value=tag_value).filter(tag_value=value)
+    workloads = workloads.order_by(*filters.order_by())
+    context = {
+        "workloads": workloads,
+        "filters": filters,
+        "columns": _columns(filters),
+        "is_filtered": bool(filters.value("environment") or filters.value("tag")),
+    }
+    if request.htmx:
+        return render(request, "reviews/workload_list.html#rows", context)
+    context["known_tags"] = _known_tags(request.user)
+    return render(request, "reviews/workload_list.html", context)
+
+
+def _known_tags(user: Any) -> list[str]:
+    """Tags in use on the user's workloads, offered as suggestions in the tag filter."""
+    seen: set[str] = set()
+    for tags in Workload.objects.for_user(user).values_list("tags", flat=True):
+        for key, value in (tags or {}).items():
+            seen.add(key)
+            seen.add(f"{key}={value}")
+    return sorted(seen)[:200]
+
+
+# -- create, edit, delete ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def workload_create(request: HttpRequest) -> HttpResponse:
+    form = WorkloadForm(request.POST or None, pillars=builtin_pillars())
+    if request.method == "POST" and form.is_valid():
+        try:
+            workload = services.workload_create(owner=request.user, **form.workload_fields())
+        except ReviewError as exc:
+            form.add_error(None, str(exc))
+        except IntegrityError:
+            # Someone took the name between the check and the insert.
+            form.add_error("name", UNIQUE_NAME_MESSAGE)
+        else:
+            messages.success(request, f"Created the workload “{workload.name}”.")
+            url = reverse("reviews:workload_detail", args=[workload.public_id])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return _render_form(request, form, None)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def workload_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    workload = get_workload_for_user(request, public_id, write=True)
+    # The form writes into a copy, so the page still shows the saved name after an error.
+    form = WorkloadForm(
+        request.POST or None, instance=copy.copy(workload), pillars=builtin_pillars()
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                edited = form.save(commit=False)
+                # Only the properties: a concurrent hand-over of ownership must survive.
+                edited.save(
+                    update_fields=[
+                        *WorkloadForm.Meta.fields,
+                        "pillar_priorities",
+                        "name_key",
+                        "updated_at",
+                    ]
+                )
+        except IntegrityError:
+            form.add_error("name", UNIQUE_NAME_MESSAGE)
+        else:
+            messages.success(request, "Saved the workload properties.")
+            url = reverse("reviews:workload_detail", args=[public_id])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return _render_form(request, form, workload)
+
+
+def _render_form(
+    request: HttpRequest, form: WorkloadForm, workload: Workload | None
+) -> HttpResponse:
+    context = {"form": form, "workload": workload}
+    if request.htmx:
+        return render(request, "reviews/workload_form.html#form", context)
+    return render(request, "reviews/workload_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def workload_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    workload = get_workload_for_user(request, public_id, owner=True)
+    if request.method == "POST":
+        name = workload.name
+        with transaction.atomic():
+            workload.delete()
+        messages.success(request, f"Deleted the workload “{name}” and all its answers.")
+        url = reverse("reviews:workload_list")
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    counts = workloads_for_list(request.user).get(pk=workload.pk)
+    return render(
+        request, "reviews/workload_confirm_delete.html", {"workload": workload, "counts": counts}
+    )
+
+
+# -- detail and lenses ---------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def workload_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    workload = get_workload_for_user(request, public_id)
+    return _render_detail(request, workload, LensChangeForm())
+
+
+@require_POST
+@login_required
+def workload_lenses(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Add a published lens (owner, contributor) or remove one (owner only)."""
+    removing = request.POST.get("action") == "remove"
+    workload = get_workload_for_user(request, public_id, write=True, owner=removing)
+    form = LensChangeForm(request.POST)
+    notice = None
+    if form.is_valid():
+        lens = Lens.objects.filter(alias=form.cleaned_data["lens"]).first()
+        try:
+            if lens is None:
+                raise ReviewError("There is no such lens.")
+            if form.cleaned_data["action"] == "remove":
+                services.workload_remove_lens(workload=workload, lens=lens)
+                notice = f"Removed “{lens.name}”. Its answers are kept if you add it again."
+            else:
+                services.workload_add_lens(workload=workload, lens=lens)
+                notice = f"Added “{lens.name}”."
+        except ReviewError as exc:
+            form.add_error(None, str(exc))
+    if notice and not request.htmx:
+        messages.success(request, notice)
+        return redirect("reviews:workload_detail", public_id=public_id)
+    return _render_detail(request, workload, form if form.errors else LensChangeForm(), notice)
+
+
+def _render_detail(
+    request: HttpRequest,
+    workload: Workload,
+    lens_form: LensChangeForm,
+    notice: str | None = None,
+) -> HttpResponse:
+    reviews = lens_reviews_with_counts(workload)
+    active = [review for review in reviews if review.is_active]
+    removed = {review.lens_id for review in reviews if not review.is_active}
+    can_write = workload.role in WRITE_ROLES
+    extra = sum(1 for review in active if not review.lens.is_builtin)
+    addable = []
+    if can_write:
+        addable = list(
+            Lens.objects.filter(is_builtin=False, versions__status=LensVersion.Status.PUBLISHED)
+            .exclude(pk__in=[review.lens_id for review in active])
+            .distinct()
+            .order_by("name")
+        )
+        for lens in addable:
+            lens.was_removed = lens.pk in removed
+    context = {
+        "workload": workload,
+        "lens_reviews": active,
+        "addable_lenses": addable,
+        "lens_form": lens_form,
+        "notice": notice,
+        "can_write": can_write,
+        "is_owner": workload.role == Role.OWNER,
+        "extra_lenses": extra,
+        "max_extra_lenses": MAX_EXTRA_LENSES,
+        "at_lens_limit": extra >= MAX_EXTRA_LENSES,
+    }
+    if request.htmx:
+        return render(request, "reviews/workload_detail.html#lenses", context)
+    builtin = next((review for review in active if review.lens.is_builtin), None)
+    names = {}
+    if builtin is not None:
+        names = dict(
+            Pillar.objects.filter(lens_version=builtin.lens_version_id).values_list(
+                "pillar_id", "name"
+            )
+        )
+    context["priorities"] = [names.get(pid, pid) for pid in workload.pillar_priorities]
+    members = list(members_of(workload))
+    context["members"] = members
+    # The owner comes with the members, which saves a query for `workload.owner`.
+    context["owner"] = next((m.user for m in members if m.role == Role.OWNER), None)
+    return render(request, "reviews/workload_detail.html", context)

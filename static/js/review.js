@@ -1,0 +1,45 @@
+// Review pages: keyboard navigation for facilitators, and notes that polling never clobbers.
+(function () {
+  "use strict";
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable]") !== null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+    var link = document.querySelector('[data-key="' + event.key + '"]');
+    if (link) {
+      event.preventDefault();
+      link.click();
+      return;
+    }
+    if (/^[1-9]$/.test(event.key)) {
+      var box = document.querySelector('[data-choice-key="' + event.key + '"]');
+      if (box && !box.disabled) {
+        event.preventDefault();
+        box.click();
+      }
+    }
+  });
+
+  // Polling re-sends the notes editors out of band. Someone typing in one keeps their text:
+  // an editor that has focus or unsaved changes is left alone, and its save will then report
+  // the other person's change as a conflict instead of overwriting it.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var current = event.detail.target;
+    if (!current || !current.matches("[data-notes-editor]")) return;
+    var box = current.querySelector("textarea");
+    if (box && (box === document.activeElement || box.value !== box.defaultValue)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  // After a successful save the box's text is the saved text again.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target.querySelector("[data-notes-saved]")) return;
+    var editor = event.detail.target.closest("[data-notes-editor]");
+    var box = editor && editor.querySelector("textarea");
+    if (box) box.defaultValue = box.value;
+  });
+})();

@@ -1,0 +1,72 @@
+"""Two people ticking different choices of one question at the same moment both keep their tick."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from reviews.models import Answer, AnswerEvent, ChoiceAnswer
+from reviews.services import answer_choice_update
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks are only meaningful on PostgreSQL"
+)
+
+ROUNDS = 25
+
+
+def run_together(*calls):
+    """Start every call at the same moment, each in its own thread and database connection."""
+    barrier = threading.Barrier(len(calls))
+    errors = []
+
+    def run(call):
+        try:
+            barrier.wait(timeout=10)
+            call()
+        except Exception as exc:  # reported below: a thread's exception would be lost otherwise
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+
+
+def selected(answer) -> set[str]:
+    return set(
+        ChoiceAnswer.objects.filter(answer=answer, status="SELECTED").values_list(
+            "choice__choice_id", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_ticks_of_different_choices_are_all_kept(workload, alice, bob):
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=workload, question__question_id="rel1"
+    )
+    ids = list(answer.question.choices.filter(is_none=False).values_list("choice_id", flat=True))
+
+    for round_number in range(ROUNDS):
+        status = "SELECTED" if round_number % 2 == 0 else "UNSELECTED"
+        run_together(
+            lambda: answer_choice_update(
+                answer=answer, choice_id=ids[0], status=status, user=alice
+            ),
+            lambda: answer_choice_update(answer=answer, choice_id=ids[1], status=status, user=bob),
+            lambda: answer_choice_update(answer=answer, choice_id=ids[2], status=status, user=bob),
+        )
+        expected = set(ids[:3]) if status == "SELECTED" else set()
+        assert selected(answer) == expected, f"round {round_number}"
+        fresh = Answer.objects.get(pk=answer.pk)
+        assert fresh.risk == (answer.question.risk_for(expected) if expected else "UNANSWERED"), (
+            f"round {round_number}"
+        )
+
+    assert AnswerEvent.objects.filter(answer=answer).count() == ROUNDS * 3
+    assert Answer.objects.get(pk=answer.pk).version == ROUNDS * 3
