@@ -329,6 +329,11 @@ class MemberForm(forms.Form):
 
 
 class TransferForm(forms.Form):
+    # Shown on the same page as ShareForm, which has a `user` field too: keep the ids apart.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "transfer_%s")
+        super().__init__(*args, **kwargs)
+
     user = UserField(
         label="New owner (username or email)",
         max_length=254,

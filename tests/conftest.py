@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from lenses.services import builtin_lens_load
+from reviews.models import Role, Workload
+from reviews.services import workload_create, workload_share
 
 SHARED_LENSES = Path(__file__).resolve().parents[2] / "shared" / "lenses"
 
@@ -55,3 +57,18 @@ def shared_lens_files() -> list[Path]:
     if not files:
         pytest.skip(f"no shared lens files in {SHARED_LENSES}")
     return files
+
+
+@pytest.fixture
+def workload(builtin_lens, alice, bob, carol, mallory) -> Workload:
+    """Alice owns it, Bob contributes, Carol reads; Mallory has no access."""
+    workload = workload_create(
+        owner=alice,
+        name="Payments API",
+        description="Takes card payments for the web shop.",
+        environment=Workload.Environment.PRODUCTION,
+        review_owner="Alice Archer",
+    )
+    workload_share(workload=workload, user=bob, role=Role.CONTRIBUTOR)
+    workload_share(workload=workload, user=carol, role=Role.READONLY)
+    return workload

@@ -16,7 +16,7 @@ from reviews.forms import MemberForm, ShareForm, TransferForm
 from reviews.models import Role, Workload, WorkloadMember
 from reviews.services import ReviewError, workload_share, workload_transfer, workload_unshare
 from reviews.views.access import get_workload_for_user
-from reviews.views.workloads import members_of
+from reviews.views.workloads import members_of, wants_partial
 
 
 @require_http_methods(["GET", "POST"])
@@ -119,6 +119,6 @@ def _respond(
         "error": error,
         "roles": [(Role.CONTRIBUTOR, "Contributor"), (Role.READONLY, "Read-only")],
     }
-    if request.htmx:
+    if wants_partial(request):
         return render(request, "reviews/sharing.html#members", context)
     return render(request, "reviews/sharing.html", context)

@@ -42,6 +42,11 @@ from reviews.views.access import get_workload_for_user
 UNIQUE_NAME_MESSAGE = "A workload with this name exists already (case and spaces do not count)."
 
 
+def wants_partial(request: HttpRequest) -> bool:
+    """An htmx request swaps in a part of the page, except when htmx restores its history."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 # -- queries -------------------------------------------------------------------------------------
 
 
@@ -169,7 +174,7 @@ def workload_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(filters),
         "is_filtered": bool(filters.value("environment") or filters.value("tag")),
     }
-    if request.htmx:
+    if wants_partial(request):
         return render(request, "reviews/workload_list.html#rows", context)
     context["known_tags"] = _known_tags(request.user)
     return render(request, "reviews/workload_list.html", context)
@@ -241,7 +246,7 @@ def _render_form(
     request: HttpRequest, form: WorkloadForm, workload: Workload | None
 ) -> HttpResponse:
     context = {"form": form, "workload": workload}
-    if request.htmx:
+    if wants_partial(request):
         return render(request, "reviews/workload_form.html#form", context)
     return render(request, "reviews/workload_form.html", context)
 
@@ -333,7 +338,7 @@ def _render_detail(
         "max_extra_lenses": MAX_EXTRA_LENSES,
         "at_lens_limit": extra >= MAX_EXTRA_LENSES,
     }
-    if request.htmx:
+    if wants_partial(request):
         return render(request, "reviews/workload_detail.html#lenses", context)
     builtin = next((review for review in active if review.lens.is_builtin), None)
     names = {}

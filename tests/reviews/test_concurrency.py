@@ -1,6 +1,7 @@
 """Two people ticking different choices of one question at the same moment both keep their tick."""
 
 import threading
+from functools import partial
 
 import pytest
 from django.db import connection, connections
@@ -55,11 +56,16 @@ def test_simultaneous_ticks_of_different_choices_are_all_kept(workload, alice, b
     for round_number in range(ROUNDS):
         status = "SELECTED" if round_number % 2 == 0 else "UNSELECTED"
         run_together(
-            lambda: answer_choice_update(
-                answer=answer, choice_id=ids[0], status=status, user=alice
-            ),
-            lambda: answer_choice_update(answer=answer, choice_id=ids[1], status=status, user=bob),
-            lambda: answer_choice_update(answer=answer, choice_id=ids[2], status=status, user=bob),
+            *(
+                partial(
+                    answer_choice_update,
+                    answer=answer,
+                    choice_id=choice_id,
+                    status=status,
+                    user=user,
+                )
+                for choice_id, user in ((ids[0], alice), (ids[1], bob), (ids[2], bob))
+            )
         )
         expected = set(ids[:3]) if status == "SELECTED" else set()
         assert selected(answer) == expected, f"round {round_number}"

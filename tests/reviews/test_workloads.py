@@ -263,6 +263,14 @@ def test_an_htmx_request_for_the_list_gets_only_the_rows(client, alice, workload
     assert "<html" not in body and 'name="tag"' not in body
 
 
+def test_an_htmx_history_restore_gets_the_whole_list_page(client, alice, workload):
+    client.force_login(alice)
+
+    response = client.get(url("workload_list"), HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
+
+    assert "<html" in response.content.decode()
+
+
 def test_the_list_and_the_detail_page_escape_the_workload_name(client, alice, builtin_lens):
     workload = make_workload(alice, "<script>alert(1)</script>", tags={"<b>": "<i>"})
     client.force_login(alice)

@@ -1,0 +1,138 @@
+"""Walk every URL of the project with every persona and check what each may do.
+
+A URL added without an entry here fails `test_every_url_is_classified`, so nothing new escapes
+the access rules: anonymous visitors are sent to log in, people without access to a workload
+get 404, read-only members get 403 on writes, contributors get 403 on owner-only actions.
+"""
+
+import pytest
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+from lenses.models import LensVersion
+
+# name: ((method, who may use it), ...)
+#   "user": anyone logged in; "staff": staff only; "read"/"write"/"owner": by workload role
+RULES = {
+    "home": (("GET", "user"),),
+    "lenses:catalogue": (("GET", "user"),),
+    "lenses:import": (("GET", "staff"), ("POST", "staff")),
+    "lenses:lens": (("GET", "user"),),
+    "lenses:version": (("GET", "user"),),
+    "lenses:publish": (("POST", "staff"),),
+    "lenses:deprecate": (("POST", "staff"),),
+    "lenses:export": (("GET", "user"),),
+    "reviews:workload_list": (("GET", "user"),),
+    "reviews:workload_create": (("GET", "user"), ("POST", "user")),
+    "reviews:workload_detail": (("GET", "read"),),
+    "reviews:workload_edit": (("GET", "write"), ("POST", "write")),
+    "reviews:workload_delete": (("GET", "owner"), ("POST", "owner")),
+    "reviews:workload_lenses": (("POST", "write"),),
+    "reviews:sharing": (("GET", "read"), ("POST", "owner")),
+    "reviews:member_update": (("POST", "owner"),),
+    "reviews:transfer": (("POST", "owner"),),
+    "reviews:overview": (("GET", "read"),),
+    "reviews:overview_poll": (("GET", "read"),),
+    "reviews:lens_notes": (("POST", "write"),),
+    "reviews:pillar": (("GET", "read"),),
+    "reviews:pillar_notes": (("POST", "write"),),
+    "reviews:question": (("GET", "read"),),
+    "reviews:question_poll": (("GET", "read"),),
+    "reviews:choice_update": (("POST", "write"),),
+    "reviews:applicability": (("POST", "write"),),
+    "reviews:question_notes": (("POST", "write"),),
+}
+# Django's own pages (login, admin) have their own tests and rules.
+NOT_OURS = {"first_run", "login", "logout"}
+KWARG_SHAPES = [
+    (),
+    ("alias",),
+    ("alias", "pk"),
+    ("public_id",),
+    ("public_id", "user_id"),
+    ("public_id", "alias"),
+    ("public_id", "alias", "pillar_id"),
+    ("public_id", "alias", "question_id"),
+    ("public_id", "alias", "question_id", "choice_id"),
+]
+WORKLOAD_ROLES = {"read": {"carol", "bob", "alice"}, "write": {"bob", "alice"}, "owner": {"alice"}}
+
+
+def named_urls(resolver=None, namespace=""):
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin" or entry.app_name == "admin":
+                continue
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from named_urls(entry, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+def test_every_url_is_classified():
+    names = set(named_urls()) - NOT_OURS - {n for n in named_urls() if n.startswith("password_")}
+    assert names == set(RULES)
+
+
+def url_for(name, workload, version, bob):
+    values = {
+        "public_id": workload.public_id,
+        "alias": "wellarchitected",
+        "question_id": "sec1",
+        "pillar_id": "security",
+        "choice_id": "sec1_bp1",
+        "user_id": bob.pk,
+        "pk": version.pk,
+    }
+    for keys in KWARG_SHAPES:
+        try:
+            return reverse(name, kwargs={key: values[key] for key in keys})
+        except NoReverseMatch:
+            continue
+    raise AssertionError(f"no way to build a URL for {name}")
+
+
+def allowed(rule: str, who: str) -> bool:
+    if rule == "user":
+        return True
+    if rule == "staff":
+        return who == "sam"
+    return who in WORKLOAD_ROLES[rule]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "rule"),
+    [(name, method, rule) for name, rules in sorted(RULES.items()) for method, rule in rules],
+)
+def test_each_persona_gets_exactly_what_its_role_allows(
+    client, name, method, rule, workload, admin_user, mallory, carol, bob, alice
+):
+    version = LensVersion.objects.get(lens__alias="wellarchitected")
+    url = url_for(name, workload, version, bob)
+    send = client.post if method == "POST" else client.get
+
+    client.logout()
+    response = send(url)
+    assert response.status_code == 302, f"anonymous {method} {url}"
+    assert response.url.startswith(reverse("login"))
+
+    # Least access first, so the owner's destructive actions come last.
+    for user in (mallory, admin_user, carol, bob, alice):
+        client.force_login(user)
+        status = send(url).status_code
+        who = user.username
+        if allowed(rule, who):
+            assert status in (200, 204, 302), f"{who} {method} {url} gave {status}"
+        elif rule in WORKLOAD_ROLES and who in ("mallory", "sam"):
+            assert status == 404, f"{who} {method} {url} gave {status}"
+        else:
+            assert status == 403, f"{who} {method} {url} gave {status}"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, rules in RULES.items() if [m for m, _ in rules] == ["POST"])
+)
+def test_state_changing_urls_refuse_get(client, name, workload, admin_user, bob, alice):
+    version = LensVersion.objects.get(lens__alias="wellarchitected")
+    client.force_login(admin_user if RULES[name][0][1] == "staff" else alice)
+
+    assert client.get(url_for(name, workload, version, bob)).status_code == 405
