@@ -269,3 +269,143 @@ class AnswerEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} changed {self.answer} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ImprovementStatus(models.TextChoices):
+    NOT_STARTED = "NOT_STARTED", "Not started"
+    IN_PROGRESS = "IN_PROGRESS", "In progress"
+    COMPLETE = "COMPLETE", "Complete"
+    RISK_ACKNOWLEDGED = "RISK_ACKNOWLEDGED", "Risk acknowledged"
+
+
+class ImprovementItem(models.Model):
+    """The work to remove the risk of one question; it lives as long as the answer does."""
+
+    answer = models.OneToOneField(Answer, on_delete=models.CASCADE, related_name="improvement")
+    status = models.CharField(
+        max_length=17, choices=ImprovementStatus, default=ImprovementStatus.NOT_STARTED
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    comment = models.TextField(max_length=NOTES_MAX, blank=True)
+    # Closed automatically when the question stops being risky, reopened when the risk returns.
+    is_open = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Improve {self.answer}"
+
+
+class ImprovementEvent(models.Model):
+    item = models.ForeignKey(ImprovementItem, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    text = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+MAX_MILESTONES = 100
+
+
+class Milestone(models.Model):
+    """A frozen copy of every lens review of a workload: later changes never touch it."""
+
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="milestones")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=100)
+    name_key = models.CharField(max_length=100, editable=False)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Totals over all lens reviews, kept beside the copy so trends need no JSON parsing.
+    high_count = models.PositiveIntegerField(default=0)
+    medium_count = models.PositiveIntegerField(default=0)
+    answered_count = models.PositiveIntegerField(default=0)
+    question_count = models.PositiveIntegerField(default=0)
+    data = models.JSONField(help_text="The frozen lens reviews; see reviews.milestones.")
+
+    class Meta:
+        ordering = ["workload", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["workload", "number"], name="milestone_number_unique"),
+            models.UniqueConstraint(fields=["workload", "name_key"], name="milestone_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workload} milestone {self.number}: {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class Branding(models.Model):
+    """The organisation's name and logo on report covers and page headers (one row)."""
+
+    organisation_name = models.CharField(max_length=100, blank=True)
+    logo = models.ImageField(upload_to="branding/", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.organisation_name or "Branding"
+
+    @classmethod
+    def current(cls) -> Branding:
+        return cls.objects.first() or cls()
+
+
+class Report(models.Model):
+    class Kind(models.TextChoices):
+        LENS_REVIEW = "LENS_REVIEW", "Lens review"
+        CONSOLIDATED = "CONSOLIDATED", "Consolidated"
+
+    class Format(models.TextChoices):
+        PDF = "PDF", "PDF"
+        JSON = "JSON", "JSON"
+
+    class Status(models.TextChoices):
+        QUEUED = "QUEUED", "Queued"
+        RUNNING = "RUNNING", "Running"
+        DONE = "DONE", "Done"
+        FAILED = "FAILED", "Failed"
+
+    kind = models.CharField(max_length=12, choices=Kind)
+    format = models.CharField(max_length=4, choices=Format, default=Format.PDF)
+    workload = models.ForeignKey(
+        Workload, null=True, blank=True, on_delete=models.CASCADE, related_name="reports"
+    )
+    lens = models.ForeignKey(
+        Lens, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="reports"
+    )
+    # For consolidated reports: the dashboard filters it was asked with.
+    filters = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=7, choices=Status, default=Status.QUEUED)
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} report {self.pk} ({self.get_status_display()})"
