@@ -42,7 +42,9 @@ class WorkloadQuerySet(models.QuerySet):
     def with_role(self, user) -> WorkloadQuerySet:
         """Adds `role`: the user's role on each workload."""
         role = WorkloadMember.objects.filter(workload=models.OuterRef("pk"), user=user)
-        return self.for_user(user).annotate(role=models.Subquery(role.values("role")[:1]))
+        return self.for_user(user).annotate(
+            role=models.Subquery(role.order_by().values("role")[:1])
+        )
 
 
 class Workload(models.Model):
@@ -194,7 +196,7 @@ class AnswerQuerySet(models.QuerySet):
             workload=models.OuterRef("lens_review__workload"), user=user
         )
         return self.filter(lens_review__workload__members__user=user).annotate(
-            role=models.Subquery(role.values("role")[:1])
+            role=models.Subquery(role.order_by().values("role")[:1])
         )
 
     def risk_counts(self) -> dict[str, int]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from lenses.models import Choice, Lens, LensVersion, Question
 from lenses.services import BUILTIN_ALIAS
+from reviews.improvements import improvement_sync
 from reviews.models import (
     CHOICE_NOTES_MAX,
     MAX_EXTRA_LENSES,
@@ -199,6 +200,7 @@ def _record(
     answer.updated_by = user
     answer.save()
     AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
+    improvement_sync(answer=answer, risk_before=risk_before, user=user)
     LensReview.objects.filter(pk=answer.lens_review_id).update(
         version=F("version") + 1, updated_at=timezone.now()
     )
