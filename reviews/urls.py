@@ -1,12 +1,13 @@
 from django.urls import path
 
-from reviews.views import answers, review, sharing, workloads
+from reviews.views import answers, milestones, review, sharing, workloads
 
 app_name = "reviews"
 
 workload = "workloads/<str:public_id>/"
 lens_review = workload + "lenses/<slug:alias>/"
 question = lens_review + "questions/<str:question_id>/"
+milestone = workload + "milestones/<int:number>/lenses/<slug:alias>/"
 
 urlpatterns = [
     path("workloads/", workloads.workload_list, name="workload_list"),
@@ -18,6 +19,24 @@ urlpatterns = [
     path(workload + "sharing/", sharing.sharing, name="sharing"),
     path(workload + "sharing/<int:user_id>/", sharing.member_update, name="member_update"),
     path(workload + "sharing/transfer/", sharing.transfer, name="transfer"),
+    path(workload + "milestones/", milestones.milestones, name="milestones"),
+    path(workload + "compare/", milestones.compare, name="compare"),
+    path(milestone, milestones.milestone_overview, name="milestone_overview"),
+    path(
+        milestone + "pillars/<str:pillar_id>/",
+        milestones.milestone_pillar,
+        name="milestone_pillar",
+    ),
+    path(
+        milestone + "questions/<str:question_id>/",
+        milestones.milestone_question,
+        name="milestone_question",
+    ),
+    path(
+        milestone + "improvements/",
+        milestones.milestone_improvements,
+        name="milestone_improvements",
+    ),
     path(lens_review, review.overview, name="overview"),
     path(lens_review + "poll/", review.overview_poll, name="overview_poll"),
     path(lens_review + "notes/", review.lens_notes, name="lens_notes"),

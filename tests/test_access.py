@@ -9,6 +9,7 @@ import pytest
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from lenses.models import LensVersion
+from reviews.milestones import milestone_create
 
 # name: ((method, who may use it), ...)
 #   "user": anyone logged in; "staff": staff only; "read"/"write"/"owner": by workload role
@@ -30,6 +31,12 @@ RULES = {
     "reviews:sharing": (("GET", "read"), ("POST", "owner")),
     "reviews:member_update": (("POST", "owner"),),
     "reviews:transfer": (("POST", "owner"),),
+    "reviews:milestones": (("GET", "read"), ("POST", "owner")),
+    "reviews:compare": (("GET", "read"),),
+    "reviews:milestone_overview": (("GET", "read"),),
+    "reviews:milestone_pillar": (("GET", "read"),),
+    "reviews:milestone_question": (("GET", "read"),),
+    "reviews:milestone_improvements": (("GET", "read"),),
     "reviews:overview": (("GET", "read"),),
     "reviews:overview_poll": (("GET", "read"),),
     "reviews:lens_notes": (("POST", "write"),),
@@ -53,6 +60,9 @@ KWARG_SHAPES = [
     ("public_id", "alias", "pillar_id"),
     ("public_id", "alias", "question_id"),
     ("public_id", "alias", "question_id", "choice_id"),
+    ("public_id", "number", "alias"),
+    ("public_id", "number", "alias", "pillar_id"),
+    ("public_id", "number", "alias", "question_id"),
 ]
 WORKLOAD_ROLES = {"read": {"carol", "bob", "alice"}, "write": {"bob", "alice"}, "owner": {"alice"}}
 
@@ -82,6 +92,7 @@ def url_for(name, workload, version, bob):
         "choice_id": "sec1_bp1",
         "user_id": bob.pk,
         "pk": version.pk,
+        "number": 1,
     }
     for keys in KWARG_SHAPES:
         try:
@@ -107,6 +118,7 @@ def test_each_persona_gets_exactly_what_its_role_allows(
     client, name, method, rule, workload, admin_user, mallory, carol, bob, alice
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
+    milestone_create(workload=workload, name="Baseline", user=alice)
     url = url_for(name, workload, version, bob)
     send = client.post if method == "POST" else client.get
 

@@ -1,6 +1,6 @@
 from django import template
 
-from reviews.models import AnswerRisk, Reason
+from reviews.models import AnswerRisk, ImprovementStatus, Reason
 
 register = template.Library()
 
@@ -38,3 +38,18 @@ def change_text(change: dict) -> str:
 @register.filter
 def percent(part: int, whole: int) -> int:
     return round(100 * part / whole) if whole else 0
+
+
+@register.filter
+def risk_label(value: str) -> str:
+    return AnswerRisk(value).label if value in AnswerRisk.values else value
+
+
+@register.filter
+def reason_label(value: str) -> str:
+    return Reason(value).label if value in Reason.values else value
+
+
+@register.filter
+def improvement_label(value: str) -> str:
+    return ImprovementStatus(value).label if value in ImprovementStatus.values else value

@@ -1,0 +1,159 @@
+"""Milestones freeze a workload's lens reviews; comparisons show what changed between states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from reviews.models import MAX_MILESTONES, Milestone, Workload, name_key
+from reviews.snapshots import add_counts, empty_counts, workload_snapshots
+
+NOW = "now"
+
+
+class MilestoneError(Exception):
+    """A milestone that cannot be saved, with a message for the person who asked."""
+
+
+@transaction.atomic
+def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | None) -> Milestone:
+    name = " ".join(name.split())
+    if not 3 <= len(name) <= 100:
+        raise MilestoneError("A milestone name is 3 to 100 characters long.")
+    # Serialise milestone numbering per workload.
+    workload = Workload.objects.select_for_update().get(pk=workload.pk)
+    existing = list(workload.milestones.values_list("number", "name_key"))
+    if len(existing) >= MAX_MILESTONES:
+        raise MilestoneError(f"A workload keeps at most {MAX_MILESTONES} milestones.")
+    if name_key(name) in {key for _, key in existing}:
+        raise MilestoneError(f"A milestone named “{name}” exists already (case and spaces aside).")
+    snapshots = workload_snapshots(workload)
+    totals = empty_counts()
+    for snapshot in snapshots:
+        add_counts(totals, snapshot["counts"])
+    return Milestone.objects.create(
+        workload=workload,
+        number=max((number for number, _ in existing), default=0) + 1,
+        name=name,
+        recorded_by=user,
+        high_count=totals["high"],
+        medium_count=totals["medium"],
+        answered_count=totals["answered"],
+        question_count=totals["total"],
+        data={"lens_reviews": snapshots},
+    )
+
+
+# -- comparison ------------------------------------------------------------------------------
+
+
+@dataclass
+class PillarDelta:
+    name: str
+    high: tuple[int, int]
+    medium: tuple[int, int]
+
+    @property
+    def high_change(self) -> int:
+        return self.high[1] - self.high[0]
+
+    @property
+    def medium_change(self) -> int:
+        return self.medium[1] - self.medium[0]
+
+
+@dataclass
+class QuestionChange:
+    pillar: str
+    question_id: str
+    title: str
+    risk: tuple[str, str]
+    added: list[str]
+    removed: list[str]
+    notes_changed: bool
+
+
+@dataclass
+class LensComparison:
+    alias: str
+    name: str
+    versions: tuple[str, str]
+    present: tuple[bool, bool]
+    pillars: list[PillarDelta] = field(default_factory=list)
+    changes: list[QuestionChange] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def compare_states(
+    before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> list[LensComparison]:
+    """Per lens: high/medium per pillar before and after, and every question that changed."""
+    old = {snapshot["lens"]["alias"]: snapshot for snapshot in before}
+    new = {snapshot["lens"]["alias"]: snapshot for snapshot in after}
+    aliases = [*new, *(alias for alias in old if alias not in new)]
+    return [_compare_lens(old.get(alias), new.get(alias)) for alias in aliases]
+
+
+def _compare_lens(old: dict | None, new: dict | None) -> LensComparison:
+    some = new or old
+    result = LensComparison(
+        alias=some["lens"]["alias"],
+        name=some["lens"]["name"],
+        versions=(old["lens"]["version"] if old else "", new["lens"]["version"] if new else ""),
+        present=(old is not None, new is not None),
+    )
+    old_pillars = {p["id"]: p for p in old["pillars"]} if old else {}
+    new_pillars = {p["id"]: p for p in new["pillars"]} if new else {}
+    for pillar_id in [*new_pillars, *(p for p in old_pillars if p not in new_pillars)]:
+        before, after = old_pillars.get(pillar_id), new_pillars.get(pillar_id)
+        counts_before = before["counts"] if before else empty_counts()
+        counts_after = after["counts"] if after else empty_counts()
+        result.pillars.append(
+            PillarDelta(
+                name=(after or before)["name"],
+                high=(counts_before["high"], counts_after["high"]),
+                medium=(counts_before["medium"], counts_after["medium"]),
+            )
+        )
+        old_questions = {q["id"]: q for q in before["questions"]} if before else {}
+        new_questions = {q["id"]: q for q in after["questions"]} if after else {}
+        for question_id in [*new_questions, *(q for q in old_questions if q not in new_questions)]:
+            change = _compare_question(
+                (after or before)["name"],
+                old_questions.get(question_id),
+                new_questions.get(question_id),
+            )
+            if change is None:
+                result.unchanged += 1
+            else:
+                result.changes.append(change)
+    return result
+
+
+def _selected(question: dict | None) -> dict[str, str]:
+    if question is None:
+        return {}
+    return {c["id"]: c["title"] for c in question["choices"] if c["status"] == "SELECTED"}
+
+
+def _compare_question(pillar: str, old: dict | None, new: dict | None) -> QuestionChange | None:
+    before, after = _selected(old), _selected(new)
+    risk = (old["risk"] if old else "UNANSWERED", new["risk"] if new else "UNANSWERED")
+    notes_changed = (old or {}).get("notes", "") != (new or {}).get("notes", "")
+    added = [title for choice_id, title in after.items() if choice_id not in before]
+    removed = [title for choice_id, title in before.items() if choice_id not in after]
+    if risk[0] == risk[1] and not added and not removed and not notes_changed:
+        return None
+    some = new or old
+    return QuestionChange(
+        pillar=pillar,
+        question_id=some["id"],
+        title=some["title"],
+        risk=risk,
+        added=added,
+        removed=removed,
+        notes_changed=notes_changed,
+    )

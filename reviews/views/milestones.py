@@ -1,0 +1,168 @@
+"""Milestones: save one, read one back as it was, compare two states, see the trend."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from reviews.charts import Point, trend_lines
+from reviews.milestones import NOW, MilestoneError, compare_states, milestone_create
+from reviews.models import Milestone, Role, Workload
+from reviews.snapshots import add_counts, empty_counts, improvement_plan, workload_snapshots
+from reviews.views.access import get_workload_for_user
+
+
+def _live_totals(snapshots: list[dict[str, Any]]) -> dict[str, int]:
+    totals = empty_counts()
+    for snapshot in snapshots:
+        add_counts(totals, snapshot["counts"])
+    return totals
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def milestones(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The milestone list with the risk trend; the owner saves a new milestone here."""
+    workload = get_workload_for_user(request, public_id, owner=request.method == "POST")
+    error = ""
+    if request.method == "POST":
+        try:
+            milestone = milestone_create(
+                workload=workload, name=request.POST.get("name", ""), user=request.user
+            )
+        except MilestoneError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"Saved milestone {milestone.number}: {milestone.name}.")
+            return redirect("reviews:milestones", public_id=public_id)
+    saved = list(workload.milestones.defer("data").select_related("recorded_by").order_by("number"))
+    now = _live_totals(workload_snapshots(workload))
+    points = [Point(f"M{m.number}", m.high_count, m.medium_count) for m in saved]
+    points.append(Point("Now", now["high"], now["medium"]))
+    context = {
+        "workload": workload,
+        "milestones": saved,
+        "now": now,
+        "trend": trend_lines(points, title=f"High and medium risks of {workload.name}"),
+        "error": error,
+        "name": request.POST.get("name", "") if error else "",
+        "is_owner": workload.role == Role.OWNER,
+    }
+    return render(request, "reviews/milestones.html", context, status=200)
+
+
+def _get_milestone(workload: Workload, number: int) -> Milestone:
+    milestone = workload.milestones.filter(number=number).first()
+    if milestone is None:
+        raise Http404("No such milestone.")
+    return milestone
+
+
+def _frozen_review(milestone: Milestone, alias: str) -> dict[str, Any]:
+    for snapshot in milestone.data["lens_reviews"]:
+        if snapshot["lens"]["alias"] == alias:
+            return snapshot
+    raise Http404("This lens was not reviewed when the milestone was saved.")
+
+
+def _frozen_context(request: HttpRequest, public_id: str, number: int, alias: str) -> dict:
+    workload = get_workload_for_user(request, public_id)
+    milestone = _get_milestone(workload, number)
+    snapshot = _frozen_review(milestone, alias)
+    return {
+        "workload": workload,
+        "milestone": milestone,
+        "snapshot": snapshot,
+        "pillars": snapshot["pillars"],
+        "lens_reviews": milestone.data["lens_reviews"],
+    }
+
+
+@require_GET
+@login_required
+def milestone_overview(
+    request: HttpRequest, public_id: str, number: int, alias: str
+) -> HttpResponse:
+    context = _frozen_context(request, public_id, number, alias)
+    context["shown_pillars"] = context["pillars"]
+    return render(request, "reviews/milestone_review.html", context)
+
+
+@require_GET
+@login_required
+def milestone_pillar(
+    request: HttpRequest, public_id: str, number: int, alias: str, pillar_id: str
+) -> HttpResponse:
+    context = _frozen_context(request, public_id, number, alias)
+    pillar = next((p for p in context["pillars"] if p["id"] == pillar_id), None)
+    if pillar is None:
+        raise Http404("No such pillar in this milestone.")
+    context.update(pillar=pillar, shown_pillars=[pillar])
+    return render(request, "reviews/milestone_review.html", context)
+
+
+@require_GET
+@login_required
+def milestone_improvements(
+    request: HttpRequest, public_id: str, number: int, alias: str
+) -> HttpResponse:
+    context = _frozen_context(request, public_id, number, alias)
+    context["plan"] = improvement_plan(context["snapshot"], context["workload"].pillar_priorities)
+    return render(request, "reviews/milestone_review.html", context)
+
+
+@require_GET
+@login_required
+def milestone_question(
+    request: HttpRequest, public_id: str, number: int, alias: str, question_id: str
+) -> HttpResponse:
+    context = _frozen_context(request, public_id, number, alias)
+    flat = [(pillar, q) for pillar in context["pillars"] for q in pillar["questions"]]
+    index = next((i for i, (_, q) in enumerate(flat) if q["id"] == question_id), None)
+    if index is None:
+        raise Http404("No such question in this milestone.")
+    context.update(
+        pillar=flat[index][0],
+        question=flat[index][1],
+        previous_question=flat[index - 1][1] if index > 0 else None,
+        next_question=flat[index + 1][1] if index + 1 < len(flat) else None,
+    )
+    return render(request, "reviews/milestone_question.html", context)
+
+
+def _state(workload: Workload, which: str):
+    """(label, snapshots) for "now" or a milestone number; None when it does not exist."""
+    if which == NOW:
+        return "Now", workload_snapshots(workload)
+    milestone = workload.milestones.filter(number=int(which)).first() if which.isdigit() else None
+    if milestone is None:
+        return None
+    return f"Milestone {milestone.number}: {milestone.name}", milestone.data["lens_reviews"]
+
+
+@require_GET
+@login_required
+def compare(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Compare two states: milestone with milestone, or a milestone with now."""
+    workload = get_workload_for_user(request, public_id)
+    saved = list(workload.milestones.defer("data").order_by("number"))
+    first = request.GET.get("from") or (str(saved[-1].number) if saved else NOW)
+    second = request.GET.get("to") or NOW
+    before, after = _state(workload, first), _state(workload, second)
+    context = {
+        "workload": workload,
+        "milestones": saved,
+        "first": first,
+        "second": second,
+        "error": "" if before and after else "Pick two saved milestones or “now”.",
+    }
+    if before and after:
+        context.update(
+            before_label=before[0],
+            after_label=after[0],
+            lenses=compare_states(before[1], after[1]),
+        )
+    return render(request, "reviews/compare.html", context)
