@@ -84,8 +84,8 @@ def risk_bars(bars: list[Bar], *, title: str = "High and medium risks per pillar
 
 def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString:
     """High and medium risk counts over a series of states (milestones, then now)."""
-    width, height = 690, 260
-    left, right, top, bottom = 50, 20, 30, 60
+    width, height = 690, 280
+    left, right, top, bottom = 50, 30, 50, 50
     plot_width = width - left - right
     plot_height = height - top - bottom
     largest = max([max(p.high, p.medium) for p in points] + [1])
@@ -118,7 +118,8 @@ def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString
             )
         for i, p in enumerate(points):
             value = getattr(p, series)
-            offset = -8 if series == "high" else 16
+            # Labels sit above their point; a medium point level with the high one goes below.
+            offset = 16 if series == "medium" and p.medium == p.high else -8
             body.append(
                 f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="4" fill="{colour}"/>'
                 f'<text x="{x(i):.1f}" y="{y(value) + offset:.1f}" text-anchor="middle" '
@@ -126,7 +127,7 @@ def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString
             )
     for i, p in enumerate(points):
         body.append(
-            f'<text x="{x(i):.1f}" y="{height - bottom + 20}" text-anchor="middle" '
+            f'<text x="{x(i):.1f}" y="{height - bottom + 30}" text-anchor="middle" '
             f'fill="{INK}">{escape(_shorten(p.label, 16))}</text>'
         )
     if not points:

@@ -36,11 +36,6 @@ def change_text(change: dict) -> str:
 
 
 @register.filter
-def percent(part: int, whole: int) -> int:
-    return round(100 * part / whole) if whole else 0
-
-
-@register.filter
 def risk_label(value: str) -> str:
     return AnswerRisk(value).label if value in AnswerRisk.values else value
 
