@@ -1,13 +1,27 @@
+import math
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from axes.helpers import get_cool_off
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError, connection, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
+from config.celery import app as celery_app
 from config.forms import FirstAdminForm
+
+# /healthz answers within about two seconds even when the broker is unreachable.
+BROKER_TIMEOUT = 1.5
 
 
 def login(request: HttpRequest) -> HttpResponse:
@@ -15,6 +29,21 @@ def login(request: HttpRequest) -> HttpResponse:
     if not User.objects.exists():
         return redirect("first_run")
     return auth_views.LoginView.as_view()(request)
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """The login page again, saying why and for how long (django-axes' AXES_LOCKOUT_CALLABLE)."""
+    cool_off = get_cool_off(request)
+    minutes = math.ceil(cool_off.total_seconds() / 60) if cool_off else None
+    username = (credentials or {}).get("username") or request.POST.get("username", "")
+    context = {
+        "form": AuthenticationForm(request, initial={"username": username}),
+        "next": request.POST.get(REDIRECT_FIELD_NAME, ""),
+        "locked_out_minutes": minutes,
+    }
+    return render(request, "registration/login.html", context, status=429)
 
 
 def first_run(request: HttpRequest) -> HttpResponse:
@@ -35,3 +64,51 @@ def first_run(request: HttpRequest) -> HttpResponse:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("reviews:workload_list")
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and monitoring: 200 while the database answers, 503 otherwise.
+
+    The broker is reported but does not fail the check: pages work without it, only
+    background work (reports) waits.
+    """
+    database = _database_status()
+    body = {"database": database, "broker": _broker_status()}
+    return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return "error"
+    return "ok"
+
+
+def _broker_status() -> str:
+    if not settings.CELERY_BROKER_URL:
+        return "not configured"
+    # A thread bounds the wait even where the transport ignores connect_timeout.
+    executor = ThreadPoolExecutor(max_workers=1)
+    try:
+        future = executor.submit(_broker_ping)
+        return "ok" if future.result(timeout=BROKER_TIMEOUT) else "error"
+    except FutureTimeout:
+        return "error"
+    finally:
+        executor.shutdown(wait=False)
+
+
+def _broker_ping() -> bool:
+    try:
+        # socket_timeout ends a thread left waiting on a broker that accepts but never answers.
+        options = {"socket_timeout": 1, "socket_connect_timeout": 1}
+        with celery_app.connection_for_write(connect_timeout=1, transport_options=options) as conn:
+            conn.ensure_connection(max_retries=0, timeout=1)
+    except Exception:  # each transport raises its own errors (OSError, redis, kombu)
+        return False
+    return True

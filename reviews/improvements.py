@@ -108,7 +108,8 @@ def improvement_item_update(
     item.due_date = change.due_date
     item.comment = change.comment
     item.save()
-    ImprovementEvent.objects.create(item=item, user=user, text="; ".join(notes).capitalize() + ".")
+    text = "; ".join(notes)
+    ImprovementEvent.objects.create(item=item, user=user, text=f"{text[0].upper()}{text[1:]}.")
     return item
 
 

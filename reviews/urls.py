@@ -1,6 +1,15 @@
 from django.urls import path
 
-from reviews.views import answers, milestones, review, sharing, workloads
+from reviews.views import (
+    answers,
+    dashboard,
+    exports,
+    improvements,
+    milestones,
+    review,
+    sharing,
+    workloads,
+)
 
 app_name = "reviews"
 
@@ -10,6 +19,7 @@ question = lens_review + "questions/<str:question_id>/"
 milestone = workload + "milestones/<int:number>/lenses/<slug:alias>/"
 
 urlpatterns = [
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("workloads/", workloads.workload_list, name="workload_list"),
     path("workloads/new/", workloads.workload_create, name="workload_create"),
     path(workload, workloads.workload_detail, name="workload_detail"),
@@ -42,6 +52,14 @@ urlpatterns = [
     path(lens_review + "notes/", review.lens_notes, name="lens_notes"),
     path(lens_review + "pillars/<str:pillar_id>/", review.pillar_detail, name="pillar"),
     path(lens_review + "pillars/<str:pillar_id>/notes/", review.pillar_notes, name="pillar_notes"),
+    path(lens_review + "improvements/", improvements.improvement_plan, name="improvement_plan"),
+    path(
+        lens_review + "improvements/<int:item_id>/",
+        improvements.improvement_update,
+        name="improvement_update",
+    ),
+    path(lens_review + "improvements.csv", exports.improvement_csv, name="improvement_csv"),
+    path(lens_review + "answers.csv", exports.answers_csv, name="answers_csv"),
     path(question, answers.question_detail, name="question"),
     path(question + "poll/", answers.question_poll, name="question_poll"),
     path(question + "choices/<str:choice_id>/", answers.choice_update, name="choice_update"),

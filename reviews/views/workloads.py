@@ -8,6 +8,7 @@ and deletes the workload.
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
@@ -27,10 +28,12 @@ from lenses.models import Lens, LensVersion, Pillar
 from lenses.services import BUILTIN_ALIAS
 from reviews import services
 from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
+from reviews.improvements import improvement_status
 from reviews.models import (
     MAX_EXTRA_LENSES,
     WRITE_ROLES,
     AnswerRisk,
+    ImprovementStatus,
     LensReview,
     Role,
     Workload,
@@ -60,11 +63,44 @@ def builtin_pillars() -> list[Pillar]:
     return list(Pillar.objects.filter(lens_version=Subquery(newest)).order_by("order"))
 
 
+def improvement_counts(item: str, active: Q | None = None) -> dict[str, Count]:
+    """Annotations counting the improvement items at `item` (a path through answers).
+
+    `items` counts every item, closed ones too; the others count open items by status, and
+    what is neither is complete (see with_improvement_status).
+    """
+    scope = active if active is not None else Q()
+    is_open = Q(**{f"{item}__is_open": True})
+
+    def open_with(status: str) -> Count:
+        return Count(item, filter=scope & is_open & Q(**{f"{item}__status": status}))
+
+    return {
+        "items": Count(item, filter=scope),
+        "not_started": open_with(ImprovementStatus.NOT_STARTED),
+        "in_progress": open_with(ImprovementStatus.IN_PROGRESS),
+        "acknowledged": open_with(ImprovementStatus.RISK_ACKNOWLEDGED),
+    }
+
+
+def with_improvement_status(row: Any) -> Any:
+    """Set `improvement` ("NONE" or an ImprovementStatus value) from improvement_counts."""
+    complete = row.items - row.not_started - row.in_progress - row.acknowledged
+    row.improvement = improvement_status(
+        items=row.items,
+        not_started=row.not_started,
+        in_progress=row.in_progress,
+        complete=complete,
+        acknowledged=row.acknowledged,
+    )
+    return row
+
+
 def workloads_for_list(user: Any) -> QuerySet[Workload]:
     """The user's workloads with answer counts over active lens reviews, in one query.
 
     Each workload joins only the user's own membership row, so counting answers through
-    lens reviews counts every answer once.
+    lens reviews counts every answer once (and each answer has at most one item).
     """
     answers = "lens_reviews__answers"
     active = Q(lens_reviews__is_active=True)
@@ -77,6 +113,7 @@ def workloads_for_list(user: Any) -> QuerySet[Workload]:
             answered=Count(answers, filter=active & ~Q(**{risk: AnswerRisk.UNANSWERED})),
             high=Count(answers, filter=active & Q(**{risk: AnswerRisk.HIGH})),
             medium=Count(answers, filter=active & Q(**{risk: AnswerRisk.MEDIUM})),
+            **improvement_counts("lens_reviews__answers__improvement", active),
             last_updated=Greatest(
                 "updated_at", Coalesce(Max("lens_reviews__updated_at"), "updated_at")
             ),
@@ -95,6 +132,7 @@ def lens_reviews_with_counts(workload: Workload) -> list[LensReview]:
             answered=Count("answers", filter=~unanswered),
             high=Count("answers", filter=Q(answers__risk=AnswerRisk.HIGH)),
             medium=Count("answers", filter=Q(answers__risk=AnswerRisk.MEDIUM)),
+            **improvement_counts("answers__improvement"),
         )
     )
 
@@ -167,7 +205,7 @@ def workload_list(request: HttpRequest) -> HttpResponse:
             # makes the comparison a plain text one (JSON lookups would parse `value` as JSON).
             tag_value = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
             workloads = workloads.alias(tag_value=tag_value).filter(tag_value=value)
-    workloads = workloads.order_by(*filters.order_by())
+    workloads = [with_improvement_status(w) for w in workloads.order_by(*filters.order_by())]
     context = {
         "workloads": workloads,
         "filters": filters,
@@ -311,7 +349,7 @@ def _render_detail(
     lens_form: LensChangeForm,
     notice: str | None = None,
 ) -> HttpResponse:
-    reviews = lens_reviews_with_counts(workload)
+    reviews = [with_improvement_status(r) for r in lens_reviews_with_counts(workload)]
     active = [review for review in reviews if review.is_active]
     removed = {review.lens_id for review in reviews if not review.is_active}
     can_write = workload.role in WRITE_ROLES
@@ -326,9 +364,14 @@ def _render_detail(
         )
         for lens in addable:
             lens.was_removed = lens.pk in removed
+    totals = {
+        key: sum(getattr(review, key) for review in active)
+        for key in ("items", "not_started", "in_progress", "acknowledged")
+    }
     context = {
         "workload": workload,
         "lens_reviews": active,
+        "improvement_totals": with_improvement_status(SimpleNamespace(**totals)),
         "addable_lenses": addable,
         "lens_form": lens_form,
         "notice": notice,

@@ -4,11 +4,21 @@ import pytest
 from django.urls import reverse
 
 from lenses.services import lens_import, lens_version_publish
-from reviews.models import Answer, AnswerRisk, LensReview, Role, Workload, WorkloadMember
+from reviews.models import (
+    Answer,
+    AnswerRisk,
+    ImprovementItem,
+    ImprovementStatus,
+    LensReview,
+    Role,
+    Workload,
+    WorkloadMember,
+)
 from reviews.services import (
     answer_choice_update,
     workload_add_lens,
     workload_create,
+    workload_remove_lens,
     workload_share,
 )
 from tests.factories import lens_bytes
@@ -213,13 +223,58 @@ def test_the_sort_links_keep_the_filters_and_flip_the_direction(client, alice, w
     assert columns["improvement"]["url"] is None
 
 
-def test_the_list_shows_no_improvement_status_yet(client, alice, workload):
+def make_risky(workload, user, question_id="sec1", status=None):
+    """Answer "none of these" (high risk, so an item opens); optionally set the item's status."""
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=workload, question__question_id=question_id
+    )
+    answer_choice_update(answer=answer, choice_id=f"{question_id}_no", status="SELECTED", user=user)
+    if status:
+        ImprovementItem.objects.filter(answer=answer).update(status=status)
+    return answer
+
+
+def test_the_list_shows_each_workloads_improvement_status(client, alice, workload, team_lens):
+    not_started = make_workload(alice, "B not started")
+    make_risky(not_started, alice)
+    in_progress = make_workload(alice, "C in progress")
+    make_risky(in_progress, alice, status=ImprovementStatus.IN_PROGRESS)
+    mixed = make_workload(alice, "D mixed")
+    make_risky(mixed, alice, "sec1")
+    make_risky(mixed, alice, "rel1", status=ImprovementStatus.COMPLETE)
+    acknowledged = make_workload(alice, "E acknowledged")
+    make_risky(acknowledged, alice, status=ImprovementStatus.RISK_ACKNOWLEDGED)
+    fixed = make_workload(alice, "F fixed")
+    answer = make_risky(fixed, alice)
+    for choice_id in sec1_best_practices(fixed):
+        answer, _ = answer_choice_update(
+            answer=answer, choice_id=choice_id, status="SELECTED", user=alice
+        )
+    assert not ImprovementItem.objects.get(answer=answer).is_open
+    removed = make_workload(alice, "G removed lens")
+    workload_add_lens(workload=removed, lens=team_lens)
+    make_risky(removed, alice, "p1_q1")
+    workload_remove_lens(workload=removed, lens=team_lens)
     client.force_login(alice)
 
-    body = client.get(url("workload_list")).content.decode()
+    response = client.get(url("workload_list"))
 
-    assert "Improvement status" in body
-    assert "Improvement tracking is not available yet" in body
+    statuses = {w.name: w.improvement for w in response.context["workloads"]}
+    assert statuses == {
+        "Payments API": "NONE",
+        "B not started": "NOT_STARTED",
+        "C in progress": "IN_PROGRESS",
+        "D mixed": "IN_PROGRESS",
+        "E acknowledged": "RISK_ACKNOWLEDGED",
+        "F fixed": "COMPLETE",
+        "G removed lens": "NONE",
+    }
+    body = response.content.decode()
+    row = body[body.index(f'id="workload-{mixed.public_id}"') :]
+    assert '<span class="badge improvement-IN_PROGRESS">In progress</span>' in row[:3000]
+    row = body[body.index(f'id="workload-{workload.public_id}"') :]
+    assert row.index('<span class="muted">None</span>') < row.index("</tr>")
+    assert "Improvement tracking is not available yet" not in body
 
 
 def test_the_list_takes_the_same_number_of_queries_for_many_workloads(
@@ -661,3 +716,31 @@ def test_high_risk_answers_show_up_on_the_detail_page(client, alice, workload):
     [review] = response.context["lens_reviews"]
     assert (review.answered, review.high) == (1, 1)
     assert "1 high" in response.content.decode()
+
+
+def test_the_detail_page_shows_the_improvement_status_and_links_to_each_plan(
+    client, carol, alice, workload
+):
+    make_risky(workload, alice, "sec1", status=ImprovementStatus.IN_PROGRESS)
+    make_risky(workload, alice, "rel1")
+    client.force_login(carol)
+
+    response = client.get(url("workload_detail", workload))
+
+    body = response.content.decode()
+    [review] = response.context["lens_reviews"]
+    assert review.improvement == ImprovementStatus.IN_PROGRESS
+    assert response.context["improvement_totals"].improvement == ImprovementStatus.IN_PROGRESS
+    assert "Open items: 1 not started, 1 in progress, 0 risk acknowledged." in body
+    args = [workload.public_id, "wellarchitected"]
+    for name in ("improvement_plan", "improvement_csv", "answers_csv"):
+        assert f'href="{reverse(f"reviews:{name}", args=args)}"' in body
+
+
+def test_the_detail_page_says_when_nothing_needed_improving(client, alice, workload):
+    client.force_login(alice)
+
+    response = client.get(url("workload_detail", workload))
+
+    assert response.context["improvement_totals"].improvement == "NONE"
+    assert "None: no question has been high or medium risk." in response.content.decode()

@@ -1,0 +1,72 @@
+"""Request ids and one log line per request."""
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger("archlens.requests")
+
+# An id from a proxy or another service is kept if it looks like one; anything else (too long,
+# spaces, quotes) could forge log lines, so it is replaced.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    """Give every request an id (or keep the caller's X-Request-ID), return it and log it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+
+        response = self.get_response(request)
+
+        response["X-Request-ID"] = request_id
+        duration_ms = round((time.monotonic() - started) * 1000)
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else "-"
+        path = request.get_full_path()  # escaped: a %0A in the URL cannot start a new log line
+        logger.log(
+            logging.ERROR if response.status_code >= 500 else logging.INFO,
+            "%s %s %s duration_ms=%d user_id=%s request_id=%s",
+            request.method,
+            path,
+            response.status_code,
+            duration_ms,
+            user_id,
+            request_id,
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": user_id,
+                "request_id": request_id,
+            },
+        )
+        return response
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address for login throttling.
+
+    With TRUSTED_PROXY_COUNT proxies in front, each appends the address it saw to
+    X-Forwarded-For: the entry that many places from the end was added by our outermost proxy,
+    so the client cannot forge it (entries further left can be anything).
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [hop for hop in hops if hop]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR")

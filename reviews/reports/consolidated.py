@@ -1,0 +1,213 @@
+"""The consolidated report: every workload a user can see, side by side.
+
+Per workload the questions answered and the high and medium risks per pillar, the totals, and
+the questions most often at risk across workloads. Three queries whatever the number of
+workloads: the workloads, one aggregate of answers per workload and pillar, one per question.
+Filters (environment, tag, owner) are the dashboard's, stored in Report.filters.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Max, Min, Q, QuerySet, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from lenses.services import BUILTIN_ALIAS
+from reviews.models import Answer, AnswerRisk, Report, Workload
+from reviews.reports.services import ReportError
+
+TOP_RISKS = 10
+FILTER_KEYS = ("environment", "tag", "owner")
+_RISK_COUNTS = {
+    "questions": Count("pk"),
+    "unanswered": Count("pk", filter=Q(risk=AnswerRisk.UNANSWERED)),
+    "high": Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
+    "medium": Count("pk", filter=Q(risk=AnswerRisk.MEDIUM)),
+    "none": Count("pk", filter=Q(risk=AnswerRisk.NONE)),
+    "not_applicable": Count("pk", filter=Q(risk=AnswerRisk.NOT_APPLICABLE)),
+}
+COUNT_KEYS = ("questions", "answered", "high", "medium", "none", "not_applicable", "unanswered")
+
+
+def clean_filters(filters: dict[str, Any]) -> dict[str, str]:
+    """The filters that are set, as stripped strings (unknown keys dropped)."""
+    return {key: str(filters[key]).strip() for key in FILTER_KEYS if filters.get(key)}
+
+
+def filtered_workloads(user: Any, filters: dict[str, Any]) -> QuerySet[Workload]:
+    """The workloads the user can see, narrowed like the dashboard narrows them."""
+    workloads = Workload.objects.for_user(user)
+    filters = clean_filters(filters)
+    if environment := filters.get("environment"):
+        workloads = workloads.filter(environment=environment)
+    if owner := filters.get("owner"):
+        workloads = workloads.filter(owner__username=owner)
+    if tag := filters.get("tag"):
+        key, equals, value = tag.partition("=")
+        key = key.strip()
+        if not equals:
+            workloads = workloads.filter(tags__has_key=key)
+        else:
+            # As on the workload list: the key is quoted into the JSON path, the value compared
+            # as plain text.
+            tag_value = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
+            workloads = workloads.alias(tag_value=tag_value).filter(tag_value=value.strip())
+    return workloads
+
+
+def _counts(row: dict[str, Any]) -> dict[str, int]:
+    counts = {key: row.get(key, 0) for key in COUNT_KEYS if key != "answered"}
+    counts["answered"] = counts["questions"] - counts["unanswered"]
+    return counts
+
+
+def _add(total: dict[str, int], more: dict[str, int]) -> None:
+    for key in COUNT_KEYS:
+        total[key] = total.get(key, 0) + more.get(key, 0)
+
+
+def requester(report: Report) -> Any:
+    """Whose workloads a consolidated report covers: the person who asked for it."""
+    if report.requested_by is None:
+        raise ReportError("The account that asked for this report no longer exists.")
+    return report.requested_by
+
+
+def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
+    """The consolidated numbers as plain data (the JSON report is exactly this)."""
+    workloads = filtered_workloads(user, filters)
+    rows = list(
+        workloads.order_by("name_key").values(
+            "pk",
+            "public_id",
+            "name",
+            "environment",
+            "review_owner",
+            "tags",
+            "owner__username",
+            "updated_at",
+        )
+    )
+    answers = Answer.objects.filter(
+        lens_review__workload__in=workloads.values("pk"), lens_review__is_active=True
+    )
+    per_pillar = (
+        answers.values(
+            "lens_review__workload_id",
+            "lens_review__lens__alias",
+            "question__pillar__pillar_id",
+        )
+        .annotate(
+            lens_name=Max("lens_review__lens__name"),
+            pillar_name=Max("question__pillar__name"),
+            pillar_order=Min("question__pillar__order"),
+            **_RISK_COUNTS,
+        )
+        .order_by()
+    )
+    pillars: dict[tuple[str, str], dict[str, Any]] = {}
+    by_workload: dict[int, dict[tuple[str, str], dict[str, int]]] = {}
+    for row in per_pillar:
+        key = (row["lens_review__lens__alias"], row["question__pillar__pillar_id"])
+        column = pillars.setdefault(
+            key,
+            {
+                "lens": key[0],
+                "lens_name": row["lens_name"],
+                "id": key[1],
+                "name": row["pillar_name"],
+                "order": row["pillar_order"],
+            },
+        )
+        column["order"] = min(column["order"], row["pillar_order"])
+        by_workload.setdefault(row["lens_review__workload_id"], {})[key] = _counts(row)
+    # The built-in lens first, then the others by name; pillars in lens order.
+    ordered = sorted(
+        pillars.items(),
+        key=lambda item: (item[0][0] != BUILTIN_ALIAS, item[1]["lens_name"], item[1]["order"]),
+    )
+    columns = []
+    for key, column in ordered:
+        totals: dict[str, int] = {}
+        for counts in by_workload.values():
+            _add(totals, counts.get(key, {}))
+        columns.append({**{k: v for k, v in column.items() if k != "order"}, **totals})
+    grand: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
+    workload_data = []
+    for row in rows:
+        counts = by_workload.get(row["pk"], {})
+        totals = dict.fromkeys(COUNT_KEYS, 0)
+        for value in counts.values():
+            _add(totals, value)
+        _add(grand, totals)
+        workload_data.append(
+            {
+                "id": row["public_id"],
+                "name": row["name"],
+                "environment": row["environment"],
+                "owner": row["owner__username"],
+                "review_owner": row["review_owner"],
+                "tags": row["tags"] or {},
+                "updated_at": row["updated_at"],
+                **totals,
+                "pillars": [
+                    {"lens": key[0], "id": key[1], **counts[key]}
+                    for key, _ in ordered
+                    if key in counts
+                ],
+            }
+        )
+    common = (
+        answers.filter(risk__in=[AnswerRisk.HIGH, AnswerRisk.MEDIUM])
+        .values("lens_review__lens__alias", "question__question_id")
+        .annotate(
+            title=Max("question__title"),
+            pillar=Max("question__pillar__name"),
+            lens_name=Max("lens_review__lens__name"),
+            # One active review per lens and workload, one answer per question: one per workload.
+            workloads=Count("pk"),
+            high=Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
+            medium=Count("pk", filter=Q(risk=AnswerRisk.MEDIUM)),
+        )
+        .order_by("-workloads", "-high", "lens_review__lens__alias", "question__question_id")[
+            :TOP_RISKS
+        ]
+    )
+    return {
+        "filters": clean_filters(filters),
+        "totals": {"workloads": len(workload_data), **grand},
+        "pillars": columns,
+        "workloads": workload_data,
+        "common_risks": [
+            {
+                "lens": row["lens_review__lens__alias"],
+                "lens_name": row["lens_name"],
+                "question_id": row["question__question_id"],
+                "title": row["title"],
+                "pillar": row["pillar"],
+                "workloads": row["workloads"],
+                "high": row["high"],
+                "medium": row["medium"],
+            }
+            for row in common
+        ],
+    }
+
+
+def consolidated_json(report: Report) -> bytes:
+    data = consolidated_data(user=requester(report), filters=report.filters)
+    document = {
+        "report": {
+            "kind": "consolidated",
+            "id": report.pk,
+            "generated_at": timezone.now(),
+            "requested_by": report.requested_by.get_username(),
+        },
+        **data,
+    }
+    return json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False).encode()

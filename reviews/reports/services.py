@@ -1,0 +1,329 @@
+"""Report workflows: ask for a report, build it in a worker, retry it, recover stale ones.
+
+A report moves QUEUED → RUNNING → DONE or FAILED. Asking creates the row and enqueues the build
+task only once the transaction commits, so a worker never looks for a row it cannot see yet.
+The task (reviews.tasks) passes the report id to report_build, which does the work.
+
+Workers may die in the middle of a build (out of memory, a host restart, the hard time limit).
+Nothing then moves the report on, so a report RUNNING for longer than the hard time limit plus a
+margin is stale: reports_recover_stale queues it again, at most MAX_ATTEMPTS builds in all, and
+fails it after that. The report pages, a periodic task and every worker start run that check.
+Every state change is a conditional UPDATE on (status, attempts), so a build that was given up
+on cannot overwrite the result of the build that replaced it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import kombu.exceptions
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from lenses.models import Lens
+from reviews.models import Milestone, Report, Workload
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+# Reports one person may have waiting at once: enough for a workshop, not enough to swamp
+# the workers.
+MAX_PENDING_PER_USER = 5
+PENDING = (Report.Status.QUEUED, Report.Status.RUNNING)
+PAPER_SIZES = {"A4": "A4", "LETTER": "Letter"}
+
+QUEUE_UNAVAILABLE = "The report queue is unavailable, so the report was not started. Try again later."
+# Errors that go away by themselves: the database or the broker restarting, a dropped
+# connection. The task retries these (with a growing delay); anything else fails the report.
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    kombu.exceptions.OperationalError,
+    ConnectionError,
+    TimeoutError,
+)
+# Publishing to a broker that does not answer: two quick tries, then the user is told.
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+
+
+class ReportError(Exception):
+    """A report that cannot be asked for or built, with a message for the person who asked."""
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=settings.REPORT_TIME_LIMIT + settings.REPORT_STALE_MARGIN)
+
+
+# -- asking --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_request(
+    *,
+    user: AbstractBaseUser,
+    kind: str,
+    workload: Workload | None = None,
+    lens: Lens | None = None,
+    milestone: Milestone | None = None,
+    format: str = Report.Format.PDF,
+    filters: dict[str, Any] | None = None,
+) -> Report:
+    """Create a QUEUED report and enqueue its build once the transaction commits.
+
+    The caller has checked access. When the broker cannot be reached the report comes back
+    FAILED with QUEUE_UNAVAILABLE as its error (after the outermost transaction commits).
+    """
+    if kind == Report.Kind.LENS_REVIEW:
+        if workload is None or lens is None:
+            raise ReportError("A lens review report needs a workload and a lens.")
+        if format != Report.Format.PDF:
+            raise ReportError("A lens review report is a PDF.")
+        if milestone is not None and milestone.workload_id != workload.pk:
+            raise ReportError("That milestone belongs to another workload.")
+    elif kind == Report.Kind.CONSOLIDATED:
+        if workload is not None or lens is not None or milestone is not None:
+            raise ReportError("A consolidated report covers every workload you can see.")
+    else:
+        raise ReportError(f"Unknown kind of report: {kind}.")
+    filters = dict(filters or {})
+    if filters.get("paper", "A4") not in PAPER_SIZES:
+        raise ReportError("Paper is A4 or Letter.")
+    pending = Report.objects.filter(requested_by=user, status__in=PENDING).count()
+    if pending >= MAX_PENDING_PER_USER:
+        raise ReportError(
+            f"You have {pending} reports waiting already; ask for more once they are done."
+        )
+    report = Report.objects.create(
+        kind=kind,
+        format=format,
+        workload=workload,
+        lens=lens,
+        milestone=milestone,
+        filters=filters,
+        requested_by=user,
+    )
+    transaction.on_commit(lambda: report_enqueue(report))
+    return report
+
+
+def report_enqueue(report: Report) -> bool:
+    """Send the build task; on a broker failure, fail the report instead (never raise)."""
+    from reviews.tasks import report_build_task  # the tasks module imports this one
+
+    try:
+        report_build_task.apply_async(
+            args=[report.pk],
+            queue=settings.REPORT_QUEUE,
+            retry=True,
+            retry_policy=PUBLISH_RETRY,
+        )
+    except Exception:  # each broker transport raises its own errors (OSError, redis, kombu)
+        logger.warning("could not enqueue report %s", report.pk, exc_info=True)
+        now = timezone.now()
+        Report.objects.filter(pk=report.pk, status=Report.Status.QUEUED).update(
+            status=Report.Status.FAILED, error=QUEUE_UNAVAILABLE, finished_at=now
+        )
+        report.status, report.error, report.finished_at = Report.Status.FAILED, QUEUE_UNAVAILABLE, now
+        return False
+    return True
+
+
+@transaction.atomic
+def report_retry(*, report: Report) -> Report:
+    """Queue a FAILED report again, with a fresh count of attempts."""
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.status != Report.Status.FAILED:
+        raise ReportError("Only a failed report can be retried.")
+    locked.status = Report.Status.QUEUED
+    locked.error = ""
+    locked.attempts = 0
+    locked.started_at = None
+    locked.finished_at = None
+    locked.save(update_fields=["status", "error", "attempts", "started_at", "finished_at"])
+    transaction.on_commit(lambda: report_enqueue(locked))
+    return locked
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+def report_build(*, report_id: int, final_attempt: bool = True) -> Report | None:
+    """Build the report, write its file through the storage API and mark it DONE.
+
+    Returns None when there is nothing to do: the report is gone, or another delivery of the
+    task has it already. A transient error puts the report back in the queue and is raised
+    again so that the task retries, unless this was the final attempt: then the report fails.
+    """
+    report = _claim(report_id)
+    if report is None:
+        return None
+    saved_name = ""
+    try:
+        filename, content = _render(report)
+        saved_name = _save_file(report, filename, content)
+        _finish(report, saved_name)
+    except SoftTimeLimitExceeded:
+        _delete_file(saved_name)
+        minutes = max(1, round(settings.REPORT_SOFT_TIME_LIMIT / 60))
+        _fail(report, f"Building the report took longer than {minutes} min and was stopped.")
+    except TRANSIENT_ERRORS as exc:
+        _delete_file(saved_name)
+        logger.warning("report %s attempt %s: %r", report.pk, report.attempts, exc)
+        if final_attempt:
+            _fail(
+                report,
+                f"A temporary error ({type(exc).__name__}) kept coming back after "
+                f"{report.attempts} attempts. Retry the report later.",
+            )
+        else:
+            _requeue(
+                report,
+                f"Attempt {report.attempts} was interrupted by a temporary error "
+                f"({type(exc).__name__}); trying again shortly.",
+            )
+            raise
+    except ReportError as exc:
+        _delete_file(saved_name)
+        _fail(report, str(exc))
+    except Exception as exc:
+        _delete_file(saved_name)
+        logger.exception("report %s failed", report.pk)
+        _fail(
+            report,
+            f"An unexpected error stopped the report ({type(exc).__name__}). It has been "
+            "logged; retry the report, and tell your administrator if it fails again.",
+        )
+    report.refresh_from_db()
+    return report
+
+
+def _claim(report_id: int) -> Report | None:
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None:
+            logger.info("report %s no longer exists", report_id)
+            return None
+        if report.status != Report.Status.QUEUED:
+            # A second delivery of the task (acks_late): the first one has it, or it is over.
+            logger.info("report %s is %s already; nothing to do", report_id, report.status)
+            return None
+        report.status = Report.Status.RUNNING
+        report.started_at = timezone.now()
+        report.finished_at = None
+        report.attempts += 1
+        report.save(update_fields=["status", "started_at", "finished_at", "attempts"])
+    return report
+
+
+def _render(report: Report) -> tuple[str, bytes]:
+    from reviews.reports import consolidated, rendering
+
+    if report.kind == Report.Kind.LENS_REVIEW:
+        return "pdf", rendering.lens_review_pdf(report)
+    if report.format == Report.Format.JSON:
+        return "json", consolidated.consolidated_json(report)
+    return "pdf", rendering.consolidated_pdf(report)
+
+
+def _save_file(report: Report, extension: str, content: bytes) -> str:
+    # A random part keeps the file name unguessable should the media folder ever be served.
+    name = f"report-{report.pk}-{secrets.token_hex(8)}.{extension}"
+    report.file.save(name, ContentFile(content), save=False)
+    return report.file.name
+
+
+def _delete_file(name: str) -> None:
+    if name:
+        try:
+            Report.file.field.storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s", name, exc_info=True)
+
+
+def _current(report: Report) -> QuerySet[Report]:
+    """The report, only while this build still owns it."""
+    return Report.objects.filter(
+        pk=report.pk, status=Report.Status.RUNNING, attempts=report.attempts
+    )
+
+
+def _finish(report: Report, name: str) -> None:
+    updated = _current(report).update(
+        status=Report.Status.DONE, file=name, error="", finished_at=timezone.now()
+    )
+    if not updated:
+        # Given up on as stale while it ran; the build that replaced it writes its own file.
+        logger.warning("report %s attempt %s finished too late", report.pk, report.attempts)
+        _delete_file(name)
+
+
+def _fail(report: Report, message: str) -> None:
+    try:
+        _current(report).update(
+            status=Report.Status.FAILED, error=message, finished_at=timezone.now()
+        )
+    except TRANSIENT_ERRORS:
+        # The database is away; the report stays RUNNING and the stale check fails it later.
+        logger.warning("could not fail report %s", report.pk, exc_info=True)
+
+
+def _requeue(report: Report, message: str) -> None:
+    try:
+        _current(report).update(status=Report.Status.QUEUED, started_at=None, error=message)
+    except TRANSIENT_ERRORS:
+        logger.warning("could not requeue report %s", report.pk, exc_info=True)
+
+
+# -- stale reports -------------------------------------------------------------------------------
+
+
+def reports_recover_stale(
+    *, reports: QuerySet[Report] | None = None, now: Any = None
+) -> dict[str, int]:
+    """Queue again, or fail, the RUNNING reports whose worker must have died.
+
+    `reports` narrows the check (a report page checks its own workload's reports). Returns how
+    many were queued again and how many failed.
+    """
+    now = now or timezone.now()
+    scope = Report.objects.all() if reports is None else reports
+    stale = scope.filter(status=Report.Status.RUNNING, started_at__lt=now - stale_after())
+    # The cheap check first: report pages call this on every view.
+    if not stale.exists():
+        return {"requeued": 0, "failed": 0}
+    counts = {"requeued": 0, "failed": 0}
+    with transaction.atomic():
+        # skip_locked: two pages checking at once do not wait for, or double, each other.
+        for report in stale.select_for_update(skip_locked=True).order_by("pk"):
+            minutes = round(stale_after().total_seconds() / 60)
+            if report.attempts < MAX_ATTEMPTS:
+                report.status = Report.Status.QUEUED
+                report.started_at = None
+                report.error = (
+                    f"Attempt {report.attempts} stopped answering for {minutes} min (its worker "
+                    "probably stopped); the report was queued again."
+                )
+                report.save(update_fields=["status", "started_at", "error"])
+                transaction.on_commit(lambda report=report: report_enqueue(report))
+                counts["requeued"] += 1
+            else:
+                report.status = Report.Status.FAILED
+                report.finished_at = now
+                report.error = (
+                    f"The report was still unfinished {minutes} min after it started, "
+                    f"{report.attempts} times; its worker probably stopped each time. "
+                    "Retry it, and tell your administrator if it fails again."
+                )
+                report.save(update_fields=["status", "finished_at", "error"])
+                counts["failed"] += 1
+    if counts["requeued"] or counts["failed"]:
+        logger.warning("stale reports: %(requeued)s queued again, %(failed)s failed", counts)
+    return counts

@@ -1,0 +1,80 @@
+"""The dashboard: risk across every workload the user can see, for managers.
+
+One URL serves the whole page or, for htmx, the `results` partial; the filter form is a plain
+GET form, so the page works without JavaScript too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from reviews.charts import risk_bars, trend_lines
+from reviews.dashboard import Filters, filter_choices, portfolio
+from reviews.forms import WorkloadFilterForm
+from reviews.views.workloads import wants_partial
+
+PER_PAGE = 25
+# A lens alias, a colon and a question id, as in `wellarchitected:sec1`.
+QUESTION = re.compile(r"(?P<alias>[a-z0-9][a-z0-9_-]{0,127}):(?P<question_id>[^\s:]{1,128})")
+
+
+class DashboardFilterForm(WorkloadFilterForm):
+    """The workload list's environment and tag filters, plus owner and risky question."""
+
+    sort = None  # the dashboard always shows the riskiest workloads first
+    owner = forms.CharField(required=False, max_length=150)
+    question = forms.CharField(required=False, max_length=257)
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def filters(self) -> Filters:
+        match = QUESTION.fullmatch(self.value("question").strip())
+        return Filters(
+            environment=self.value("environment"),
+            tag=self.tag_filter(),
+            owner=self.value("owner").strip(),
+            question=(match["alias"], match["question_id"]) if match else None,
+        )
+
+    def params(self, **changes: Any) -> str:
+        """The current filters as a query string, with `changes` applied (None drops a key)."""
+        values = {key: self.value(key) for key in ("environment", "tag", "owner", "question")}
+        values.update(changes)
+        return urlencode({key: value for key, value in values.items() if value})
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form = DashboardFilterForm(request.GET)
+    filters = form.filters()
+    data = portfolio(request.user, filters)
+    page = Paginator(data.rows, PER_PAGE).get_page(form.value("page") or 1)
+    base = reverse("reviews:dashboard")
+    for question in data.questions:
+        question.url = f"{base}?{form.params(question=question.filter_value)}"
+    context = {
+        "form": form,
+        "filters": filters,
+        "data": data,
+        "page": page,
+        "page_url": f"{base}?{form.params()}{'&' if form.params() else ''}page=",
+        "clear_question_url": f"{base}?{form.params(question=None)}",
+        "pillar_chart": risk_bars(data.bars, title="High and medium risks per pillar"),
+        "trend_chart": trend_lines(data.trend, title="High and medium risks over time")
+        if data.trend
+        else "",
+    }
+    if wants_partial(request):
+        return render(request, "reviews/dashboard.html#results", context)
+    context["owners"], context["known_tags"] = filter_choices(request.user)
+    return render(request, "reviews/dashboard.html", context)

@@ -1,0 +1,135 @@
+"""CSV downloads of a lens review: its improvement plan and all its answers.
+
+Plain UTF-8 with a header row. Cells that a spreadsheet would run as a formula (starting with
+= + - @, or a tab or carriage return) get a leading apostrophe: answers, notes and comments are
+typed by people, and lens files come from anywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from lenses.templatetags.links import http_url
+from reviews import snapshots
+from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, LensReview, Reason
+from reviews.views.access import get_lens_review_for_user
+from reviews.views.improvements import filter_entries, plan_filters, plan_of
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+JOIN = "; "
+
+PLAN_HEADER = [
+    "Pillar",
+    "Question ID",
+    "Question",
+    "Risk",
+    "Status",
+    "Assignee",
+    "Due date",
+    "Overdue",
+    "Missing best practices",
+    "Improvement plan links",
+    "Comment",
+]
+ANSWERS_HEADER = [
+    "Pillar",
+    "Question ID",
+    "Question",
+    "Risk",
+    "Applicable",
+    "Reason",
+    "Selected choices",
+    "Not applicable choices",
+    "Notes",
+]
+
+
+def safe_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_START) else text
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -> HttpResponse:
+    response = HttpResponse(
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(cell) for cell in row])
+    return response
+
+
+def _filename(review: LensReview, what: str) -> str:
+    return f"{slugify(review.workload.name) or 'workload'}-{review.lens.alias}-{what}.csv"
+
+
+def _label(choices: type, value: str) -> str:
+    return choices(value).label if value in choices.values else value
+
+
+@require_GET
+@login_required
+def improvement_csv(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
+    """One row per risky question, in plan order, with the same filters as the plan page."""
+    review = get_lens_review_for_user(request, public_id, alias)
+    pillars, entries = plan_of(review)
+    entries = filter_entries(entries, plan_filters(request, pillars))
+    rows = []
+    for entry in entries:
+        question, item = entry["question"], entry["item"]
+        links = [http_url(c["improvement_plan"]["url"]) for c in entry["missing"]]
+        rows.append(
+            [
+                entry["pillar"]["name"],
+                question["id"],
+                question["title"],
+                _label(AnswerRisk, question["risk"]),
+                _label(ImprovementStatus, item.status) if item else "",
+                item.assignee.get_username() if item and item.assignee else "",
+                item.due_date.isoformat() if item and item.due_date else "",
+                "Yes" if entry["overdue"] else "No",
+                JOIN.join(choice["title"] for choice in entry["missing"]),
+                # Choices of one question often share a link: list each once.
+                JOIN.join(dict.fromkeys(link for link in links if link)),
+                item.comment if item else "",
+            ]
+        )
+    return csv_response(_filename(review, "improvement-plan"), PLAN_HEADER, rows)
+
+
+@require_GET
+@login_required
+def answers_csv(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
+    """One row per question of the lens review, in lens order."""
+    review = get_lens_review_for_user(request, public_id, alias)
+    [snapshot] = snapshots.snapshots_of([review])
+    rows = []
+    for pillar in snapshot["pillars"]:
+        for question in pillar["questions"]:
+            by_status: dict[str, list[str]] = {}
+            for choice in question["choices"]:
+                by_status.setdefault(choice["status"], []).append(choice["title"])
+            rows.append(
+                [
+                    pillar["name"],
+                    question["id"],
+                    question["title"],
+                    _label(AnswerRisk, question["risk"]),
+                    "Yes" if question["is_applicable"] else "No",
+                    "" if question["reason"] == Reason.NONE else _label(Reason, question["reason"]),
+                    JOIN.join(by_status.get(ChoiceAnswer.Status.SELECTED, [])),
+                    JOIN.join(by_status.get(ChoiceAnswer.Status.NOT_APPLICABLE, [])),
+                    question["notes"],
+                ]
+            )
+    return csv_response(_filename(review, "answers"), ANSWERS_HEADER, rows)
