@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean load
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Load test of the workshop screen on PostgreSQL (bench/README.md); not part of `make test`.
+# It drops and re-creates LOAD_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_load).
+load: install
+	$(BIN)/python bench/load_workshop.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis *.egg-info

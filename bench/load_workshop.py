@@ -45,6 +45,10 @@ UNSELECTED, SELECTED = "UNSELECTED", "SELECTED"
 # Server timestamps (AnswerEvent.at) and client timestamps come from the same clock; this only
 # absorbs rounding to microseconds.
 CLOCK_SLACK = 0.002
+# gunicorn closes idle connections after SERVER_KEEPALIVE s; clients drop theirs sooner, or a
+# request sent just as the server closes fails with "Server disconnected" (a browser would retry).
+SERVER_KEEPALIVE = 2
+CLIENT_KEEPALIVE = 1.0
 
 LIVE_VERSION = re.compile(r'id="question-live"[^>]*\bdata-version="(\d+)"', re.S)
 CHOICE_ITEM = re.compile(
@@ -100,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def app_env(args: argparse.Namespace, workdir: Path, secret_key: str) -> dict[str, str]:
     """The environment of every Django process of the run: production settings, plain HTTP."""
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY_FILE", "DJANGO_DEBUG"}}
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY_FILE"}
     var = workdir / "var"
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -138,20 +142,32 @@ def reset_database(url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def manage(env: dict[str, str], *command: str) -> None:
-    started = time.monotonic()
-    result = subprocess.run(
+def manage(env: dict[str, str], *command: str) -> subprocess.Popen:
+    """Start `manage.py command`; `finish()` waits for it."""
+    process = subprocess.Popen(
         [sys.executable, "manage.py", *command],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=600,
     )
-    if result.returncode != 0:
-        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
-        raise SystemExit(f"manage.py {' '.join(command)} failed ({result.returncode}).")
-    print(f"  manage.py {command[0]}: {time.monotonic() - started:.1f} s")
+    process.started = time.monotonic()  # type: ignore[attr-defined]
+    return process
+
+
+def finish(process: subprocess.Popen) -> None:
+    try:
+        output, _ = process.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    command = " ".join(process.args[2:3])  # type: ignore[index]
+    if process.returncode != 0:
+        sys.stderr.write(output[-6000:])
+        raise SystemExit(f"manage.py {command} failed ({process.returncode}).")
+    print(f"  manage.py {command}: {time.monotonic() - process.started:.1f} s")  # type: ignore[attr-defined]
 
 
 def django_setup(env: dict[str, str]) -> None:
@@ -248,6 +264,10 @@ class Gunicorn:
             "30",
             "--graceful-timeout",
             "5",
+            "--keep-alive",
+            str(SERVER_KEEPALIVE),
+            # Not the shared ~/.gunicorn/gunicorn.ctl of every other gunicorn on the machine.
+            "--no-control-socket",
         ]
         self.env = env
         self.process: subprocess.Popen | None = None
@@ -328,6 +348,7 @@ class Ledger:
     notes: list[NotesRequest] = field(default_factory=list)
     phase_seconds: dict[str, float] = field(default_factory=dict)
     trivial_path: str = ""
+    machine: dict[str, float] = field(default_factory=dict)
 
     def error(self, kind: str, detail: str) -> None:
         self.errors.append((kind, detail[:300]))
@@ -352,6 +373,7 @@ class Participant:
             base_url=base_url,
             timeout=args.timeout,
             trust_env=False,  # loopback only, never through a proxy
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE),
             follow_redirects=False,
         )
         self.phase = "login"
@@ -754,12 +776,14 @@ def verify(plan: Plan, ledger: Ledger) -> Check:
                     and window(r, at)
                 )
 
-        cause = next((r for r in by_user.get(user, []) if id(r) not in matched and fits(r)), None)
-        if cause is None:
+        candidates = [r for r in by_user.get(user, []) if id(r) not in matched and fits(r)]
+        if not candidates:
             check.phantom.append(
                 f"event {pk} by {user} on {question}: {change} matches no request in flight"
             )
             continue
+        # A request that timed out stays "in flight" for ever: prefer one that was answered.
+        cause = min(candidates, key=lambda r: (math.isinf(r.t_ack), r.t_send))
         matched[id(cause)] = pk
         if cause.outcome not in {"ack", "saved"}:
             check.events_from_unacknowledged += 1
@@ -863,7 +887,7 @@ def latency_table(ledger: Ledger, phase: str) -> list[dict]:
     for sample_phase, kind, seconds, code in ledger.samples:
         if sample_phase == phase:
             if kind == "poll":
-                kind = "poll, changed" if code == 200 else "poll, 204"
+                kind = {200: "poll, changed", 204: "poll, 204"}.get(code, "poll, failed")
             kinds[kind].append(seconds)
     rows = []
     for kind, values in sorted(kinds.items()):
@@ -995,13 +1019,14 @@ def report(
         f"    choice POSTs acknowledged: {check.choice_acks} = {check.acks_with_event} with their"
         f" event + {check.acks_noop} no-ops (the choice already had that state)"
     )
+    print(f"    choice events: {check.choice_events}, notes events: {check.notes_events}")
     print(
-        f"    choice events: {check.choice_events} ({check.events_from_unacknowledged} from"
-        " requests that got no answer)"
+        f"    events caused by requests that were not acknowledged (timed out, then applied):"
+        f" {check.events_from_unacknowledged}"
     )
     print(
-        f"    notes saves acknowledged: {check.notes_saved}, notes events: {check.notes_events},"
-        f" conflicts: {check.notes_conflicts}"
+        f"    notes saves acknowledged: {check.notes_saved}, conflicts shown:"
+        f" {check.notes_conflicts}"
     )
     print(f"    lost updates: {len(check.lost)}")
     for line in check.lost[:10]:
@@ -1024,6 +1049,14 @@ def report(
         )
         for statement, count in on_what.most_common(5):
             print(f"        {count:>5} x {statement}")
+    machine = ledger.machine
+    if machine:
+        print(
+            f"    machine: {machine['cpus']} CPUs, load average"
+            f" {machine['load_average_before']:.1f} before / {machine['load_average_after']:.1f}"
+            " after; the load generator itself used"
+            f" {machine['client_cpu_seconds']:.0f} CPU s"
+        )
     print("    time in the view (app log), ms:")
     for kind, stats in server["view_ms"].items():
         print(
@@ -1048,6 +1081,7 @@ def report(
             "statements": dict(on_what),
         },
         "phase_seconds": ledger.phase_seconds,
+        "machine": ledger.machine,
     }
 
 
@@ -1069,9 +1103,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"Setting up {args.database_url} (work folder {workdir})")
         reset_database(args.database_url)
-        manage(env, "migrate", "--no-input")
-        manage(env, "load_builtin_lens")
-        manage(env, "collectstatic", "--no-input", "--verbosity", "0")
+        # DEBUG=0 serves hashed static file names: the manifest must exist. It does not need
+        # the database, so it runs beside the migrations.
+        static = manage(env, "collectstatic", "--no-input", "--verbosity", "0")
+        try:
+            finish(manage(env, "migrate", "--no-input"))
+            finish(manage(env, "load_builtin_lens"))
+        except BaseException:
+            static.kill()
+            static.wait()
+            raise
+        finish(static)
         django_setup(env)
         # Django's logging settings would print every client request at INFO.
         for name in ("httpx", "httpcore"):
@@ -1086,9 +1128,16 @@ def main(argv: list[str] | None = None) -> int:
 
         ledger, lock_waits = Ledger(), []
         budget = 180 + args.seconds + 2 * args.burst_seconds + 4 * args.timeout
+        load_before, cpu_before = os.getloadavg()[0], time.process_time()
         present = asyncio.run(
             asyncio.wait_for(drive(args, server.base_url, plan, ledger, lock_waits), budget)
         )
+        ledger.machine = {  # the load generator shares the machine with the server (and others)
+            "cpus": os.cpu_count(),
+            "client_cpu_seconds": time.process_time() - cpu_before,
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg()[0],
+        }
         server.stop()
         check = verify(plan, ledger)
         summary = report(

@@ -259,5 +259,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Failed logins and lockouts are warnings; axes' start-up banner and successes are noise.
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint logs every layout step of every report page at INFO (reviews.reports).
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -369,6 +369,7 @@ def risk_trend(
             medium += new_medium - old_medium
             latest[workload_id] = (new_high, new_medium)
             index += 1
-        points.append(Point(month.strftime("%b %Y"), high, medium))
+        # Short labels ("Mar ’25"): a year of months must fit under the chart.
+        points.append(Point(month.strftime("%b ’%y"), high, medium))
     points.append(Point("Now", summary.high, summary.medium))
     return points

@@ -82,7 +82,11 @@ def improvement_item_update(
         raise ImprovementError(f"Unknown status {change.status!r}.")
     if len(change.comment) > NOTES_MAX:
         raise ImprovementError(f"The comment is at most {NOTES_MAX:,} characters.")
-    item = ImprovementItem.objects.select_for_update().select_related("assignee").get(pk=item.pk)
+    item = (
+        ImprovementItem.objects.select_for_update(of=("self",))
+        .select_related("assignee")
+        .get(pk=item.pk)
+    )
     workload_id = Answer.objects.filter(pk=item.answer_id).values("lens_review__workload")[:1]
     if (
         change.assignee_id is not None

@@ -2,10 +2,12 @@ from django.urls import path
 
 from reviews.views import (
     answers,
+    branding,
     dashboard,
     exports,
     improvements,
     milestones,
+    reports,
     review,
     sharing,
     workloads,
@@ -65,4 +67,30 @@ urlpatterns = [
     path(question + "choices/<str:choice_id>/", answers.choice_update, name="choice_update"),
     path(question + "applicability/", answers.applicability_update, name="applicability"),
     path(question + "notes/", answers.notes_update, name="question_notes"),
+    # reports (reviews.views.reports) and their branding
+    path(workload + "reports/", reports.workload_reports, name="reports"),
+    path(workload + "reports/<int:report_id>/", reports.report, name="report"),
+    path(
+        workload + "reports/<int:report_id>/download/",
+        reports.report_download,
+        name="report_download",
+    ),
+    path(
+        workload + "reports/<int:report_id>/retry/",
+        reports.report_retry_view,
+        name="report_retry",
+    ),
+    path("reports/", reports.consolidated_reports, name="consolidated_reports"),
+    path("reports/<int:report_id>/", reports.consolidated_report, name="consolidated_report"),
+    path(
+        "reports/<int:report_id>/download/",
+        reports.consolidated_download,
+        name="consolidated_download",
+    ),
+    path(
+        "reports/<int:report_id>/retry/",
+        reports.consolidated_retry,
+        name="consolidated_retry",
+    ),
+    path("settings/branding/", branding.branding, name="branding"),
 ]

@@ -3,7 +3,7 @@
 Per workload the questions answered and the high and medium risks per pillar, the totals, and
 the questions most often at risk across workloads. Three queries whatever the number of
 workloads: the workloads, one aggregate of answers per workload and pillar, one per question.
-Filters (environment, tag, owner) are the dashboard's, stored in Report.filters.
+Filters (environment, tag, owner, question) are the dashboard's, stored in Report.filters.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from reviews.models import Answer, AnswerRisk, Report, Workload
 from reviews.reports.services import ReportError
 
 TOP_RISKS = 10
-FILTER_KEYS = ("environment", "tag", "owner")
+# As on the dashboard: tag is "key" or "key=value", owner a username, question
+# "lens-alias:question-id" (only workloads where that question is high or medium risk).
+FILTER_KEYS = ("environment", "tag", "owner", "question")
 _RISK_COUNTS = {
     "questions": Count("pk"),
     "unanswered": Count("pk", filter=Q(risk=AnswerRisk.UNANSWERED)),
@@ -57,6 +59,15 @@ def filtered_workloads(user: Any, filters: dict[str, Any]) -> QuerySet[Workload]
             # as plain text.
             tag_value = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
             workloads = workloads.alias(tag_value=tag_value).filter(tag_value=value.strip())
+    if question := filters.get("question"):
+        alias, _, question_id = question.partition(":")
+        risky = Answer.objects.filter(
+            lens_review__is_active=True,
+            lens_review__lens__alias=alias,
+            question__question_id=question_id,
+            risk__in=[AnswerRisk.HIGH, AnswerRisk.MEDIUM],
+        ).values("lens_review__workload_id")
+        workloads = workloads.filter(pk__in=risky)
     return workloads
 
 

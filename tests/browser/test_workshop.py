@@ -1,6 +1,7 @@
 """The workshop screen in a real browser: answering, live updates, conflicts and keys."""
 
 import re
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,8 @@ SHOTS = Path("/tmp/archlens-shots")
 LENS = "wellarchitected"
 # Other people's changes reach an open page by polling every 2 s.
 LIVE = 5_000
-LAPTOP = {"width": 1280, "height": 800}
+# What is already on the page (a poll has been swapped in, a link followed) needs no long wait.
+SETTLED = 1_000
 
 
 def question_url(workload, question_id: str) -> str:
@@ -125,12 +127,13 @@ def test_a_facilitator_creates_a_workload_shares_it_and_answers_two_pillars(
 
     # For a person to look at: the screen as the workshop sees it on a laptop and a projector.
     SHOTS.mkdir(parents=True, exist_ok=True)
+    laptop = page.viewport_size
     page.mouse.wheel(0, -10_000)
     page.screenshot(path=SHOTS / "question-1280x800.png")
     page.screenshot(path=SHOTS / "question-1280-full.png", full_page=True)
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.screenshot(path=SHOTS / "question-1920x1080.png")
-    page.set_viewport_size(LAPTOP)
+    page.set_viewport_size(laptop)
 
     reliability = choices_of("rel1")
     page.get_by_role("link", name=reliability[0].question.title).click()
@@ -162,7 +165,7 @@ def test_a_facilitator_creates_a_workload_shares_it_and_answers_two_pillars(
     expect(page.locator(f"#question-{security[0].question.pk} .badge")).to_have_text("High risk")
     expect(page.locator(f"#question-{reliability[0].question.pk} .badge")).to_have_text("No risk")
 
-    assert workshop.errors == []
+    assert not workshop.errors, workshop.errors
 
 
 def test_a_contributor_sees_the_facilitators_tick_without_reloading_and_the_other_way_round(
@@ -187,24 +190,23 @@ def test_a_contributor_sees_the_facilitators_tick_without_reloading_and_the_othe
     assert still_marked(alice_page)
     assert still_marked(bob_page)
     assert selected(workload, "sec2") == {first.choice_id, second.choice_id}
-    assert workshop.errors == []
+    assert not workshop.errors, workshop.errors
+
+
+# Both pages run in one browser on one machine, so their clocks agree.
+CLICK_AT = "([id, at]) => setTimeout(() => document.getElementById(id).click(), at - Date.now())"
 
 
 def click_together(*clicks: tuple[Page, Choice]) -> None:
     """Click each page's box at one agreed instant, and wait for every answer."""
-    first_page = clicks[0][0]
-    at = first_page.evaluate("Date.now()") + 300
-    waits = [page.expect_response(is_choice_post) for page, _ in clicks]
-    responses = [wait.__enter__() for wait in waits]
-    for page, choice in clicks:
-        element_id = box(page, choice).get_attribute("id")
-        page.evaluate(
-            "([id, at]) => setTimeout(() => document.getElementById(id).click(), at - Date.now())",
-            [element_id, at],
-        )
-    for wait, response in zip(waits, responses, strict=True):
-        wait.__exit__(None, None, None)
-        assert response.value.status == 200
+    at = clicks[0][0].evaluate("Date.now()") + 300
+    with ExitStack() as waits:
+        responses = [
+            waits.enter_context(page.expect_response(is_choice_post)) for page, _ in clicks
+        ]
+        for page, choice in clicks:
+            page.evaluate(CLICK_AT, [box(page, choice).get_attribute("id"), at])
+    assert [response.value.status for response in responses] == [200] * len(clicks)
 
 
 def test_two_people_ticking_different_choices_at_the_same_moment_both_keep_their_tick(
@@ -224,12 +226,8 @@ def test_two_people_ticking_different_choices_at_the_same_moment_both_keep_their
     answer = answer_of(workload, "rel1")
     assert selected(workload, "rel1") == {alices.choice_id, bobs.choice_id}
     assert answer.version == 2
-    assert set(
-        AnswerEvent.objects.filter(answer=answer).values_list("user__username", flat=True)
-    ) == {
-        "alice",
-        "bob",
-    }
+    events = AnswerEvent.objects.filter(answer=answer)
+    assert sorted(events.values_list("user__username", flat=True)) == ["alice", "bob"]
 
     click_together((alice_page, alices), (bob_page, bobs))
 
@@ -239,7 +237,7 @@ def test_two_people_ticking_different_choices_at_the_same_moment_both_keep_their
         expect(page.locator("#question-risk")).to_have_text("Unanswered", timeout=LIVE)
     assert selected(workload, "rel1") == set()
     assert answer_of(workload, "rel1").version == 4
-    assert workshop.errors == []
+    assert not workshop.errors, workshop.errors
 
 
 def test_a_notes_conflict_shows_both_texts_and_loses_nothing(workshop, workload, alice, bob):
@@ -280,7 +278,7 @@ def test_a_notes_conflict_shows_both_texts_and_loses_nothing(workshop, workload,
     expect(bob_page.get_by_role("alert")).to_have_count(0)
     assert answer_of(workload, "ops1").notes == alices_text
     expect(alice_notes).to_have_value(alices_text)
-    assert workshop.errors == []
+    assert not workshop.errors, workshop.errors
 
 
 def test_number_keys_tick_choices_and_arrow_keys_change_question(workshop, workload, alice):
@@ -297,7 +295,7 @@ def test_number_keys_tick_choices_and_arrow_keys_change_question(workshop, workl
 
     expect(page).to_have_url(re.compile(re.escape(question_url(workload, "sec2")) + "$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(choices_of("sec2")[0].question.title)
-    assert workshop.errors == []
+    assert not workshop.errors, workshop.errors
 
 
 @pytest.mark.xfail(
@@ -311,8 +309,10 @@ def test_keys_still_work_after_ticking_a_choice_with_the_mouse(workshop, workloa
 
     page.keyboard.press("ArrowRight")
 
-    expect(page).to_have_url(re.compile(re.escape(question_url(workload, "sec2")) + "$"))
-    assert workshop.errors == []
+    expect(page).to_have_url(
+        re.compile(re.escape(question_url(workload, "sec2")) + "$"), timeout=SETTLED
+    )
+    assert not workshop.errors, workshop.errors
 
 
 @pytest.mark.xfail(
@@ -341,6 +341,60 @@ def test_a_notes_conflict_survives_other_changes_in_the_review(workshop, workloa
         "data-version", str(version), timeout=LIVE
     )
 
-    expect(bob_page.get_by_role("alert")).to_be_visible()
-    expect(notes_box(bob_page)).to_have_value(bobs_text)
-    assert workshop.errors == []
+    expect(bob_page.get_by_role("alert")).to_be_visible(timeout=SETTLED)
+    expect(notes_box(bob_page)).to_have_value(bobs_text, timeout=SETTLED)
+    assert not workshop.errors, workshop.errors
+
+
+class HeldBack:
+    """Answers to a page's requests matching `pattern`: fetched from the server, held back."""
+
+    def __init__(self, page: Page, pattern: re.Pattern) -> None:
+        self.page = page
+        self.held: list = []
+        self.holding = True
+        page.route(pattern, self._route)
+
+    def _route(self, route) -> None:
+        if self.holding:
+            self.held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    def wait_for(self, count: int) -> None:
+        for _ in range(100):
+            if len(self.held) >= count:
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"{len(self.held)} requests held, not {count}")
+
+    def release(self, index: int) -> None:
+        self.holding = False
+        route, response = self.held[index]
+        route.fulfill(response=response)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app bug: a tick's answer that arrives after a poll's answer is dropped (the poll "
+    "replaced the tick's form; htmx:oobErrorNoTarget), so the tick disappears from the screen "
+    "until the next poll",
+)
+def test_a_tick_answered_just_after_a_poll_stays_on_screen(workshop, workload, alice, bob):
+    url = question_url(workload, "sec1")
+    alice_page = workshop.join(alice, url)
+    bob_page = workshop.join(bob, url)
+    alices, bobs = choices_of("sec1")[:2]
+    held = HeldBack(alice_page, re.compile(r"/(poll|choices)/"))
+    tick(bob_page, bobs)
+    held.wait_for(1)  # Alice's next poll: answered with Bob's tick
+
+    box(alice_page, alices).click()
+    held.wait_for(2)  # her tick: saved, and answered with both ticks
+    held.release(0)
+    expect(box(alice_page, bobs)).to_be_checked()
+    held.release(1)
+
+    expect(box(alice_page, alices)).to_be_checked(timeout=SETTLED)
+    assert selected(workload, "sec1") == {alices.choice_id, bobs.choice_id}
+    assert not workshop.race_errors, workshop.race_errors

@@ -1,0 +1,85 @@
+"""Forms of the report pages: ask for a lens review report or a consolidated one; branding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import FileExtensionValidator
+
+from reviews.models import Branding, LensReview, Milestone, Report, Workload
+
+PAPER_CHOICES = [("A4", "A4"), ("LETTER", "Letter")]
+LOGO_MAX_BYTES = 1024 * 1024
+LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg"}
+TAG_MAX = 200
+
+
+class LensReportForm(forms.Form):
+    lens = forms.ChoiceField(label="Lens")
+    milestone = forms.TypedChoiceField(
+        label="State", coerce=int, required=False, empty_value=None
+    )
+    paper = forms.ChoiceField(label="Paper", choices=PAPER_CHOICES, initial="A4")
+
+    def __init__(
+        self, *args: Any, lens_reviews: list[LensReview], milestones: list[Milestone], **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.fields["lens"].choices = [(r.lens.alias, r.lens.name) for r in lens_reviews]
+        self.fields["milestone"].choices = [("", "Current state")] + [
+            (m.number, f"Milestone {m.number}: {m.name}") for m in reversed(milestones)
+        ]
+
+
+class ConsolidatedReportForm(forms.Form):
+    format = forms.ChoiceField(label="Format", choices=Report.Format.choices, initial="PDF")
+    environment = forms.ChoiceField(
+        label="Environment",
+        required=False,
+        choices=[("", "All environments"), *Workload.Environment.choices],
+    )
+    tag = forms.CharField(label="Tag", required=False, max_length=TAG_MAX, help_text="key or key=value")
+    owner = forms.ChoiceField(label="Owner", required=False)
+    paper = forms.ChoiceField(label="Paper (PDF)", choices=PAPER_CHOICES, initial="A4")
+
+    def __init__(self, *args: Any, owners: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", "Anyone"), *((o, o) for o in owners)]
+
+    def filters(self) -> dict[str, str]:
+        """What Report.filters keeps: the filters that are set, and the paper size."""
+        data = self.cleaned_data
+        filters = {key: data[key].strip() for key in ("environment", "tag", "owner") if data[key]}
+        filters["paper"] = data["paper"]
+        return filters
+
+
+class BrandingForm(forms.ModelForm):
+    logo = forms.ImageField(
+        required=False,
+        help_text="PNG or JPEG, at most 1 MB. Shown on report covers and page headers.",
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg"])],
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
+    )
+    remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    class Meta:
+        model = Branding
+        fields = ["organisation_name", "logo"]
+        help_texts = {"organisation_name": "Shown on report covers and page headers."}
+
+    def clean_logo(self) -> Any:
+        logo = self.cleaned_data.get("logo")
+        if not isinstance(logo, UploadedFile):  # nothing new uploaded
+            return logo
+        if logo.size > LOGO_MAX_BYTES:
+            raise ValidationError("The logo is larger than 1 MB.")
+        # forms.ImageField has opened the file with Pillow: trust its reading, not the name.
+        image_format = getattr(getattr(logo, "image", None), "format", None)
+        if image_format not in LOGO_FORMATS:
+            raise ValidationError("The logo must be a PNG or JPEG image.")
+        logo.name = f"logo.{LOGO_FORMATS[image_format]}"
+        return logo

@@ -1,0 +1,237 @@
+"""PDF reports: Django templates (templates/reports/pdf/) turned into PDF by WeasyPrint.
+
+Everything people typed goes through the template engine's escaping, and the charts are the
+web pages' own SVG (reviews.charts), which escape their labels. WeasyPrint may only load data:
+URLs: the logo is embedded as one, and nothing in a report can make the worker fetch a URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import logging
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from reviews.charts import Bar, Point, risk_bars, trend_lines
+from reviews.models import AnswerRisk, Branding, ChoiceAnswer, LensReview, Report, Workload
+from reviews.reports.consolidated import consolidated_data, requester
+from reviews.reports.services import PAPER_SIZES, ReportError
+from reviews.snapshots import improvement_plan, missing_practices, snapshots_of
+
+logger = logging.getLogger(__name__)
+
+IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+# The consolidated report's chart of workloads shows this many, the most at risk first.
+CHART_WORKLOADS = 15
+
+
+def render_pdf(template: str, context: dict[str, Any]) -> bytes:
+    html = render_to_string(template, context)
+    fetcher = URLFetcher(allowed_protocols=("data",))
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+
+
+def logo_data_uri(branding: Branding) -> str:
+    """The logo as a data: URL ("" when there is none or it cannot be read)."""
+    if not branding.logo:
+        return ""
+    try:
+        with branding.logo.open("rb") as file:
+            data = file.read()
+    except (OSError, ValueError):
+        logger.warning("cannot read the logo %s", branding.logo.name, exc_info=True)
+        return ""
+    mime = next((kind for magic, kind in IMAGE_TYPES.items() if data.startswith(magic)), None)
+    if mime is None:
+        return ""
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def _common(report: Report, title: str) -> dict[str, Any]:
+    branding = Branding.current()
+    return {
+        "report": report,
+        "doc_title": title,
+        "organisation": branding.organisation_name,
+        "logo": logo_data_uri(branding),
+        "generated_at": timezone.now(),
+        "requested_by": report.requested_by.get_username() if report.requested_by else "",
+        "paper": PAPER_SIZES.get(report.filters.get("paper", "A4"), "A4"),
+    }
+
+
+# -- lens review report --------------------------------------------------------------------------
+
+
+def _snapshot(report: Report, workload: Workload) -> dict[str, Any]:
+    alias = report.lens.alias
+    if report.milestone_id is not None:
+        for snapshot in report.milestone.data.get("lens_reviews", []):
+            if snapshot["lens"]["alias"] == alias:
+                return snapshot
+        raise ReportError(
+            f"“{report.lens.name}” was not reviewed when milestone {report.milestone.number} "
+            "was saved."
+        )
+    review = (
+        LensReview.objects.select_related("lens", "lens_version")
+        .filter(workload=workload, lens=report.lens, is_active=True)
+        .first()
+    )
+    if review is None:
+        raise ReportError(f"“{report.lens.name}” is no longer reviewed in this workload.")
+    [snapshot] = snapshots_of([review])
+    return snapshot
+
+
+def _trend(report: Report, workload: Workload, snapshot: dict[str, Any]) -> str:
+    """High and medium risks of this lens at each milestone (up to the report's), then now."""
+    alias = report.lens.alias
+    milestones = workload.milestones.order_by("number")
+    if report.milestone_id is not None:
+        milestones = milestones.filter(number__lte=report.milestone.number)
+    points = []
+    for number, data in milestones.values_list("number", "data"):
+        for frozen in (data or {}).get("lens_reviews", []):
+            if frozen["lens"]["alias"] == alias:
+                counts = frozen["counts"]
+                points.append(Point(f"M{number}", counts["high"], counts["medium"]))
+    if report.milestone_id is None:
+        points.append(Point("Now", snapshot["counts"]["high"], snapshot["counts"]["medium"]))
+    if len(points) < 2:
+        return ""
+    return trend_lines(points, title=f"High and medium risks of {snapshot['lens']['name']}")
+
+
+def _question_view(question: dict[str, Any]) -> dict[str, Any]:
+    practices = [choice for choice in question["choices"] if not choice["is_none"]]
+    by_status: dict[str, list[dict[str, Any]]] = {}
+    for choice in question["choices"]:
+        by_status.setdefault(choice["status"], []).append(choice)
+    return {
+        **question,
+        "selected": by_status.get(ChoiceAnswer.Status.SELECTED, []),
+        "not_applicable": by_status.get(ChoiceAnswer.Status.NOT_APPLICABLE, []),
+        "none_selected": any(
+            choice["is_none"] and choice["status"] == ChoiceAnswer.Status.SELECTED
+            for choice in question["choices"]
+        ),
+        "missing": missing_practices(question),
+        "practice_count": len(practices),
+        "followed_count": sum(
+            1 for choice in practices if choice["status"] == ChoiceAnswer.Status.SELECTED
+        ),
+    }
+
+
+def lens_review_context(report: Report) -> dict[str, Any]:
+    workload = Workload.objects.select_related("owner").get(pk=report.workload_id)
+    snapshot = _snapshot(report, workload)
+    milestone = report.milestone if report.milestone_id is not None else None
+    state = f"Milestone {milestone.number}: {milestone.name}" if milestone else "Current state"
+    pillars = [
+        {
+            **pillar,
+            "anchor": f"pillar-{index}",
+            "questions": [_question_view(question) for question in pillar["questions"]],
+        }
+        for index, pillar in enumerate(snapshot["pillars"], start=1)
+    ]
+    anchors = {pillar["id"]: pillar["anchor"] for pillar in pillars}
+    plan = improvement_plan(snapshot, workload.pillar_priorities)
+    for entry in plan:
+        entry["anchor"] = anchors.get(entry["pillar"]["id"], "")
+        due = (entry["question"]["improvement"] or {}).get("due_date")
+        entry["due"] = datetime.date.fromisoformat(due) if due else None
+    bars = [
+        Bar(pillar["name"], pillar["counts"]["high"], pillar["counts"]["medium"])
+        for pillar in snapshot["pillars"]
+    ]
+    counts = snapshot["counts"]
+    return {
+        **_common(report, f"{snapshot['lens']['name']} review of {workload.name}"),
+        "workload": workload,
+        "snapshot": snapshot,
+        "lens": snapshot["lens"],
+        "milestone": milestone,
+        "state": state,
+        "as_of": milestone.recorded_at if milestone else None,
+        "counts": counts,
+        "answered_percent": round(100 * counts["answered"] / counts["total"])
+        if counts["total"]
+        else 0,
+        "pillars": pillars,
+        "plan": plan,
+        "high_plan": sum(1 for e in plan if e["question"]["risk"] == AnswerRisk.HIGH),
+        "bars": risk_bars(bars, title="High and medium risks per pillar"),
+        "trend": _trend(report, workload, snapshot),
+        "priorities": [
+            next((p["name"] for p in snapshot["pillars"] if p["id"] == pid), pid)
+            for pid in workload.pillar_priorities
+        ],
+    }
+
+
+def lens_review_pdf(report: Report) -> bytes:
+    return render_pdf("reports/pdf/lens_review.html", lens_review_context(report))
+
+
+# -- consolidated report -------------------------------------------------------------------------
+
+
+def consolidated_context(report: Report) -> dict[str, Any]:
+    data = consolidated_data(user=requester(report), filters=report.filters)
+    lenses = {column["lens"] for column in data["pillars"]}
+    bars = [
+        Bar(
+            column["name"] if len(lenses) == 1 else f"{column['lens_name']}: {column['name']}",
+            column["high"],
+            column["medium"],
+        )
+        for column in data["pillars"]
+    ]
+    at_risk = sorted(
+        (w for w in data["workloads"] if w["high"] or w["medium"]),
+        key=lambda w: (-w["high"], -w["medium"], w["name"].casefold()),
+    )[:CHART_WORKLOADS]
+    # One matrix per lens: its pillars across, the workloads reviewing it down.
+    matrices = []
+    for lens in dict.fromkeys(column["lens"] for column in data["pillars"]):
+        columns = [column for column in data["pillars"] if column["lens"] == lens]
+        rows = []
+        for workload in data["workloads"]:
+            cells = {(p["lens"], p["id"]): p for p in workload["pillars"]}
+            if not any((lens, column["id"]) in cells for column in columns):
+                continue
+            rows.append(
+                {"workload": workload, "cells": [cells.get((lens, c["id"])) for c in columns]}
+            )
+        matrices.append({"lens_name": columns[0]["lens_name"], "columns": columns, "rows": rows})
+    filters = data["filters"]
+    return {
+        **_common(report, "Architecture risk across workloads"),
+        "data": data,
+        "totals": data["totals"],
+        "filters": filters,
+        "bars": risk_bars(bars, title="High and medium risks per pillar, all workloads"),
+        "workload_bars": risk_bars(
+            [Bar(w["name"], w["high"], w["medium"]) for w in at_risk],
+            title="Workloads with the most risks",
+        )
+        if at_risk
+        else "",
+        "chart_workloads": CHART_WORKLOADS,
+        "matrices": matrices,
+        "answered_percent": round(100 * data["totals"]["answered"] / data["totals"]["questions"])
+        if data["totals"]["questions"]
+        else 0,
+    }
+
+
+def consolidated_pdf(report: Report) -> bytes:
+    return render_pdf("reports/pdf/consolidated.html", consolidated_context(report))

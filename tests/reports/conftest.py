@@ -1,0 +1,97 @@
+import io
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from lenses.models import Lens
+from reviews.models import Answer, ChoiceAnswer, Reason, Report
+from reviews.reports.services import report_request
+from reviews.services import (
+    answer_applicability_update,
+    answer_choice_update,
+    answer_notes_update,
+)
+
+NOTE = "Checked with the platform team on 12 March."
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def answers_of(workload) -> list[Answer]:
+    return list(
+        Answer.objects.select_related("question", "lens_review")
+        .filter(lens_review__workload=workload)
+        .order_by("question__pillar__order", "question__order")
+    )
+
+
+def answer_everything(workload, user, *, note: str = NOTE) -> None:
+    """Answer every question of the workload, with notes, giving a mix of risks.
+
+    Every fourth question: "None of these" (high risk); every fourth plus one: all best
+    practices (no risk); the others: the first two (usually medium risk). The first question
+    does not apply, and the second marks a best practice as not applying.
+    """
+    for index, answer in enumerate(answers_of(workload)):
+        choices = list(answer.question.choices.order_by("order"))
+        practices = [c for c in choices if not c.is_none]
+        if index == 0:
+            answer_applicability_update(
+                answer=answer, is_applicable=False, reason=Reason.OUT_OF_SCOPE, user=user
+            )
+        elif index % 4 == 0:
+            none = next(c for c in choices if c.is_none)
+            answer_choice_update(
+                answer=answer, choice_id=none.choice_id, status="SELECTED", user=user
+            )
+        else:
+            chosen = practices if index % 4 == 1 else practices[:2]
+            for choice in chosen:
+                answer_choice_update(
+                    answer=answer, choice_id=choice.choice_id, status="SELECTED", user=user
+                )
+            if index == 1:
+                answer_choice_update(
+                    answer=answer,
+                    choice_id=practices[-1].choice_id,
+                    status=ChoiceAnswer.Status.NOT_APPLICABLE,
+                    reason=Reason.ARCHITECTURE_CONSTRAINTS,
+                    notes="No second region in this contract.",
+                    user=user,
+                )
+        answer.refresh_from_db()
+        answer_notes_update(
+            answer=answer,
+            notes=f"{note} Question {answer.question.question_id}.",
+            base_version=answer.notes_version,
+            user=user,
+        )
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Report files and logos go to a folder of their own, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def lens(builtin_lens) -> Lens:
+    return builtin_lens.lens
+
+
+@pytest.fixture
+def report(workload, lens, alice) -> Report:
+    """A queued lens review report of the current state (its task not sent: no commit)."""
+    return report_request(user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+
+
+def pdf_text(data: bytes) -> str:
+    """All the text of a PDF, pages joined by newlines."""
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (120, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "#2457c5").save(buffer, image_format)
+    return buffer.getvalue()

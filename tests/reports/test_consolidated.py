@@ -1,0 +1,174 @@
+"""The consolidated report's numbers: what it counts, for whom, and in how many queries."""
+
+import json
+
+import pytest
+
+from reviews.models import Answer, AnswerRisk, Report, Role
+from reviews.reports.consolidated import consolidated_data
+from reviews.reports.services import report_build, report_request
+from reviews.services import workload_create, workload_share
+
+HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
+
+
+def make_workload(owner, name, *, environment="PRODUCTION", tags=None):
+    return workload_create(
+        owner=owner,
+        name=name,
+        description=f"About {name}.",
+        environment=environment,
+        review_owner="Someone",
+        tags=tags or {},
+    )
+
+
+def set_risks(workload, **risks):
+    """Give questions of the built-in lens a risk directly (the counting is what is tested)."""
+    for question_id, risk in risks.items():
+        updated = Answer.objects.filter(
+            lens_review__workload=workload, question__question_id=question_id
+        ).update(risk=risk)
+        assert updated == 1, question_id
+
+
+@pytest.fixture
+def portfolio(workload, alice, bob, mallory):
+    """Payments API (Alice's), Search (Bob's, shared read-only with Alice), Mallory's own."""
+    set_risks(workload, sec1=HIGH, sec2=HIGH, rel1=MEDIUM, ops1=NONE)
+    search = make_workload(
+        bob, "Search", environment="PREPRODUCTION", tags={"team": "discovery", "pci": ""}
+    )
+    workload_share(workload=search, user=alice, role=Role.READONLY)
+    set_risks(search, sec1=HIGH, rel1=HIGH, cost1=MEDIUM)
+    hidden = make_workload(mallory, "Hidden")
+    set_risks(hidden, sec1=HIGH, sec3=HIGH)
+    return {"payments": workload, "search": search, "hidden": hidden}
+
+
+def by_name(data):
+    return {row["name"]: row for row in data["workloads"]}
+
+
+def test_it_counts_the_workloads_the_user_can_see(portfolio, alice):
+    data = consolidated_data(user=alice, filters={})
+
+    rows = by_name(data)
+    assert list(rows) == ["Payments API", "Search"]
+    assert (rows["Payments API"]["high"], rows["Payments API"]["medium"]) == (2, 1)
+    assert (rows["Search"]["high"], rows["Search"]["medium"]) == (2, 1)
+    assert rows["Payments API"]["answered"] == 4
+    assert rows["Payments API"]["questions"] == 38
+    assert data["totals"] == {
+        "workloads": 2,
+        "questions": 76,
+        "answered": 7,
+        "high": 4,
+        "medium": 2,
+        "none": 1,
+        "not_applicable": 0,
+        "unanswered": 69,
+    }
+
+
+def test_it_counts_per_pillar_per_workload(portfolio, alice):
+    data = consolidated_data(user=alice, filters={})
+
+    pillars = {column["id"]: column for column in data["pillars"]}
+    assert [column["id"] for column in data["pillars"]] == [
+        "operationalExcellence",
+        "security",
+        "reliability",
+        "performance",
+        "costOptimization",
+        "sustainability",
+    ]
+    assert (pillars["security"]["high"], pillars["reliability"]["high"]) == (3, 1)
+    assert pillars["reliability"]["medium"] == 1
+    search = {p["id"]: p for p in by_name(data)["Search"]["pillars"]}
+    assert (search["costOptimization"]["medium"], search["costOptimization"]["answered"]) == (1, 1)
+
+
+def test_the_most_common_risks_come_first(portfolio, alice):
+    data = consolidated_data(user=alice, filters={})
+
+    top = data["common_risks"][0]
+    assert (top["question_id"], top["workloads"], top["high"]) == ("sec1", 2, 2)
+    assert {risk["question_id"] for risk in data["common_risks"]} == {
+        "sec1",
+        "sec2",
+        "rel1",
+        "cost1",
+    }
+    # Mallory's sec3 is not Alice's business.
+    assert "sec3" not in {risk["question_id"] for risk in data["common_risks"]}
+
+
+def test_staff_see_nothing_more(portfolio, admin_user):
+    data = consolidated_data(user=admin_user, filters={})
+
+    assert data["workloads"] == []
+    assert data["totals"]["workloads"] == 0
+
+
+@pytest.mark.parametrize(
+    ("filters", "names"),
+    [
+        ({"environment": "PREPRODUCTION"}, ["Search"]),
+        ({"tag": "team"}, ["Search"]),
+        ({"tag": "team=discovery"}, ["Search"]),
+        ({"tag": "team=other"}, []),
+        ({"tag": "pci="}, ["Search"]),
+        ({"owner": "alice"}, ["Payments API"]),
+        ({"question": "wellarchitected:sec2"}, ["Payments API"]),
+        ({"question": "wellarchitected:sec1"}, ["Payments API", "Search"]),
+        ({"environment": "", "tag": "", "owner": ""}, ["Payments API", "Search"]),
+    ],
+)
+def test_filters_narrow_like_the_dashboard(portfolio, alice, filters, names):
+    data = consolidated_data(user=alice, filters=filters)
+
+    assert [row["name"] for row in data["workloads"]] == names
+
+
+def test_it_takes_the_same_few_queries_for_any_number_of_workloads(
+    portfolio, alice, django_assert_num_queries
+):
+    with django_assert_num_queries(3):
+        consolidated_data(user=alice, filters={})
+    for index in range(8):
+        make_workload(alice, f"More {index}")
+    with django_assert_num_queries(3):
+        data = consolidated_data(user=alice, filters={})
+    assert data["totals"]["workloads"] == 10
+
+
+def test_the_json_report_is_the_data_with_who_and_when(portfolio, alice):
+    report = report_request(
+        user=alice,
+        kind=Report.Kind.CONSOLIDATED,
+        format=Report.Format.JSON,
+        filters={"environment": "PRODUCTION"},
+    )
+
+    done = report_build(report_id=report.pk)
+
+    assert done.status == Report.Status.DONE, done.error
+    assert done.file.name.endswith(".json")
+    with done.file.open("rb") as file:
+        document = json.load(file)
+    assert document["report"]["requested_by"] == "alice"
+    assert document["filters"] == {"environment": "PRODUCTION"}
+    assert [row["name"] for row in document["workloads"]] == ["Payments API"]
+    assert document["totals"]["high"] == 2
+    assert document["workloads"][0]["pillars"][1]["id"] == "security"
+
+
+def test_a_report_whose_requester_is_gone_fails_with_a_reason(portfolio, alice, bob):
+    report = report_request(user=bob, kind=Report.Kind.CONSOLIDATED, format=Report.Format.JSON)
+    Report.objects.filter(pk=report.pk).update(requested_by=None)
+
+    failed = report_build(report_id=report.pk)
+
+    assert failed.status == Report.Status.FAILED
+    assert "no longer exists" in failed.error

@@ -1,0 +1,177 @@
+"""The PDF reports as a reader sees them: read back with pypdf."""
+
+import io
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+from django.template.loader import render_to_string
+from pypdf import PdfReader
+
+from lenses.models import Pillar
+from reviews.milestones import milestone_create
+from reviews.models import Answer, Branding, Report
+from reviews.reports.rendering import lens_review_context, logo_data_uri
+from reviews.reports.services import report_build, report_request
+from reviews.services import answer_notes_update, workload_create
+from tests.reports.conftest import NOTE, answer_everything, image_bytes, pdf_text
+
+HOSTILE = "<b>Bold</b> & <script>x</script>"
+
+
+def build(report: Report) -> bytes:
+    done = report_build(report_id=report.pk)
+    assert done.status == Report.Status.DONE, done.error
+    with done.file.open("rb") as file:
+        return file.read()
+
+
+def lens_report(user, workload, lens, **extra) -> Report:
+    return report_request(
+        user=user, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens, **extra
+    )
+
+
+def test_the_lens_review_report_has_every_part(workload, lens, alice, builtin_lens):
+    answer_everything(workload, alice)
+
+    data = build(lens_report(alice, workload, lens))
+
+    reader = PdfReader(io.BytesIO(data))
+    text = pdf_text(data)
+    # cover
+    cover = reader.pages[0].extract_text()
+    assert "Payments API" in cover
+    assert f"Well-Architected Framework, version {builtin_lens.version}" in cover
+    assert "Current state" in cover
+    assert "Alice Archer" in cover  # the review owner
+    # contents with page numbers, summary, plan, every pillar and question
+    contents = reader.pages[1].extract_text()
+    assert re.search(r"Summary[ .]+3\b", contents), contents
+    assert re.search(r"Improvement plan[ .]+\d+", contents)
+    for pillar in Pillar.objects.filter(lens_version=builtin_lens):
+        assert pillar.name in text
+        assert re.search(rf"{re.escape(pillar.name)}[ .]+\d+", contents)
+    assert "High and medium risks per pillar" in text  # the chart
+    assert "High risk" in text and "Medium risk" in text and "No risk" in text
+    assert f"{NOTE} Question sec1." in text
+    assert "No second region in this contract." in text  # a not-applicable choice's note
+    assert "Out of scope" in text  # the reason of the question that does not apply
+    # header and footer on every page but the cover
+    pages = len(reader.pages)
+    assert f"Page 2 of {pages}" in contents
+    assert "Archlens" in contents
+    assert "Page 1 of" not in cover
+
+
+def test_the_improvement_plan_puts_high_risks_first(workload, lens, alice):
+    answer_everything(workload, alice)
+    report = lens_report(alice, workload, lens)
+
+    context = lens_review_context(report)
+
+    risks = [entry["question"]["risk"] for entry in context["plan"]]
+    assert risks == sorted(risks, key=lambda risk: risk != "HIGH")
+    assert risks.count("HIGH") == context["counts"]["high"]
+
+
+def test_text_people_typed_shows_as_text_not_markup(alice, lens, builtin_lens):
+    workload = workload_create(
+        owner=alice,
+        name=HOSTILE,
+        description="Tries <i>markup</i> everywhere.",
+        environment="PRODUCTION",
+        review_owner="<u>Owner</u>",
+    )
+    answer = Answer.objects.get(lens_review__workload=workload, question__question_id="sec1")
+    answer_notes_update(
+        answer=answer, notes='<img src="x" onerror="alert(1)"> & more', base_version=0, user=alice
+    )
+    report = lens_report(alice, workload, lens)
+
+    html = render_to_string("reports/pdf/lens_review.html", lens_review_context(report))
+    assert HOSTILE not in html
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;script&gt;x&lt;/script&gt;" in html
+    assert "<img src=\"x\"" not in html
+
+    text = pdf_text(build(report))
+    assert HOSTILE in text
+    assert '<img src="x" onerror="alert(1)"> & more' in text
+    assert "<u>Owner</u>" in text
+
+
+def test_a_milestone_report_shows_the_frozen_answers(workload, lens, alice):
+    answer = Answer.objects.get(lens_review__workload=workload, question__question_id="sec1")
+    answer_notes_update(answer=answer, notes="Noted before launch.", base_version=0, user=alice)
+    milestone = milestone_create(workload=workload, name="Before launch", user=alice)
+    answer.refresh_from_db()
+    answer_notes_update(
+        answer=answer, notes="Rewritten later.", base_version=answer.notes_version, user=alice
+    )
+
+    text = pdf_text(build(lens_report(alice, workload, lens, milestone=milestone)))
+
+    assert "Milestone 1: Before launch" in text
+    assert "Noted before launch." in text
+    assert "Rewritten later." not in text
+
+
+def test_branding_shows_on_the_cover_and_in_page_headers(workload, lens, alice):
+    branding = Branding(organisation_name="Acme & Co")
+    branding.logo.save("logo.png", ContentFile(image_bytes()), save=False)
+    branding.save()
+
+    data = build(lens_report(alice, workload, lens, filters={"paper": "LETTER"}))
+
+    reader = PdfReader(io.BytesIO(data))
+    assert "ACME & CO" in reader.pages[0].extract_text()  # in capitals on the cover
+    assert "Acme & Co" in reader.pages[2].extract_text()
+    assert len(reader.pages[0].images) == 1  # the logo on the cover
+    assert len(reader.pages[2].images) == 1  # and in the header
+    # Letter paper, as asked: 8.5 × 11 in.
+    box = reader.pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (612, 792)
+
+
+def test_a4_is_the_default_paper(report):
+    reader = PdfReader(io.BytesIO(build(report)))
+
+    box = reader.pages[0].mediabox
+    assert (round(box.width), round(box.height)) == (595, 842)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (image_bytes("PNG"), "data:image/png;base64,"),
+        (image_bytes("JPEG"), "data:image/jpeg;base64,"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", ""),
+    ],
+)
+def test_the_logo_is_embedded_only_as_png_or_jpeg(db, content, expected):
+    branding = Branding()
+    branding.logo.save("logo.png", ContentFile(content), save=False)
+
+    assert logo_data_uri(branding).startswith(expected)
+    assert logo_data_uri(Branding()) == ""
+
+
+def test_the_consolidated_pdf_covers_the_workloads_of_the_person_asking(
+    workload, alice, bob, mallory
+):
+    answer_everything(workload, alice)
+    workload_create(
+        owner=mallory,
+        name="Mallory's secret",
+        description="Not for Alice.",
+        environment="PRODUCTION",
+        review_owner="Mallory",
+    )
+
+    report = report_request(user=alice, kind=Report.Kind.CONSOLIDATED)
+    text = pdf_text(build(report))
+
+    assert "Architecture risk across workloads" in text
+    assert "Payments API" in text
+    assert "Mallory's secret" not in text
+    assert "Security" in text and "Most common risks" in text

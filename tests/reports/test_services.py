@@ -1,0 +1,382 @@
+"""Report states, retries and stale reports: the services and the task, without a worker."""
+
+import datetime
+from unittest import mock
+
+import kombu.exceptions
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from reviews.milestones import milestone_create
+from reviews.models import Report
+from reviews.reports import services
+from reviews.reports.services import (
+    MAX_PENDING_PER_USER,
+    QUEUE_UNAVAILABLE,
+    ReportError,
+    report_build,
+    report_request,
+    report_retry,
+    reports_recover_stale,
+    stale_after,
+)
+from reviews.tasks import report_build_task
+
+PDF = ("pdf", b"%PDF-1.7 stand-in")
+
+
+def fake_render(content=PDF):
+    """Stand in for the PDF rendering, which other tests check (it takes seconds)."""
+    return mock.patch.object(services, "_render", return_value=content)
+
+
+# -- asking --------------------------------------------------------------------------------------
+
+
+def test_asking_creates_a_queued_report_and_enqueues_after_commit(
+    workload, lens, alice, django_capture_on_commit_callbacks
+):
+    with mock.patch.object(report_build_task, "apply_async") as send:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            report = report_request(
+                user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens
+            )
+        # Nothing is sent before the transaction commits: the worker could not see the row.
+        send.assert_not_called()
+        assert report.status == Report.Status.QUEUED
+        assert report.requested_by == alice
+        for callback in callbacks:
+            callback()
+    send.assert_called_once()
+    assert send.call_args.kwargs["args"] == [report.pk]
+
+
+def test_an_unreachable_broker_fails_the_report_with_a_clear_message(
+    workload, lens, alice, django_capture_on_commit_callbacks
+):
+    error = kombu.exceptions.OperationalError("Error 111 connecting to redis: refused")
+    with (
+        mock.patch.object(report_build_task, "apply_async", side_effect=error),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        report = report_request(
+            user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens
+        )
+
+    assert report.status == Report.Status.FAILED
+    assert report.error == QUEUE_UNAVAILABLE
+    report.refresh_from_db()
+    assert (report.status, report.error) == (Report.Status.FAILED, QUEUE_UNAVAILABLE)
+
+
+def test_a_real_unreachable_redis_fails_the_report_quickly(
+    workload, lens, alice, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Nothing listens on port 1: the same path as Redis being down.
+    celery_app.pool.force_close_all()
+    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
+    monkeypatch.setattr(celery_app, "_pool", None)
+    started = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_request(
+            user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens
+        )
+    celery_app.pool.force_close_all()
+
+    assert report.status == Report.Status.FAILED
+    assert report.error == QUEUE_UNAVAILABLE
+    assert timezone.now() - started < datetime.timedelta(seconds=10)
+
+
+REFUSED = [
+    ({"kind": "LENS_REVIEW", "workload": True}, "needs a workload and a lens"),
+    ({"kind": "LENS_REVIEW", "workload": True, "lens": True, "format": "JSON"}, "is a PDF"),
+    ({"kind": "CONSOLIDATED", "workload": True, "lens": True}, "every workload you can see"),
+    ({"kind": "CONSOLIDATED", "filters": {"paper": "A3"}}, "A4 or Letter"),
+    ({"kind": "BOGUS"}, "Unknown kind"),
+]
+
+
+@pytest.mark.parametrize(("arguments", "message"), REFUSED)
+def test_asking_refuses_what_cannot_be_built(workload, lens, alice, arguments, message):
+    arguments = dict(arguments)
+    if arguments.pop("workload", False):
+        arguments["workload"] = workload
+    if arguments.pop("lens", False):
+        arguments["lens"] = lens
+
+    with pytest.raises(ReportError, match=message):
+        report_request(user=alice, **arguments)
+    assert not Report.objects.exists()
+
+
+def test_a_milestone_of_another_workload_is_refused(workload, lens, alice):
+    other = workload.__class__.objects.create(
+        name="Other", description="Another one.", environment="PRODUCTION", owner=alice
+    )
+    milestone = milestone_create(workload=other, name="Baseline", user=alice)
+
+    with pytest.raises(ReportError, match="another workload"):
+        report_request(
+            user=alice,
+            kind=Report.Kind.LENS_REVIEW,
+            workload=workload,
+            lens=lens,
+            milestone=milestone,
+        )
+
+
+def test_one_person_has_a_bounded_number_of_reports_waiting(workload, lens, alice, bob):
+    for _ in range(MAX_PENDING_PER_USER):
+        report_request(user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+
+    with pytest.raises(ReportError, match="waiting already"):
+        report_request(user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+    # Others are not held up by Alice's reports.
+    report_request(user=bob, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+
+
+# -- building ------------------------------------------------------------------------------------
+
+
+def test_building_goes_from_queued_through_running_to_done(report):
+    seen = []
+
+    def render(running):
+        seen.append(Report.objects.get(pk=running.pk).status)
+        return PDF
+
+    with mock.patch.object(services, "_render", side_effect=render):
+        done = report_build(report_id=report.pk)
+
+    assert seen == [Report.Status.RUNNING]
+    assert done.status == Report.Status.DONE
+    assert done.attempts == 1
+    assert done.started_at <= done.finished_at
+    assert done.error == ""
+    assert done.file.name.startswith("reports/") and done.file.name.endswith(".pdf")
+    assert done.file.read() == PDF[1]
+
+
+def test_the_task_takes_the_report_id_and_builds_it(report):
+    with fake_render():
+        report_build_task(report.pk)
+
+    report.refresh_from_db()
+    assert report.status == Report.Status.DONE
+
+
+def test_a_second_delivery_of_the_task_changes_nothing(report):
+    with fake_render():
+        first = report_build(report_id=report.pk)
+    with fake_render() as render:
+        assert report_build(report_id=report.pk) is None
+    render.assert_not_called()
+    report.refresh_from_db()
+    assert (report.status, report.attempts, report.file.name) == (
+        Report.Status.DONE,
+        1,
+        first.file.name,
+    )
+
+
+def test_a_report_deleted_before_its_build_is_skipped(report):
+    report_id = report.pk
+    report.delete()
+
+    assert report_build(report_id=report_id) is None
+
+
+def test_an_error_fails_the_report_with_a_reason(report):
+    with mock.patch.object(services, "_render", side_effect=ValueError("bad template")):
+        failed = report_build(report_id=report.pk)
+
+    assert failed.status == Report.Status.FAILED
+    assert "unexpected error" in failed.error
+    assert "ValueError" in failed.error
+    assert not failed.file
+
+
+def test_a_lens_no_longer_reviewed_fails_with_that_reason(report, workload, lens):
+    workload.lens_reviews.filter(lens=lens).update(is_active=False)
+
+    failed = report_build(report_id=report.pk)
+
+    assert failed.status == Report.Status.FAILED
+    assert "no longer reviewed" in failed.error
+
+
+def test_a_build_past_the_soft_time_limit_fails_and_keeps_no_file(report, media_root):
+    with mock.patch.object(services, "_render", side_effect=SoftTimeLimitExceeded()):
+        failed = report_build(report_id=report.pk)
+
+    assert failed.status == Report.Status.FAILED
+    assert "took longer than" in failed.error
+    assert not list(media_root.rglob("*.pdf"))
+
+
+def test_a_transient_error_queues_the_report_again_and_raises_for_the_retry(report):
+    with (
+        mock.patch.object(services, "_render", side_effect=OperationalError("server closed")),
+        pytest.raises(OperationalError),
+    ):
+        report_build(report_id=report.pk, final_attempt=False)
+
+    report.refresh_from_db()
+    assert report.status == Report.Status.QUEUED
+    assert report.attempts == 1
+    assert "temporary error" in report.error
+
+
+def test_the_task_retries_transient_errors_with_backoff_then_succeeds(report):
+    outcomes = [OperationalError("gone"), OperationalError("gone again"), PDF]
+
+    with mock.patch.object(services, "_render", side_effect=outcomes):
+        report_build_task.apply(args=[report.pk])
+
+    report.refresh_from_db()
+    assert report.status == Report.Status.DONE
+    assert report.attempts == 3
+
+
+def test_the_task_gives_up_after_three_retries(report):
+    with mock.patch.object(services, "_render", side_effect=OperationalError("down")) as render:
+        report_build_task.apply(args=[report.pk])
+
+    assert render.call_count == 1 + report_build_task.max_retries
+    report.refresh_from_db()
+    assert report.status == Report.Status.FAILED
+    assert "kept coming back after 4 attempts" in report.error
+
+
+def test_the_task_is_set_up_for_long_work():
+    assert report_build_task.acks_late
+    assert report_build_task.max_retries == 3
+    assert report_build_task.retry_backoff
+    assert OperationalError in report_build_task.autoretry_for
+    assert kombu.exceptions.OperationalError in report_build_task.autoretry_for
+    assert 0 < report_build_task.soft_time_limit < report_build_task.time_limit
+
+
+def test_a_build_that_finishes_after_being_given_up_on_leaves_no_trace(report, media_root):
+    def taken_over(running):
+        # Meanwhile the stale check queued the report again and another build claimed it.
+        Report.objects.filter(pk=running.pk).update(attempts=running.attempts + 1)
+        return PDF
+
+    with mock.patch.object(services, "_render", side_effect=taken_over):
+        report_build(report_id=report.pk)
+
+    report.refresh_from_db()
+    assert report.status == Report.Status.RUNNING
+    assert not report.file
+    assert not list(media_root.rglob("*.pdf"))
+
+
+# -- retrying ------------------------------------------------------------------------------------
+
+
+def test_a_failed_report_can_be_retried_with_fresh_attempts(
+    report, django_capture_on_commit_callbacks
+):
+    Report.objects.filter(pk=report.pk).update(
+        status=Report.Status.FAILED, error="Boom.", attempts=3, finished_at=timezone.now()
+    )
+
+    with (
+        mock.patch.object(report_build_task, "apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        retried = report_retry(report=report)
+
+    send.assert_called_once()
+    assert (retried.status, retried.error, retried.attempts) == (Report.Status.QUEUED, "", 0)
+    assert retried.finished_at is None
+
+
+@pytest.mark.parametrize("status", [Report.Status.QUEUED, Report.Status.RUNNING, "DONE"])
+def test_only_failed_reports_are_retried(report, status):
+    Report.objects.filter(pk=report.pk).update(status=status)
+
+    with pytest.raises(ReportError, match="Only a failed report"):
+        report_retry(report=report)
+
+
+# -- stale reports -------------------------------------------------------------------------------
+
+
+def make_running(report, *, attempts: int, started_ago: datetime.timedelta) -> Report:
+    Report.objects.filter(pk=report.pk).update(
+        status=Report.Status.RUNNING,
+        attempts=attempts,
+        started_at=timezone.now() - started_ago,
+    )
+    report.refresh_from_db()
+    return report
+
+
+def test_a_report_running_past_the_time_limit_is_queued_again(
+    report, django_capture_on_commit_callbacks
+):
+    make_running(report, attempts=1, started_ago=stale_after() + datetime.timedelta(seconds=5))
+
+    with (
+        mock.patch.object(report_build_task, "apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        counts = reports_recover_stale()
+
+    assert counts == {"requeued": 1, "failed": 0}
+    send.assert_called_once()
+    report.refresh_from_db()
+    assert report.status == Report.Status.QUEUED
+    assert report.started_at is None
+    assert "queued again" in report.error
+    # The next build claims it as attempt 2.
+    with fake_render():
+        done = report_build(report_id=report.pk)
+    assert (done.status, done.attempts, done.error) == (Report.Status.DONE, 2, "")
+
+
+def test_a_report_stale_three_times_fails_with_a_message(report):
+    make_running(report, attempts=3, started_ago=stale_after() + datetime.timedelta(minutes=1))
+
+    counts = reports_recover_stale()
+
+    assert counts == {"requeued": 0, "failed": 1}
+    report.refresh_from_db()
+    assert report.status == Report.Status.FAILED
+    assert "3 times" in report.error
+    assert report.finished_at is not None
+
+
+def test_a_report_still_within_its_time_limit_is_left_alone(report):
+    make_running(report, attempts=1, started_ago=stale_after() - datetime.timedelta(seconds=30))
+
+    assert reports_recover_stale() == {"requeued": 0, "failed": 0}
+    report.refresh_from_db()
+    assert report.status == Report.Status.RUNNING
+
+
+def test_the_stale_check_can_be_narrowed(report, workload, lens, bob):
+    other = report_request(user=bob, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+    for running in (report, other):
+        make_running(running, attempts=3, started_ago=stale_after() * 2)
+
+    reports_recover_stale(reports=Report.objects.filter(pk=other.pk))
+
+    report.refresh_from_db()
+    other.refresh_from_db()
+    assert (report.status, other.status) == (Report.Status.RUNNING, Report.Status.FAILED)
+
+
+def test_the_periodic_task_recovers_stale_reports(report):
+    from reviews.tasks import reports_recover_stale_task
+
+    make_running(report, attempts=3, started_ago=stale_after() * 2)
+
+    assert reports_recover_stale_task() == {"requeued": 0, "failed": 1}
