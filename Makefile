@@ -39,6 +39,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Page benchmark on PostgreSQL: fills BENCH_DATABASE_URL (created when missing) with 1,000
+# reviewed workloads, then prints median, p95 and query count of the busiest pages.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/archlens_bench
+bench: install
+	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python bench/bench_pages.py $(BENCH_ARGS)
+
 # Load test of the workshop screen on PostgreSQL (bench/README.md); not part of `make test`.
 # It drops and re-creates LOAD_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_load).
 load: install

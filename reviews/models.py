@@ -216,7 +216,7 @@ class Answer(models.Model):
     notes = models.TextField(max_length=NOTES_MAX, blank=True)
     notes_version = models.PositiveIntegerField(default=0)
     risk = models.CharField(max_length=14, choices=AnswerRisk, default=AnswerRisk.UNANSWERED)
-    # Bumped by every change of this answer; the question page polls it.
+    # Bumped by every change of this answer (the question page polls the lens review version).
     version = models.PositiveIntegerField(default=0)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -2,8 +2,11 @@
 (function () {
   "use strict";
 
+  // Keys belong to the page unless the focus is somewhere text is typed or an option picked;
+  // a checkbox that was just clicked keeps the focus, and the keys must still work then.
   function typing(target) {
-    return target.closest("input, textarea, select, [contenteditable]") !== null;
+    var field = target.closest("input, textarea, select, [contenteditable]");
+    return field !== null && !(field.matches && field.matches("input[type=checkbox], input[type=radio], input[type=submit], input[type=button]"));
   }
 
   document.addEventListener("keydown", function (event) {
@@ -25,12 +28,13 @@
 
   // Polling re-sends the notes editors out of band. Someone typing in one keeps their text:
   // an editor that has focus or unsaved changes is left alone, and its save will then report
-  // the other person's change as a conflict instead of overwriting it.
+  // the other person's change as a conflict instead of overwriting it. An editor showing a
+  // conflict stays until its writer has chosen.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var current = event.detail.target;
     if (!current || !current.matches("[data-notes-editor]")) return;
     var box = current.querySelector("textarea");
-    if (box && (box === document.activeElement || box.value !== box.defaultValue)) {
+    if (current.hasAttribute("data-conflict") || (box && (box === document.activeElement || box.value !== box.defaultValue))) {
       event.detail.shouldSwap = false;
     }
   });

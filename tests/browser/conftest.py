@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
@@ -90,14 +91,12 @@ class Workshop:
         name = user.get_username()
         page.on("pageerror", lambda error: self.errors.append(f"{name}: page error: {error}"))
         page.on("console", lambda message: self._console(name, message))
-        page.goto("/accounts/login/")
+        page.goto(f"/accounts/login/?{urlencode({'next': path})}")
         page.get_by_label("Username").fill(name)
         page.get_by_label("Password").fill(PASSWORD)
         # The top bar has a "Log out" submit button too: take the login form's own.
         page.locator("main button[type=submit]").click()
         page.get_by_role("button", name="Log out").wait_for()
-        if path != "/":
-            page.goto(path)
         return page
 
     def close(self) -> None:
