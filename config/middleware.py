@@ -1,4 +1,4 @@
-"""Request ids and one log line per request."""
+"""Request ids and one log line per request; /healthz for probes; the client's address."""
 
 import logging
 import re
@@ -54,6 +54,25 @@ class RequestIdMiddleware:
             },
         )
         return response
+
+
+class HealthCheckMiddleware:
+    """Answer /healthz before the host check and the HTTPS redirect.
+
+    Container and load-balancer probes call it by IP address over plain HTTP, which
+    ALLOWED_HOSTS and SECURE_SSL_REDIRECT would refuse. Its answer names no host and carries
+    no secret, so skipping those checks is safe.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz":
+            from config.views import healthz  # views import much that middleware need not
+
+            return healthz(request)
+        return self.get_response(request)
 
 
 def client_ip(request: HttpRequest) -> str | None:

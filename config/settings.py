@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every response (redirects and errors too) gets an id and a log line.
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,7 +199,11 @@ REPORT_QUEUE = os.environ.get("REPORT_QUEUE", "celery")
 # tell the user (see reviews.reports.services.report_enqueue).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-if not CELERY_BROKER_URL.startswith("filesystem://"):
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The queue bindings too, or kombu keeps them in ./control of whichever directory the web
+    # server or the worker was started from, and messages sent from another one are dropped.
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(VAR_DIR / "celery-control")
+else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 # WeasyPrint holds on to memory (fonts, images): recycle a worker process now and then.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 100
@@ -215,8 +220,6 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-# Load balancers probe over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)

@@ -1,28 +1,45 @@
 """The managers' dashboard: risk across every workload a user can see, in a few queries.
 
-Everything is aggregated in the database over the filtered workloads (one query each for the
-workload rows, the per-pillar counts, the common risky questions and the milestone history), so
-the page takes the same number of queries for ten workloads or ten thousand.
+Everything is aggregated in the database over the filtered workloads, one query each for the
+workloads, their answers counted per pillar, the risky answers counted per question, the names
+of those pillars and questions, and the milestone history; so the page takes the same number of
+queries for ten workloads or ten thousand. Answers are grouped by integer keys and named
+afterwards, which keeps the grouping cheap with a thousand workloads.
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, QuerySet, TextField
+from django.db.models import Count, Max, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Greatest
 from django.utils import timezone
 
+from lenses.models import Question
 from reviews.charts import Bar, Point
 from reviews.models import Answer, AnswerRisk, Milestone, Workload
-from reviews.views.workloads import with_improvement_status, workloads_for_list
+from reviews.views.workloads import improvement_counts, with_improvement_status
 
 RISKY = (AnswerRisk.HIGH, AnswerRisk.MEDIUM)
 COMMON_QUESTIONS = 10
 TREND_MONTHS = 12
+# What the dashboard shows of a workload besides the counts (see WorkloadRow).
+ROW_FIELDS = ("pk", "public_id", "name", "name_key", "environment", "owner__username")
+# What is counted of the answers per workload and pillar, in this order.
+COUNTS = (
+    "total",
+    "unanswered",
+    "high",
+    "medium",
+    "items",
+    "not_started",
+    "in_progress",
+    "acknowledged",
+)
+HIGH_AT, MEDIUM_AT = COUNTS.index("high"), COUNTS.index("medium")
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,47 @@ class PillarCount:
         self.medium += medium
 
 
+@dataclass(eq=False)
+class WorkloadRow:
+    """One workload on the dashboard: read as a plain tuple, counts added afterwards.
+
+    Model instances cost more to build than the rest of the dashboard for a thousand workloads.
+    """
+
+    pk: int
+    public_id: str
+    name: str
+    name_key: str
+    environment: str
+    owner: str
+    last_updated: datetime.datetime
+    total: int = 0
+    unanswered: int = 0
+    answered: int = 0
+    high: int = 0
+    medium: int = 0
+    items: int = 0
+    not_started: int = 0
+    in_progress: int = 0
+    acknowledged: int = 0
+    improvement: str = "NONE"
+    pillars: dict[tuple[str, str], PillarCount] = field(default_factory=dict)
+    lens_names: dict[str, bool] = field(default_factory=dict)
+    cells: list[PillarCount | None] = field(default_factory=list)
+    other: list[PillarCount] = field(default_factory=list)
+    other_high: int = 0
+    other_medium: int = 0
+    worst: PillarCount | None = None
+    worst_is_other: bool = False
+    lenses: list[str] = field(default_factory=list)
+    # The risk of the question filter's question in this workload, when filtered by one.
+    question_risk: str = ""
+
+    @property
+    def environment_label(self) -> str:
+        return Workload.Environment(self.environment).label
+
+
 @dataclass
 class RiskyQuestion:
     alias: str
@@ -99,7 +157,7 @@ class Summary:
 @dataclass
 class Portfolio:
     summary: Summary
-    rows: list[Workload]
+    rows: list[WorkloadRow]
     pillars: list[PillarCount]
     main_pillars: list[PillarCount]
     has_other_pillars: bool
@@ -164,26 +222,69 @@ def portfolio(user: Any, filters: Filters, *, now: datetime.datetime | None = No
     """Everything the dashboard shows for the user's workloads under `filters`.
 
     Staff get nothing extra: the starting point is the workloads shared with the user.
+    Five queries: the workloads, answers counted per workload and pillar, risky answers
+    counted per question, the names of those pillars and questions, and the milestones.
     """
-    visible = filter_workloads(Workload.objects.for_user(user), filters).values("pk")
-    rows = [with_improvement_status(w) for w in filter_workloads(workloads_for_list(user), filters)]
+    visible = filter_workloads(Workload.objects.for_user(user), filters)
+    ids = visible.values("pk")
+    # Plain rows; the counts come from grouping answers by integer keys, which is much cheaper
+    # than grouping workloads with all their columns or answers by names.
+    rows = [
+        WorkloadRow(*values)
+        for values in visible.annotate(
+            last_updated=Greatest(
+                "updated_at",
+                Coalesce(
+                    Max("lens_reviews__updated_at", filter=Q(lens_reviews__is_active=True)),
+                    "updated_at",
+                ),
+            )
+        ).values_list(*ROW_FIELDS, "last_updated")
+    ]
+    answers = Answer.objects.filter(lens_review__workload__in=ids, lens_review__is_active=True)
+    counts = list(
+        answers.values("lens_review__workload_id", "question__pillar_id")
+        .annotate(
+            total=Count("pk"),
+            unanswered=Count("pk", filter=Q(risk=AnswerRisk.UNANSWERED)),
+            high=Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
+            medium=Count("pk", filter=Q(risk=AnswerRisk.MEDIUM)),
+            # Each answer has at most one item, so these count items, not join rows.
+            **improvement_counts("improvement"),
+        )
+        .order_by()
+        # Tuples: thousands of rows (one per workload and pillar) are read in Python.
+        .values_list("lens_review__workload_id", "question__pillar_id", *COUNTS)
+    )
+    # A workload reviews a lens once and answers a question once, so answers count workloads.
+    risky = list(
+        answers.filter(risk__in=RISKY)
+        .values("question_id")
+        .annotate(
+            workloads=Count("pk"),
+            high=Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
+            medium=Count("pk", filter=Q(risk=AnswerRisk.MEDIUM)),
+        )
+        .order_by()
+    )
+    pillar_info, question_info = _catalogue({entry[1] for entry in counts})
+    pillars, main_pillars, has_other = _add_counts(rows, counts, pillar_info)
     summary = _summary(rows)
-    pillars, main_pillars, has_other = _pillars(rows, visible)
     result = Portfolio(
         summary=summary,
         rows=sorted(rows, key=lambda w: (-w.high, -w.medium, w.name_key)),
         pillars=pillars,
         main_pillars=main_pillars,
         has_other_pillars=has_other,
-        questions=common_risky_questions(visible),
-        trend=risk_trend(visible, summary, now=now),
+        questions=_common_questions(risky, question_info, pillar_info),
+        trend=risk_trend(ids, summary, now=now),
     )
     if filters.question:
-        result.question_title = _question_answers(rows, visible, filters.question)
+        result.question_title = _question_answers(rows, ids, filters.question)
     return result
 
 
-def _summary(rows: list[Workload]) -> Summary:
+def _summary(rows: list[WorkloadRow]) -> Summary:
     summary = Summary(workloads=len(rows))
     for row in rows:
         summary.with_high += row.high > 0
@@ -195,48 +296,59 @@ def _summary(rows: list[Workload]) -> Summary:
     return summary
 
 
-def _pillars(
-    rows: list[Workload], visible: QuerySet
-) -> tuple[list[PillarCount], list[PillarCount], bool]:
-    """Per-pillar counts, per workload (set on each row) and in total (one query).
-
-    Each row gets `pillars` ({key: PillarCount}), `cells` (one per main pillar, in order),
-    `other` (pillars of custom lenses), `worst` (most high, then most medium; None without
-    risks) and `lenses` (lens names).
-    """
-    counts = (
-        Answer.objects.filter(lens_review__workload__in=visible, lens_review__is_active=True)
-        .values(
-            "lens_review__workload_id",
-            "lens_review__lens__name",
-            "lens_review__lens__is_builtin",
-            "question__pillar__pillar_id",
-            "question__pillar__name",
-        )
-        .annotate(
-            order=Min("question__pillar__order"),
-            high=Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
-            medium=Count("pk", filter=Q(risk=AnswerRisk.MEDIUM)),
-        )
-        .order_by()
+def _catalogue(pillar_pks: set[int]) -> tuple[dict[int, dict], dict[int, dict]]:
+    """Pillars and questions by primary key, with their lens (one query)."""
+    pillars: dict[int, dict] = {}
+    questions: dict[int, dict] = {}
+    rows = Question.objects.filter(pillar__in=pillar_pks).values(
+        "pk",
+        "question_id",
+        "title",
+        "pillar_id",
+        "pillar__pillar_id",
+        "pillar__name",
+        "pillar__order",
+        "lens_version__lens__alias",
+        "lens_version__lens__name",
+        "lens_version__lens__is_builtin",
     )
-    by_id = {row.pk: row for row in rows}
     for row in rows:
-        row.pillars, row.lens_names = {}, {}
+        questions[row["pk"]] = row
+        pillars[row["pillar_id"]] = row
+    return pillars, questions
+
+
+def _add_counts(
+    rows: list[WorkloadRow], counts: list[tuple], pillar_info: dict[int, dict]
+) -> tuple[list[PillarCount], list[PillarCount], bool]:
+    """Spread the per workload and pillar counts over the rows, and add them up per pillar.
+
+    `counts` holds (workload pk, pillar pk, *COUNTS). Sets on each row what the workload list
+    shows (`total`, `answered`, `high`, `medium`, `improvement`) plus `pillars`
+    ({key: PillarCount}), `cells` (one per main pillar, in order), `other` (risky pillars of
+    custom lenses), `worst` (most high, then most medium; None without risks) and `lenses`
+    (names, the built-in lens first). Returns every pillar with its total, the main pillars
+    (those of the built-in lens) and whether there are others.
+    """
+    by_id = {row.pk: row for row in rows}
+    sums = {row.pk: [0] * len(COUNTS) for row in rows}
     totals: dict[tuple[str, str], PillarCount] = {}
-    for entry in counts:
-        row = by_id.get(entry["lens_review__workload_id"])
-        if row is None:  # changed between the two queries
+    for workload_id, pillar_pk, *numbers in counts:
+        row = by_id.get(workload_id)
+        info = pillar_info.get(pillar_pk)
+        if row is None or info is None:  # changed between the queries
             continue
-        is_builtin = entry["lens_review__lens__is_builtin"]
-        key = (entry["question__pillar__pillar_id"], entry["question__pillar__name"])
-        total = totals.setdefault(key, PillarCount(*key))
+        sums[workload_id] = [a + b for a, b in zip(sums[workload_id], numbers, strict=True)]
+        high, medium = numbers[HIGH_AT], numbers[MEDIUM_AT]
+        is_builtin = info["lens_version__lens__is_builtin"]
+        row.lens_names[info["lens_version__lens__name"]] = is_builtin
+        key = (info["pillar__pillar_id"], info["pillar__name"])
+        total = totals.get(key) or totals.setdefault(key, PillarCount(*key))
         if is_builtin:
-            total.is_main, total.order = True, entry["order"]
-        total.add(entry["high"], entry["medium"])
-        own = row.pillars.setdefault(key, PillarCount(*key))
-        own.add(entry["high"], entry["medium"])
-        row.lens_names[entry["lens_review__lens__name"]] = is_builtin
+            total.is_main, total.order = True, info["pillar__order"]
+        total.add(high, medium)
+        own = row.pillars.get(key) or row.pillars.setdefault(key, PillarCount(*key))
+        own.add(high, medium)
     # The built-in lens's pillars first in lens order, then custom pillars by name.
     pillars = sorted(
         totals.values(), key=lambda p: (not p.is_main, p.order if p.is_main else 0, p.name)
@@ -245,13 +357,15 @@ def _pillars(
     main_keys = {p.key for p in main}
     position = {p.key: index for index, p in enumerate(pillars)}
     for row in rows:
+        for name, value in zip(COUNTS, sums[row.pk], strict=True):
+            setattr(row, name, value)
+        row.answered = row.total - row.unanswered
+        with_improvement_status(row)
         row.cells = [row.pillars.get(p.key) for p in main]
-        row.other = [
-            p for key, p in row.pillars.items() if key not in main_keys and p.rank > (0, 0)
-        ]
+        risky = [p for p in row.pillars.values() if p.high or p.medium]
+        row.other = [p for p in risky if p.key not in main_keys]
         row.other_high = sum(p.high for p in row.other)
         row.other_medium = sum(p.medium for p in row.other)
-        risky = [p for p in row.pillars.values() if p.rank > (0, 0)]
         # Ties go to the pillar shown first.
         row.worst = max(risky, key=lambda p: (p.rank, -position[p.key]), default=None)
         row.worst_is_other = row.worst is not None and row.worst.key not in main_keys
@@ -259,44 +373,43 @@ def _pillars(
     return pillars, main, len(main) < len(pillars)
 
 
-def common_risky_questions(visible: QuerySet, limit: int = COMMON_QUESTIONS) -> list[RiskyQuestion]:
-    """The questions that are high or medium risk in the most workloads (one query).
+def _common_questions(
+    risky: list[dict],
+    question_info: dict[int, dict],
+    pillar_info: dict[int, dict],
+    limit: int = COMMON_QUESTIONS,
+) -> list[RiskyQuestion]:
+    """The questions that are high or medium risk in the most workloads.
 
-    A workload reviews a lens once and answers a question once, so answers count workloads.
+    A question is its lens alias and question id, so its versions in several lens versions
+    count together.
     """
-    rows = (
-        Answer.objects.filter(
-            lens_review__workload__in=visible, lens_review__is_active=True, risk__in=RISKY
-        )
-        .values("lens_review__lens__alias", "question__question_id")
-        .annotate(
-            title=Max("question__title"),
-            pillar=Max("question__pillar__name"),
-            lens=Max("lens_review__lens__name"),
-            workloads=Count("pk"),
-            high=Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
-            medium=Count("pk", filter=Q(risk=AnswerRisk.MEDIUM)),
-        )
-        .order_by("-workloads", "-high", "lens_review__lens__alias", "question__question_id")[
-            :limit
-        ]
-    )
-    return [
-        RiskyQuestion(
-            alias=row["lens_review__lens__alias"],
-            question_id=row["question__question_id"],
-            title=row["title"],
-            pillar=row["pillar"],
-            lens=row["lens"],
-            workloads=row["workloads"],
-            high=row["high"],
-            medium=row["medium"],
-        )
-        for row in rows
-    ]
+    merged: dict[tuple[str, str], RiskyQuestion] = {}
+    for entry in risky:
+        info = question_info.get(entry["question_id"])
+        if info is None:
+            continue
+        key = (info["lens_version__lens__alias"], info["question_id"])
+        question = merged.get(key)
+        if question is None:
+            question = merged[key] = RiskyQuestion(
+                alias=key[0],
+                question_id=key[1],
+                title=info["title"],
+                pillar=pillar_info[info["pillar_id"]]["pillar__name"],
+                lens=info["lens_version__lens__name"],
+                workloads=0,
+                high=0,
+                medium=0,
+            )
+        question.workloads += entry["workloads"]
+        question.high += entry["high"]
+        question.medium += entry["medium"]
+    ranked = sorted(merged.values(), key=lambda q: (-q.workloads, -q.high, q.alias, q.question_id))
+    return ranked[:limit]
 
 
-def _question_answers(rows: list[Workload], visible: QuerySet, question: tuple[str, str]) -> str:
+def _question_answers(rows: list[WorkloadRow], visible: QuerySet, question: tuple[str, str]) -> str:
     """Set `question_risk` on each row for the filtered question; return its title (one query)."""
     alias, question_id = question
     answers = Answer.objects.filter(
@@ -340,16 +453,23 @@ def risk_trend(
     is "Now": the live answers. Only the last `months` months are shown, but older milestones
     still count as the latest ones of their workloads. Without milestones there is no trend.
     """
+    # Months counted by the database in the current time zone: cheaper than 5,000 datetimes.
     history = list(
         Milestone.objects.filter(workload__in=visible)
         .order_by("recorded_at", "pk")
-        .values_list("workload_id", "recorded_at", "high_count", "medium_count")
+        .values_list(
+            "workload_id",
+            ExtractYear("recorded_at"),
+            ExtractMonth("recorded_at"),
+            "high_count",
+            "medium_count",
+        )
     )
     if not history:
         return []
     now = now or timezone.now()
     last = _month_start(now)
-    first = _month_start(history[0][1])
+    first = datetime.date(history[0][1], history[0][2], 1)
     month = first
     buckets = []
     while month <= last:
@@ -362,8 +482,8 @@ def risk_trend(
     index = 0
     for month in buckets:
         end = _next_month(month)
-        while index < len(history) and _month_start(history[index][1]) < end:
-            workload_id, _, new_high, new_medium = history[index]
+        while index < len(history) and datetime.date(*history[index][1:3], 1) < end:
+            workload_id, _, _, new_high, new_medium = history[index]
             old_high, old_medium = latest.get(workload_id, (0, 0))
             high += new_high - old_high
             medium += new_medium - old_medium

@@ -19,10 +19,11 @@ TAG_MAX = 200
 
 class LensReportForm(forms.Form):
     lens = forms.ChoiceField(label="Lens")
-    milestone = forms.TypedChoiceField(
-        label="State", coerce=int, required=False, empty_value=None
-    )
-    paper = forms.ChoiceField(label="Paper", choices=PAPER_CHOICES, initial="A4")
+    milestone = forms.TypedChoiceField(label="State", coerce=int, required=False, empty_value=None)
+    paper = forms.ChoiceField(label="Paper", choices=PAPER_CHOICES, initial="A4", required=False)
+
+    def clean_paper(self) -> str:
+        return self.cleaned_data["paper"] or "A4"
 
     def __init__(
         self, *args: Any, lens_reviews: list[LensReview], milestones: list[Milestone], **kwargs
@@ -41,9 +42,13 @@ class ConsolidatedReportForm(forms.Form):
         required=False,
         choices=[("", "All environments"), *Workload.Environment.choices],
     )
-    tag = forms.CharField(label="Tag", required=False, max_length=TAG_MAX, help_text="key or key=value")
+    tag = forms.CharField(
+        label="Tag", required=False, max_length=TAG_MAX, help_text="key or key=value"
+    )
     owner = forms.ChoiceField(label="Owner", required=False)
-    paper = forms.ChoiceField(label="Paper (PDF)", choices=PAPER_CHOICES, initial="A4")
+    paper = forms.ChoiceField(
+        label="Paper (PDF)", choices=PAPER_CHOICES, initial="A4", required=False
+    )
 
     def __init__(self, *args: Any, owners: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +58,7 @@ class ConsolidatedReportForm(forms.Form):
         """What Report.filters keeps: the filters that are set, and the paper size."""
         data = self.cleaned_data
         filters = {key: data[key].strip() for key in ("environment", "tag", "owner") if data[key]}
-        filters["paper"] = data["paper"]
+        filters["paper"] = data["paper"] or "A4"
         return filters
 
 
@@ -65,6 +70,11 @@ class BrandingForm(forms.ModelForm):
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
     remove_logo = forms.BooleanField(label="Remove the logo", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if not self.instance.logo:
+            del self.fields["remove_logo"]
 
     class Meta:
         model = Branding

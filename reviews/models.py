@@ -215,6 +215,9 @@ class Answer(models.Model):
     reason = models.CharField(max_length=24, choices=Reason, default=Reason.NONE)
     notes = models.TextField(max_length=NOTES_MAX, blank=True)
     notes_version = models.PositiveIntegerField(default=0)
+    notes_updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     risk = models.CharField(max_length=14, choices=AnswerRisk, default=AnswerRisk.UNANSWERED)
     # Bumped by every change of this answer (the question page polls the lens review version).
     version = models.PositiveIntegerField(default=0)

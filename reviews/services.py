@@ -331,11 +331,12 @@ def answer_notes_update(
     if answer.notes == notes:
         return answer
     if answer.notes_version != base_version:
-        by = answer.updated_by.get_username() if answer.updated_by else "someone"
+        by = answer.notes_updated_by.get_username() if answer.notes_updated_by else "someone"
         raise NotesConflict(theirs=answer.notes, version=answer.notes_version, by=by)
     changes = [{"field": "notes", "before": answer.notes, "after": notes}]
     answer.notes = notes
     answer.notes_version += 1
+    answer.notes_updated_by = user
     _record(answer, user, changes, answer.risk)
     return answer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
 
 from reviews.reports.services import TRANSIENT_ERRORS, report_build, reports_recover_stale
@@ -43,3 +43,14 @@ def recover_stale_reports_on_start(**kwargs) -> None:
         reports_recover_stale()
     except Exception:  # the worker must start even if the database is not there yet
         logger.warning("could not check for stale reports", exc_info=True)
+
+
+@worker_process_init.connect
+def warm_up_pdf_rendering(**kwargs) -> None:
+    """Load WeasyPrint's stylesheets and fonts when a worker process starts, not in a report."""
+    try:
+        from reviews.reports.rendering import render_pdf_string
+
+        render_pdf_string("<p>Archlens</p>")
+    except Exception:  # a report will say what is wrong; the worker must start regardless
+        logger.warning("could not warm up PDF rendering", exc_info=True)

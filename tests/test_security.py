@@ -228,6 +228,15 @@ def test_healthz_bounds_a_slow_broker_check(client, db, monkeypatch):
     assert response.json()["broker"] == "error"
 
 
+def test_healthz_answers_probes_by_address_over_plain_http(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["archlens.example.com"]
+
+    assert client.get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    assert client.get(reverse("login"), HTTP_HOST="127.0.0.1:8000").status_code == 400
+    assert client.get(reverse("login"), HTTP_HOST="archlens.example.com").status_code == 301
+
+
 def test_healthz_refuses_post(client, db):
     assert client.post("/healthz").status_code == 405
 

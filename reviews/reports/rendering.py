@@ -31,7 +31,10 @@ CHART_WORKLOADS = 15
 
 
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
-    html = render_to_string(template, context)
+    return render_pdf_string(render_to_string(template, context))
+
+
+def render_pdf_string(html: str) -> bytes:
     fetcher = URLFetcher(allowed_protocols=("data",))
     return HTML(string=html, url_fetcher=fetcher).write_pdf()
 

@@ -40,7 +40,9 @@ MAX_PENDING_PER_USER = 5
 PENDING = (Report.Status.QUEUED, Report.Status.RUNNING)
 PAPER_SIZES = {"A4": "A4", "LETTER": "Letter"}
 
-QUEUE_UNAVAILABLE = "The report queue is unavailable, so the report was not started. Try again later."
+QUEUE_UNAVAILABLE = (
+    "The report queue is unavailable, so the report was not started. Try again later."
+)
 # Errors that go away by themselves: the database or the broker restarting, a dropped
 # connection. The task retries these (with a growing delay); anything else fails the report.
 TRANSIENT_ERRORS = (
@@ -131,7 +133,11 @@ def report_enqueue(report: Report) -> bool:
         Report.objects.filter(pk=report.pk, status=Report.Status.QUEUED).update(
             status=Report.Status.FAILED, error=QUEUE_UNAVAILABLE, finished_at=now
         )
-        report.status, report.error, report.finished_at = Report.Status.FAILED, QUEUE_UNAVAILABLE, now
+        report.status, report.error, report.finished_at = (
+            Report.Status.FAILED,
+            QUEUE_UNAVAILABLE,
+            now,
+        )
         return False
     return True
 

@@ -155,6 +155,7 @@ def notes_update(
             request,
             None,
             key=f"notes-{answer.pk}",
+            label="Question notes",
             mine=answer.notes,
             version=answer.notes_version,
             replace=True,
@@ -165,7 +166,14 @@ def notes_update(
             answer=answer, notes=notes, base_version=base_version, user=request.user
         )
     except (NotesConflict, ReviewError) as problem:
-        return notes_response(request, problem, key=f"notes-{answer.pk}", mine=notes)
+        return notes_response(
+            request, problem, key=f"notes-{answer.pk}", label="Question notes", mine=notes
+        )
     return notes_response(
-        request, None, key=f"notes-{answer.pk}", mine=notes, version=answer.notes_version
+        request,
+        None,
+        key=f"notes-{answer.pk}",
+        label="Question notes",
+        mine=notes,
+        version=answer.notes_version,
     )

@@ -33,7 +33,7 @@ def branding(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             saved = form.save(commit=False)
-            if form.cleaned_data["remove_logo"] and "logo" not in request.FILES:
+            if form.cleaned_data.get("remove_logo") and "logo" not in request.FILES:
                 saved.logo = ""
             saved.save()
             new_logo = saved.logo.name if saved.logo else ""

@@ -43,10 +43,12 @@ def notes_response(
     mine: str,
     version: int | None = None,
     replace: bool = False,
+    label: str = "Notes",
 ) -> HttpResponse:
     editor = {
         "action": request.path,
         "key": key,
+        "label": label,
         "notes": mine,
         "next": request.POST.get("next", ""),
     }

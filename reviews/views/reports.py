@@ -74,12 +74,22 @@ def _decorate(report: Report) -> Report:
         reverse(f"reviews:{name}", args=args) for name in names
     )
     report.is_pending = report.status in PENDING
+    report.build_time = (
+        _duration(report.finished_at - report.started_at)
+        if report.status == Report.Status.DONE and report.started_at and report.finished_at
+        else ""
+    )
     report.waiting_long = (
         report.status == Report.Status.QUEUED
         and timezone.now() - report.created_at > WAITING_HINT_AFTER
         and not report.attempts
     )
     return report
+
+
+def _duration(elapsed: timedelta) -> str:
+    seconds = max(1, round(elapsed.total_seconds()))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60} s"
 
 
 def _recovered(report: Report) -> bool:

@@ -68,6 +68,21 @@ def answer_everything(workload, user, *, note: str = NOTE) -> None:
         )
 
 
+def point_celery_at(monkeypatch, app, url: str, transport_options: dict | None = None) -> None:
+    """Send (and consume) through another broker for one test.
+
+    The app caches its connection and producer pools, and kombu keeps pools per URL for the
+    whole process, so the caches are reset (and restored by monkeypatch) rather than closed.
+    """
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    monkeypatch.setitem(app.conf, "broker_url", url)
+    if transport_options is not None:
+        monkeypatch.setitem(app.conf, "broker_transport_options", transport_options)
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     """Report files and logos go to a folder of their own, not var/media."""

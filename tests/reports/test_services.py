@@ -24,6 +24,7 @@ from reviews.reports.services import (
     stale_after,
 )
 from reviews.tasks import report_build_task
+from tests.reports.conftest import point_celery_at
 
 PDF = ("pdf", b"%PDF-1.7 stand-in")
 
@@ -76,16 +77,12 @@ def test_a_real_unreachable_redis_fails_the_report_quickly(
     workload, lens, alice, django_capture_on_commit_callbacks, monkeypatch
 ):
     # Nothing listens on port 1: the same path as Redis being down.
-    celery_app.pool.force_close_all()
-    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
-    monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
-    monkeypatch.setattr(celery_app, "_pool", None)
+    point_celery_at(monkeypatch, celery_app, "redis://127.0.0.1:1/0", {})
     started = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         report = report_request(
             user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens
         )
-    celery_app.pool.force_close_all()
 
     assert report.status == Report.Status.FAILED
     assert report.error == QUEUE_UNAVAILABLE

@@ -144,16 +144,12 @@ def test_an_unknown_choice_re_renders_the_form_with_errors(client, workload, ali
     assert not Report.objects.exists()
 
 
-def test_a_down_queue_says_so_and_never_errors(
-    client, workload, alice, django_capture_on_commit_callbacks
-):
+# Real commits: the task is sent when the view's transaction commits, before it answers.
+def test_a_down_queue_says_so_and_never_errors(transactional_db, client, workload, alice):
     client.force_login(alice)
     refused = kombu.exceptions.OperationalError("Connection refused")
 
-    with (
-        mock.patch.object(report_build_task, "apply_async", side_effect=refused),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with mock.patch.object(report_build_task, "apply_async", side_effect=refused):
         response = client.post(list_url(workload), {"lens": "wellarchitected"}, **HTMX)
 
     assert response.status_code == 200
@@ -162,16 +158,11 @@ def test_a_down_queue_says_so_and_never_errors(
     assert (report.status, report.error) == (Report.Status.FAILED, QUEUE_UNAVAILABLE)
 
 
-def test_without_htmx_a_down_queue_is_a_message(
-    client, workload, alice, django_capture_on_commit_callbacks
-):
+def test_without_htmx_a_down_queue_is_a_message(transactional_db, client, workload, alice):
     client.force_login(alice)
     refused = kombu.exceptions.OperationalError("Connection refused")
 
-    with (
-        mock.patch.object(report_build_task, "apply_async", side_effect=refused),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
+    with mock.patch.object(report_build_task, "apply_async", side_effect=refused):
         response = client.post(list_url(workload), {"lens": "wellarchitected"}, follow=True)
 
     assert response.status_code == 200
@@ -198,7 +189,7 @@ def test_the_list_takes_a_fixed_number_of_queries(
 ):
     for user in ("alice", "bob", "carol"):
         report_request(
-            user=getattr(workload.members.get(user__username=user), "user"),
+            user=workload.members.get(user__username=user).user,
             kind=Report.Kind.LENS_REVIEW,
             workload=workload,
             lens=lens,

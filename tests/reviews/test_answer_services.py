@@ -199,3 +199,13 @@ def test_risk_counts_are_kept_per_pillar(answer, alice):
     assert counts["high"] == 1
     assert counts["answered"] == 1
     assert counts["total"] == answer.question.pillar.questions.count()
+
+
+def test_a_notes_conflict_names_who_wrote_the_notes_not_who_ticked_last(answer, alice, bob, carol):
+    answer_notes_update(answer=answer, notes="Alice's view", base_version=0, user=alice)
+    tick(answer, bp_ids(answer)[0], bob)
+
+    with pytest.raises(NotesConflict) as conflict:
+        answer_notes_update(answer=answer, notes="Carol's view", base_version=0, user=carol)
+
+    assert conflict.value.by == "alice"

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +25,7 @@ from reviews.models import (
     Workload,
     WorkloadMember,
 )
+from reviews.services import workload_create
 
 
 def load_demo(*args: str) -> str:
@@ -42,7 +44,9 @@ def risks() -> dict[tuple[str, str, str], str]:
 @pytest.fixture(scope="module")
 def demo_output(django_db_setup, django_db_blocker):
     """Load the demo once for the module (it takes a while); each test rolls back its changes."""
-    with django_db_blocker.unblock():
+    # The tests' fast password hasher (see conftest.py), which module fixtures do not get.
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast:
         output = load_demo()
     yield output
     with django_db_blocker.unblock():
@@ -168,6 +172,24 @@ def test_it_refuses_when_a_real_user_has_a_demo_name(demo):
         load_demo()
 
     assert not Workload.objects.exists()
+
+
+def test_it_refuses_when_a_workload_has_a_demo_name(demo):
+    Workload.objects.all().delete()
+    User.objects.all().delete()
+    owner = User.objects.create_user("olga", "olga@example.com", "x")
+    workload_create(
+        owner=owner,
+        name="payments  API",
+        description="Someone else's.",
+        environment=Workload.Environment.PRODUCTION,
+        review_owner="Olga",
+    )
+
+    with pytest.raises(CommandError, match="“payments  API” exists already"):
+        load_demo()
+
+    assert not User.objects.filter(username="manager").exists()
 
 
 def test_reset_loads_the_same_data_again_for_the_same_seed(demo):

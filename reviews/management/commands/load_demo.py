@@ -30,6 +30,7 @@ from reviews.models import (
     Milestone,
     Role,
     Workload,
+    name_key,
 )
 from reviews.services import (
     answer_choice_update,
@@ -285,7 +286,9 @@ class Command(BaseCommand):
                 f"There are users named {', '.join(taken.values_list('username', flat=True))} "
                 "who are not demo users; the demo needs these names, so nothing was loaded."
             )
-        clash = Workload.objects.filter(name__in=[w.name for w in WORKLOADS]).first()
+        # Names are unique whatever their case and spaces.
+        keys = [name_key(w.name) for w in WORKLOADS]
+        clash = Workload.objects.filter(name_key__in=keys).first()
         if clash is not None:
             raise CommandError(
                 f"A workload named “{clash.name}” exists already; nothing was loaded."

@@ -1,0 +1,118 @@
+"""A real Celery worker builds a report end to end; the PDF is read back with pypdf.
+
+The broker is Redis when CELERY_BROKER_URL says so (CI), else the filesystem broker in a
+temporary folder. The worker consumes a queue of its own, so a worker of another test run or
+of `make run` on the same broker cannot take the task. Real commits (transactional database):
+the task is sent when the request's transaction commits, and the worker thread must see the row.
+"""
+
+import os
+import time
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun, task_prerun
+from django.db import connections
+
+from config.celery import app
+from lenses.models import Pillar
+from reviews.models import Report
+from reviews.reports.services import report_request
+from tests.reports.conftest import NOTE, answer_everything, pdf_text, point_celery_at
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WAIT_SECONDS = 180
+
+
+@pytest.fixture
+def broker(tmp_path, monkeypatch, settings):
+    """The app pointed at the broker of this run, and a queue nobody else consumes."""
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if url:
+        point_celery_at(monkeypatch, app, url)
+    else:
+        folder = tmp_path / "queue"
+        folder.mkdir()
+        options = {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "processed_folder": str(tmp_path / "processed"),
+            "control_folder": str(tmp_path / "control"),
+            "store_processed": False,
+        }
+        point_celery_at(monkeypatch, app, "filesystem://", options)
+    # The worker must not take over the test run's logging.
+    monkeypatch.setitem(app.conf, "worker_hijack_root_logger", False)
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # each transport raises its own errors
+        pytest.skip(f"no Celery broker at {app.conf.broker_url} ({exc}); start Redis or unset it")
+    settings.REPORT_QUEUE = f"archlens-test-{uuid.uuid4().hex[:12]}"
+    return settings.REPORT_QUEUE
+
+
+@pytest.fixture
+def worker_connections():
+    """Database connections for the worker thread.
+
+    An in-memory SQLite test database exists only in this process's connection: the worker
+    thread borrows it (as Django's live server does). PostgreSQL needs nothing: the worker
+    opens its own connection, closed after each task so the test database can be dropped.
+    """
+    main = connections["default"]
+    shared = main.vendor == "sqlite" and main.is_in_memory_db()
+
+    def borrow(**kwargs):
+        if shared:
+            connections["default"] = main
+
+    def give_back(**kwargs):
+        if not shared:
+            connections.close_all()
+
+    if shared:
+        main.inc_thread_sharing()
+    task_prerun.connect(borrow, weak=False, dispatch_uid="test-worker-borrow")
+    task_postrun.connect(give_back, weak=False, dispatch_uid="test-worker-give-back")
+    yield
+    task_prerun.disconnect(dispatch_uid="test-worker-borrow")
+    task_postrun.disconnect(dispatch_uid="test-worker-give-back")
+    if shared:
+        main.dec_thread_sharing()
+
+
+def wait_for(report: Report) -> Report:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        report.refresh_from_db()
+        if report.status in (Report.Status.DONE, Report.Status.FAILED):
+            return report
+        time.sleep(0.5)
+    raise AssertionError(
+        f"report still {report.status} after {WAIT_SECONDS} s "
+        f"(attempts {report.attempts}, error {report.error!r})"
+    )
+
+
+def test_a_worker_builds_the_report_and_the_pdf_reads_back(
+    broker, worker_connections, workload, alice, builtin_lens
+):
+    answer_everything(workload, alice)
+
+    with start_worker(app, queues=[broker], perform_ping_check=False, shutdown_timeout=30):
+        # Sent to the broker when this transaction commits, as in a web request.
+        report = report_request(
+            user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=builtin_lens.lens
+        )
+        done = wait_for(report)
+
+    assert done.status == Report.Status.DONE, done.error
+    assert done.attempts == 1
+    with done.file.open("rb") as file:
+        text = pdf_text(file.read())
+    assert "Payments API" in text
+    for pillar in Pillar.objects.filter(lens_version=builtin_lens):
+        assert pillar.name in text
+    assert f"{NOTE} Question rel1." in text
