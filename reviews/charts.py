@@ -45,7 +45,7 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
 def risk_bars(bars: list[Bar], *, title: str = "High and medium risks per pillar") -> SafeString:
     """Horizontal bars: one row per pillar, high risks then medium risks, counts printed."""
     label_width, bar_width, row, top = 190, 420, 30, 30
-    width = label_width + bar_width + 80
+    width = label_width + bar_width + 170  # room for the "13 high · 5 medium" label
     height = top + row * max(len(bars), 1) + 10
     largest = max([bar.high + bar.medium for bar in bars] + [1])
     scale = bar_width / largest
