@@ -9,7 +9,9 @@ queries, the PDF and writing the file through the storage API). The first PDF of
 loads WeasyPrint's stylesheets and fonts; a worker pays that once, so it is shown apart.
 
 Runs on a throw-away SQLite database under /tmp, or on a throw-away database next to the one
-DATABASE_URL names (never on that database itself), and exits non-zero when a target is missed.
+DATABASE_URL names (never on that database itself). It prints wall-clock and CPU times and
+exits non-zero when a target is missed, judged on CPU time: a build runs on one core, so on an
+idle machine the two are the same, and on a busy one wall-clock time also counts other work.
 
     .venv/bin/python bench/report_bench.py
 """
@@ -42,8 +44,8 @@ def configure(work: Path) -> bool:
     return True
 
 
-def timed(label: str, action) -> tuple[float, object]:
-    """Run `action`, print its wall-clock and CPU time and its queries; return the wall time."""
+def timed(label: str, action) -> tuple[float, float, object]:
+    """Run `action`, print its wall-clock and CPU time and its queries; return both times."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -55,7 +57,7 @@ def timed(label: str, action) -> tuple[float, object]:
         f"  {label:<36} {seconds:6.2f} s ({cpu:5.2f} s CPU)  {len(queries):3d} queries",
         flush=True,
     )
-    return seconds, result
+    return seconds, cpu, result
 
 
 def answer_all(workload, user) -> None:
@@ -147,8 +149,8 @@ def run() -> int:
         return done
 
     print("lens review report (38 questions, all answered with notes)")
-    cold, _ = timed("first build in a fresh process", lens_report)
-    warm, done = timed("build in a running worker", lens_report)
+    cold, _, _ = timed("first build in a fresh process", lens_report)
+    warm, warm_cpu, done = timed("build in a running worker", lens_report)
     with done.file.open("rb") as file:
         pages = len(PdfReader(file).pages)
 
@@ -166,22 +168,25 @@ def run() -> int:
         return build
 
     print(f"consolidated report ({WORKLOADS} workloads)")
-    pdf, done = timed("PDF", consolidated(Report.Format.PDF))
-    json_seconds, _ = timed("JSON", consolidated(Report.Format.JSON))
+    pdf, pdf_cpu, done = timed("PDF", consolidated(Report.Format.PDF))
+    json_seconds, json_cpu, _ = timed("JSON", consolidated(Report.Format.JSON))
     with done.file.open("rb") as file:
         consolidated_pages = len(PdfReader(file).pages)
 
+    # Judged on CPU time: a build is single-threaded, so on an idle machine its wall-clock time
+    # is its CPU time, while on a busy one the wall-clock time also counts the neighbours.
     results = {
-        "lens review report": warm,
-        "consolidated report, 100 workloads": max(pdf, json_seconds),
+        "lens review report": (warm, warm_cpu),
+        "consolidated report, 100 workloads": (pdf + json_seconds, pdf_cpu + json_cpu),
     }
     print()
-    print(f"{'measure':<40} {'seconds':>8} {'target':>8}")
+    print(f"{'measure':<36} {'wall s':>7} {'CPU s':>7} {'target':>7}")
     failed = False
-    for name, seconds in results.items():
-        ok = seconds < TARGETS[name]
+    for name, (seconds, cpu) in results.items():
+        ok = cpu < TARGETS[name]
         failed |= not ok
-        print(f"{name:<40} {seconds:8.2f} {TARGETS[name]:8.1f}  {'ok' if ok else 'TOO SLOW'}")
+        verdict = "ok" if ok else "TOO SLOW"
+        print(f"{name:<36} {seconds:7.2f} {cpu:7.2f} {TARGETS[name]:7.1f}  {verdict}")
     print(
         f"(lens review report: {pages} pages, {cold:.2f} s in a fresh process; consolidated: "
         f"{consolidated_pages} pages; load average {os.getloadavg()[0]:.1f} on "

@@ -62,8 +62,6 @@ def risk_bars(bars: list[Bar], *, title: str = "High and medium risks per pillar
         body.append(
             f'<text x="{label_width - 10}" y="{y + 15}" text-anchor="end" fill="{INK}">'
             f"{escape(_shorten(bar.label, 28))}</text>"
-            f'<line x1="{label_width}" x2="{label_width + bar_width}" y1="{y + 10}" y2="{y + 10}" '
-            f'stroke="{GRID}"/>'
         )
         if high_width:
             body.append(

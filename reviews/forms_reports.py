@@ -46,6 +46,8 @@ class ConsolidatedReportForm(forms.Form):
         label="Tag", required=False, max_length=TAG_MAX, help_text="key or key=value"
     )
     owner = forms.ChoiceField(label="Owner", required=False)
+    # The dashboard's "workloads where this question is at risk" filter (lens-alias:question-id).
+    question = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
     paper = forms.ChoiceField(
         label="Paper (PDF)", choices=PAPER_CHOICES, initial="A4", required=False
     )
@@ -57,7 +59,8 @@ class ConsolidatedReportForm(forms.Form):
     def filters(self) -> dict[str, str]:
         """What Report.filters keeps: the filters that are set, and the paper size."""
         data = self.cleaned_data
-        filters = {key: data[key].strip() for key in ("environment", "tag", "owner") if data[key]}
+        keys = ("environment", "tag", "owner", "question")
+        filters = {key: data[key].strip() for key in keys if data[key].strip()}
         filters["paper"] = data["paper"] or "A4"
         return filters
 

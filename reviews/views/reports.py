@@ -289,7 +289,10 @@ def consolidated_reports(request: HttpRequest) -> HttpResponse:
     form = ConsolidatedReportForm(
         request.POST if request.method == "POST" else None,
         owners=owners,
-        initial={key: request.GET.get(key, "") for key in ("environment", "tag", "owner")},
+        # The dashboard links here with its filters in the query string.
+        initial={
+            key: request.GET.get(key, "") for key in ("environment", "tag", "owner", "question")
+        },
     )
     notice = error = ""
     if request.method == "POST" and form.is_valid():

@@ -167,3 +167,13 @@ def test_the_detail_urls_require_login_and_the_right_method(client, mine, alice)
     assert client.post(url("consolidated_report", mine)).status_code == 405
     assert client.post(url("consolidated_download", mine)).status_code == 405
     assert client.get(url("consolidated_retry", mine)).status_code == 405
+
+
+def test_the_dashboards_question_filter_is_carried_along(client, workload, alice, sent):
+    client.force_login(alice)
+
+    page = client.get(LIST + "?question=wellarchitected:sec1").content.decode()
+    assert 'type="hidden" name="question" value="wellarchitected:sec1"' in page
+
+    client.post(LIST, {"format": "JSON", "question": "wellarchitected:sec1"})
+    assert Report.objects.get().filters == {"question": "wellarchitected:sec1", "paper": "A4"}
