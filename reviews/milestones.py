@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from reviews.models import MAX_MILESTONES, Milestone, Workload, name_key
-from reviews.snapshots import add_counts, empty_counts, workload_snapshots
+from reviews.snapshots import empty_counts, total_counts, workload_snapshots
 
 NOW = "now"
 
@@ -31,9 +31,7 @@ def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | 
     if name_key(name) in {key for _, key in existing}:
         raise MilestoneError(f"A milestone named “{name}” exists already (case and spaces aside).")
     snapshots = workload_snapshots(workload)
-    totals = empty_counts()
-    for snapshot in snapshots:
-        add_counts(totals, snapshot["counts"])
+    totals = total_counts(snapshot["counts"] for snapshot in snapshots)
     return Milestone.objects.create(
         workload=workload,
         number=max((number for number, _ in existing), default=0) + 1,

@@ -5,7 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 
@@ -198,14 +198,6 @@ class AnswerQuerySet(models.QuerySet):
         return self.filter(lens_review__workload__members__user=user).annotate(
             role=models.Subquery(role.order_by().values("role")[:1])
         )
-
-    def risk_counts(self) -> dict[str, int]:
-        counts = self.aggregate(
-            **{risk.lower(): Count("pk", filter=Q(risk=risk)) for risk in AnswerRisk.values},
-            total=Count("pk"),
-        )
-        counts["answered"] = counts["total"] - counts["unanswered"]
-        return counts
 
 
 class Answer(models.Model):

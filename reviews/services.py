@@ -406,11 +406,3 @@ def risk_counts_by_pillar(lens_review: LensReview) -> dict[int, dict[str, int]]:
         pillar["total"] = sum(pillar.values())
         pillar["answered"] = pillar["total"] - pillar["unanswered"]
     return counts
-
-
-def sum_counts(counts: dict[int, dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for pillar in counts.values():
-        for key, value in pillar.items():
-            total[key] = total.get(key, 0) + value
-    return total

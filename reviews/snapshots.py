@@ -14,6 +14,7 @@ Counts hold `unanswered`, `high`, `medium`, `none`, `not_applicable`, `answered`
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from lenses.models import Choice, Pillar, Question
@@ -37,6 +38,13 @@ def empty_counts() -> dict[str, int]:
 def add_counts(total: dict[str, int], more: dict[str, int]) -> None:
     for key, value in more.items():
         total[key] = total.get(key, 0) + value
+
+
+def total_counts(many: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = empty_counts()
+    for counts in many:
+        add_counts(total, counts)
+    return total
 
 
 def workload_snapshots(workload: Workload) -> list[dict[str, Any]]:

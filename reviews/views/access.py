@@ -5,7 +5,6 @@ not do what was asked is a 403.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from reviews.models import WRITE_ROLES, Answer, LensReview, Role, Workload
@@ -27,12 +26,6 @@ def get_workload_for_user(
         raise Http404("No such workload.")
     _check_role(workload.role, write=write, owner=owner)
     return workload
-
-
-def lens_reviews_for_user(request: HttpRequest, public_id: str) -> QuerySet[LensReview]:
-    return LensReview.objects.filter(
-        workload__public_id=public_id, workload__members__user=request.user, is_active=True
-    )
 
 
 def get_lens_review_for_user(

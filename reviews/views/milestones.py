@@ -11,15 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reviews.charts import Point, trend_lines
 from reviews.milestones import NOW, MilestoneError, compare_states, milestone_create
 from reviews.models import Milestone, Role, Workload
-from reviews.snapshots import add_counts, empty_counts, improvement_plan, workload_snapshots
+from reviews.snapshots import improvement_plan, total_counts, workload_snapshots
 from reviews.views.access import get_workload_for_user
-
-
-def _live_totals(snapshots: list[dict[str, Any]]) -> dict[str, int]:
-    totals = empty_counts()
-    for snapshot in snapshots:
-        add_counts(totals, snapshot["counts"])
-    return totals
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,7 +32,7 @@ def milestones(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, f"Saved milestone {milestone.number}: {milestone.name}.")
             return redirect("reviews:milestones", public_id=public_id)
     saved = list(workload.milestones.defer("data").select_related("recorded_by").order_by("number"))
-    now = _live_totals(workload_snapshots(workload))
+    now = total_counts(s["counts"] for s in workload_snapshots(workload))
     points = [Point(f"M{m.number}", m.high_count, m.medium_count) for m in saved]
     points.append(Point("Now", now["high"], now["medium"]))
     context = {

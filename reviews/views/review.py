@@ -14,8 +14,8 @@ from reviews.services import (
     lens_review_notes_update,
     pillar_notes_update,
     risk_counts_by_pillar,
-    sum_counts,
 )
+from reviews.snapshots import total_counts
 from reviews.views.access import get_lens_review_for_user
 from reviews.views.notes import notes_response, parse_notes, wants_theirs
 
@@ -47,7 +47,7 @@ def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
         "review": review,
         "workload": review.workload,
         "pillars": pillars,
-        "totals": sum_counts({p.pk: p.counts for p in pillars}),
+        "totals": total_counts(p.counts for p in pillars),
         "can_write": review.workload.role != "READONLY",
     }
     if pillar_id is not None:
