@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean load
+.PHONY: install run test lint format bench clean load faults
 
 install: $(STAMP)
 
@@ -49,6 +49,11 @@ bench: install
 # It drops and re-creates LOAD_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_load).
 load: install
 	$(BIN)/python bench/load_workshop.py $(LOAD_ARGS)
+
+# Fault tests (bench/README.md): PostgreSQL crashing under load, Redis stopping, a report worker
+# killed. They start a PostgreSQL cluster and a Redis server of their own on free loopback ports.
+faults: install
+	$(BIN)/python bench/faults.py $(FAULT_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis *.egg-info

@@ -170,6 +170,22 @@ def finish(process: subprocess.Popen) -> None:
     print(f"  manage.py {command}: {time.monotonic() - process.started:.1f} s")  # type: ignore[attr-defined]
 
 
+def prepare(env: dict[str, str], database_url: str) -> None:
+    """A new database with the built-in lens, and the static files a DEBUG=0 server needs."""
+    reset_database(database_url)
+    # DEBUG=0 serves hashed static file names: the manifest must exist. It does not need the
+    # database, so it runs beside the migrations.
+    static = manage(env, "collectstatic", "--no-input", "--verbosity", "0")
+    try:
+        finish(manage(env, "migrate", "--no-input"))
+        finish(manage(env, "load_builtin_lens"))
+    except BaseException:
+        static.kill()
+        static.wait()
+        raise
+    finish(static)
+
+
 def django_setup(env: dict[str, str]) -> None:
     """Use the run's settings in this process too (for seeding and checking, never during load)."""
     os.environ.update(env)
@@ -344,14 +360,18 @@ class NotesRequest:
 class Ledger:
     samples: list[tuple[str, str, float, int]] = field(default_factory=list)  # phase, kind, s, code
     errors: list[tuple[str, str]] = field(default_factory=list)  # kind, detail
+    # For each error: when its request was sent and when it failed (time.time()).
+    error_times: list[tuple[float, float]] = field(default_factory=list)
     choices: list[ChoiceRequest] = field(default_factory=list)
     notes: list[NotesRequest] = field(default_factory=list)
     phase_seconds: dict[str, float] = field(default_factory=dict)
     trivial_path: str = ""
     machine: dict[str, float] = field(default_factory=dict)
 
-    def error(self, kind: str, detail: str) -> None:
+    def error(self, kind: str, detail: str, sent: float | None = None) -> None:
+        now = time.time()
         self.errors.append((kind, detail[:300]))
+        self.error_times.append((now if sent is None else sent, now))
 
 
 class Participant:
@@ -417,18 +437,22 @@ class Participant:
             )
         except httpx.TimeoutException:
             self.ledger.samples.append((self.phase, kind, time.perf_counter() - started, 0))
-            self.ledger.error(f"{kind} timeout", f"{method} {url}")
+            self.ledger.error(f"{kind} timeout", f"{method} {url}", t_send)
             return None, t_send, math.inf
         except httpx.HTTPError as problem:
             self.ledger.samples.append((self.phase, kind, time.perf_counter() - started, 0))
-            self.ledger.error(f"{kind} {type(problem).__name__}", f"{method} {url}: {problem}")
+            self.ledger.error(
+                f"{kind} {type(problem).__name__}", f"{method} {url}: {problem}", t_send
+            )
             return None, t_send, math.inf
         elapsed = time.perf_counter() - started
         t_ack = time.time()
         self.ledger.samples.append((self.phase, kind, elapsed, response.status_code))
         if response.status_code not in expect:
             self.ledger.error(
-                f"{kind} HTTP {response.status_code}", f"{method} {url}: {response.text[:200]}"
+                f"{kind} HTTP {response.status_code}",
+                f"{method} {url}: {response.text[:200]}",
+                t_send,
             )
             return None, t_send, t_ack
         return response, t_send, t_ack
@@ -498,11 +522,13 @@ class Participant:
             html = response.text
             shown = {c: s for s, c in CHOICE_ITEM.findall(html)}
             if 'class="errors" role="alert"' in html:
-                self.ledger.error(f"{kind} refused", html[html.find('class="errors"') :][:200])
+                refusal = html[html.find('class="errors"') :][:200]
+                self.ledger.error(f"{kind} refused", refusal, t_send)
             elif shown.get(choice) != wanted:
                 self.ledger.error(
                     f"{kind} acknowledged the wrong state",
                     f"{question}/{choice}: asked {wanted}, page shows {shown.get(choice)}",
+                    t_send,
                 )
             else:
                 outcome = "ack"
@@ -537,7 +563,7 @@ class Participant:
             elif 'class="conflict"' in html:
                 outcome = "conflict"
             elif response is not None:
-                self.ledger.error("notes refused", html[:200])
+                self.ledger.error("notes refused", html[:200], t_send)
             self.ledger.notes.append(
                 NotesRequest(
                     self.username, self.question, text, base, t_send, t_ack, outcome, self.phase
@@ -598,29 +624,38 @@ LOCKED_TABLE = re.compile(r'(UPDATE|INSERT INTO|FROM) "(\w+)"')
 
 
 async def lock_sampler(url: str, stop: asyncio.Event, samples: list[list[str]]) -> None:
-    """Every 0.25 s: the sessions of the load database that wait for a lock, and on what."""
+    """Every 0.25 s: the sessions of the load database that wait for a lock, and on what.
+
+    While the database is away (bench/faults.py restarts it) it tries to connect again.
+    """
     dbname = psycopg.conninfo.conninfo_to_dict(url).get("dbname")
-    try:
-        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.Error:
-        return
-    async with conn:
-        while not stop.is_set():
-            cursor = await conn.execute(
-                "SELECT wait_event, query FROM pg_stat_activity"
-                " WHERE datname = %s AND wait_event_type = 'Lock'",
-                (dbname,),
-            )
-            waiting = []
-            for wait_event, query in await cursor.fetchall():
-                match = LOCKED_TABLE.search(query or "")
-                statement = f"{match.group(1)} {match.group(2)}" if match else "?"
-                if "FOR UPDATE" in (query or ""):
-                    statement += " FOR UPDATE"
-                waiting.append(f"{statement} ({wait_event})")
-            samples.append(waiting)
+    while not stop.is_set():
+        try:
+            conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=2)
+            async with conn:
+                while not stop.is_set():
+                    samples.append(await _lock_waits(conn, dbname))
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 0.25)
+        except psycopg.Error:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.25)
+                await asyncio.wait_for(stop.wait(), 0.5)
+
+
+async def _lock_waits(conn: psycopg.AsyncConnection, dbname: str | None) -> list[str]:
+    cursor = await conn.execute(
+        "SELECT wait_event, query FROM pg_stat_activity"
+        " WHERE datname = %s AND wait_event_type = 'Lock'",
+        (dbname,),
+    )
+    waiting = []
+    for wait_event, query in await cursor.fetchall():
+        match = LOCKED_TABLE.search(query or "")
+        statement = f"{match.group(1)} {match.group(2)}" if match else "?"
+        if "FOR UPDATE" in (query or ""):
+            statement += " FOR UPDATE"
+        waiting.append(f"{statement} ({wait_event})")
+    return waiting
 
 
 async def drive(
@@ -1102,18 +1137,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = True
     try:
         print(f"Setting up {args.database_url} (work folder {workdir})")
-        reset_database(args.database_url)
-        # DEBUG=0 serves hashed static file names: the manifest must exist. It does not need
-        # the database, so it runs beside the migrations.
-        static = manage(env, "collectstatic", "--no-input", "--verbosity", "0")
-        try:
-            finish(manage(env, "migrate", "--no-input"))
-            finish(manage(env, "load_builtin_lens"))
-        except BaseException:
-            static.kill()
-            static.wait()
-            raise
-        finish(static)
+        prepare(env, args.database_url)
         django_setup(env)
         # Django's logging settings would print every client request at INFO.
         for name in ("httpx", "httpcore"):

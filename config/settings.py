@@ -188,11 +188,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 
 # -- Report workers (reviews.tasks, reviews.reports) --------------------------------------------
 # A report build is asked to stop after REPORT_SOFT_TIME_LIMIT seconds (it fails with a message)
-# and killed after REPORT_TIME_LIMIT. A report still RUNNING REPORT_STALE_MARGIN seconds after
-# that has lost its worker: it is queued again (fewer than 3 attempts) or failed.
+# and killed after REPORT_TIME_LIMIT. While it runs, its worker writes a heartbeat every
+# REPORT_HEARTBEAT_SECONDS; a RUNNING report without one for REPORT_STALE_SECONDS has lost its
+# worker: it is queued again (fewer than 3 attempts) or failed.
 REPORT_SOFT_TIME_LIMIT = env_int("REPORT_SOFT_TIME_LIMIT", 240)
 REPORT_TIME_LIMIT = env_int("REPORT_TIME_LIMIT", 300)
-REPORT_STALE_MARGIN = env_int("REPORT_STALE_MARGIN", 60)
+REPORT_HEARTBEAT_SECONDS = env_int("REPORT_HEARTBEAT_SECONDS", 10)
+REPORT_STALE_SECONDS = env_int("REPORT_STALE_SECONDS", 60)
 # The queue report builds go to; the default queue, so `celery -A config worker` takes them.
 REPORT_QUEUE = os.environ.get("REPORT_QUEUE", "celery")
 # Asking for a report must not hang when the broker is down: give up after a few seconds and
@@ -207,10 +209,10 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 # WeasyPrint holds on to memory (fonts, images): recycle a worker process now and then.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 100
-# With `celery -A config beat`, reports whose worker died are recovered every five minutes; the
+# With `celery -A config beat`, reports whose worker died are recovered every minute; the
 # report pages and every worker start do the same check.
 CELERY_BEAT_SCHEDULE = {
-    "reports-recover-stale": {"task": "reviews.reports_recover_stale", "schedule": 300.0},
+    "reports-recover-stale": {"task": "reviews.reports_recover_stale", "schedule": 60.0},
 }
 
 # Security. Behind a TLS proxy set SECURE_PROXY_SSL_HEADER=1 (the proxy sets

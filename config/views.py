@@ -1,4 +1,5 @@
 import math
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -11,9 +12,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -112,3 +114,19 @@ def _broker_ping() -> bool:
     except Exception:  # each transport raises its own errors (OSError, redis, kombu)
         return False
     return True
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The error page: 503 with Retry-After while the database is unreachable, else 500.
+
+    A database restart passes by itself, so people (and htmx, see static/js/review.js) are told
+    to try again shortly. Rendered without the request: context processors could touch the
+    database that just failed.
+    """
+    problem = sys.exc_info()[1]
+    unavailable = isinstance(problem, OperationalError | InterfaceError)
+    html = render_to_string("server_error.html", {"unavailable": unavailable})
+    response = HttpResponse(html, status=503 if unavailable else 500)
+    if unavailable:
+        response["Retry-After"] = "5"
+    return response

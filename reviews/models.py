@@ -399,6 +399,11 @@ class Report(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written by the build every REPORT_HEARTBEAT_SECONDS: a RUNNING report whose heartbeat
+    # stopped has lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The Celery worker (host name) of the latest attempt, for whoever looks into a failure.
+    worker = models.CharField(max_length=255, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -28,7 +28,11 @@ logger = logging.getLogger(__name__)
 )
 def report_build_task(self, report_id: int) -> None:
     # On the last try a transient error fails the report instead of queueing it again.
-    report_build(report_id=report_id, final_attempt=self.request.retries >= self.max_retries)
+    report_build(
+        report_id=report_id,
+        final_attempt=self.request.retries >= self.max_retries,
+        worker=self.request.hostname or "",
+    )
 
 
 @shared_task(name="reviews.reports_recover_stale", ignore_result=True)

@@ -5,9 +5,10 @@ task only once the transaction commits, so a worker never looks for a row it can
 The task (reviews.tasks) passes the report id to report_build, which does the work.
 
 Workers may die in the middle of a build (out of memory, a host restart, the hard time limit).
-Nothing then moves the report on, so a report RUNNING for longer than the hard time limit plus a
-margin is stale: reports_recover_stale queues it again, at most MAX_ATTEMPTS builds in all, and
-fails it after that. The report pages, a periodic task and every worker start run that check.
+Nothing then moves the report on, so while a build runs a thread of its worker writes a
+heartbeat; a RUNNING report whose heartbeat is older than REPORT_STALE_SECONDS is stale:
+reports_recover_stale queues it again, at most MAX_ATTEMPTS builds in all, and fails it after
+that. The report pages, a periodic task and every worker start run that check.
 Every state change is a conditional UPDATE on (status, attempts), so a build that was given up
 on cannot overwrite the result of the build that replaced it.
 """
@@ -16,6 +17,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -24,8 +28,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import QuerySet
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from lenses.models import Lens
@@ -61,7 +65,7 @@ class ReportError(Exception):
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=settings.REPORT_TIME_LIMIT + settings.REPORT_STALE_MARGIN)
+    return timedelta(seconds=settings.REPORT_STALE_SECONDS)
 
 
 # -- asking --------------------------------------------------------------------------------------
@@ -161,19 +165,21 @@ def report_retry(*, report: Report) -> Report:
 # -- building ------------------------------------------------------------------------------------
 
 
-def report_build(*, report_id: int, final_attempt: bool = True) -> Report | None:
+def report_build(*, report_id: int, final_attempt: bool = True, worker: str = "") -> Report | None:
     """Build the report, write its file through the storage API and mark it DONE.
 
     Returns None when there is nothing to do: the report is gone, or another delivery of the
     task has it already. A transient error puts the report back in the queue and is raised
     again so that the task retries, unless this was the final attempt: then the report fails.
+    `worker` names the Celery worker, kept on the report for whoever looks into a failure.
     """
-    report = _claim(report_id)
+    report = _claim(report_id, worker)
     if report is None:
         return None
     saved_name = ""
     try:
-        filename, content = _render(report)
+        with _heartbeat(report):
+            filename, content = _render(report)
         saved_name = _save_file(report, filename, content)
         _finish(report, saved_name)
     except SoftTimeLimitExceeded:
@@ -211,7 +217,7 @@ def report_build(*, report_id: int, final_attempt: bool = True) -> Report | None
     return report
 
 
-def _claim(report_id: int) -> Report | None:
+def _claim(report_id: int, worker: str) -> Report | None:
     with transaction.atomic():
         report = Report.objects.select_for_update().filter(pk=report_id).first()
         if report is None:
@@ -222,11 +228,50 @@ def _claim(report_id: int) -> Report | None:
             logger.info("report %s is %s already; nothing to do", report_id, report.status)
             return None
         report.status = Report.Status.RUNNING
-        report.started_at = timezone.now()
+        report.started_at = report.heartbeat_at = timezone.now()
+        report.worker = worker[:255]
         report.finished_at = None
         report.attempts += 1
-        report.save(update_fields=["status", "started_at", "finished_at", "attempts"])
+        report.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "heartbeat_at",
+                "worker",
+                "finished_at",
+                "attempts",
+            ]
+        )
     return report
+
+
+@contextmanager
+def _heartbeat(report: Report) -> Iterator[None]:
+    """Write the report's heartbeat from a thread while the block runs.
+
+    Rendering is one long call, so the heartbeat cannot come from the build itself. The thread
+    uses its own database connection and closes it when it ends.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.REPORT_HEARTBEAT_SECONDS):
+                try:
+                    _current(report).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    # The database is away; if it stays away the report goes stale, as it should.
+                    logger.warning("report %s: could not write the heartbeat", report.pk)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=beat, name=f"report-{report.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def _render(report: Report) -> tuple[str, bytes]:
@@ -301,7 +346,9 @@ def reports_recover_stale(
     """
     now = now or timezone.now()
     scope = Report.objects.all() if reports is None else reports
-    stale = scope.filter(status=Report.Status.RUNNING, started_at__lt=now - stale_after())
+    cutoff = now - stale_after()
+    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    stale = scope.filter(silent, status=Report.Status.RUNNING)
     # The cheap check first: report pages call this on every view.
     if not stale.exists():
         return {"requeued": 0, "failed": 0}
@@ -309,24 +356,29 @@ def reports_recover_stale(
     with transaction.atomic():
         # skip_locked: two pages checking at once do not wait for, or double, each other.
         for report in stale.select_for_update(skip_locked=True).order_by("pk"):
-            minutes = round(stale_after().total_seconds() / 60)
+            logger.warning(
+                "report %s: attempt %s on worker %s stopped answering",
+                report.pk,
+                report.attempts,
+                report.worker or "(unknown)",
+            )
             if report.attempts < MAX_ATTEMPTS:
                 report.status = Report.Status.QUEUED
-                report.started_at = None
+                report.started_at = report.heartbeat_at = None
                 report.error = (
-                    f"Attempt {report.attempts} stopped answering for {minutes} min (its worker "
-                    "probably stopped); the report was queued again."
+                    f"Attempt {report.attempts} stopped answering (its worker probably crashed "
+                    "or was stopped); the report was queued again."
                 )
-                report.save(update_fields=["status", "started_at", "error"])
+                report.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
                 transaction.on_commit(lambda report=report: report_enqueue(report))
                 counts["requeued"] += 1
             else:
                 report.status = Report.Status.FAILED
                 report.finished_at = now
                 report.error = (
-                    f"The report was still unfinished {minutes} min after it started, "
-                    f"{report.attempts} times; its worker probably stopped each time. "
-                    "Retry it, and tell your administrator if it fails again."
+                    f"The report's worker stopped answering {report.attempts} times (it probably "
+                    "crashed or was stopped). Retry it, and tell your administrator if it fails "
+                    "again."
                 )
                 report.save(update_fields=["status", "finished_at", "error"])
                 counts["failed"] += 1

@@ -359,6 +359,56 @@ def test_a_report_still_within_its_time_limit_is_left_alone(report):
     assert report.status == Report.Status.RUNNING
 
 
+def test_a_long_build_whose_heartbeat_is_recent_is_left_alone(report):
+    make_running(report, attempts=1, started_ago=stale_after() * 10)
+    Report.objects.filter(pk=report.pk).update(heartbeat_at=timezone.now())
+
+    assert reports_recover_stale() == {"requeued": 0, "failed": 0}
+    report.refresh_from_db()
+    assert report.status == Report.Status.RUNNING
+
+
+def test_a_report_whose_heartbeat_stopped_is_queued_again(report):
+    make_running(report, attempts=1, started_ago=stale_after() * 3)
+    silent_since = timezone.now() - stale_after() - datetime.timedelta(seconds=1)
+    Report.objects.filter(pk=report.pk).update(heartbeat_at=silent_since)
+
+    with mock.patch.object(report_build_task, "apply_async"):
+        assert reports_recover_stale() == {"requeued": 1, "failed": 0}
+    report.refresh_from_db()
+    assert (report.status, report.heartbeat_at) == (Report.Status.QUEUED, None)
+
+
+def test_a_build_records_its_worker_and_a_first_heartbeat(report):
+    with fake_render():
+        done = report_build(report_id=report.pk, worker="celery@reports-1")
+
+    assert done.worker == "celery@reports-1"
+    assert done.started_at == done.heartbeat_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_moves_on_while_the_report_renders(report, settings):
+    settings.REPORT_HEARTBEAT_SECONDS = 0.05
+    beats = []
+
+    def slow_render(building):
+        # Rendering is one long call; the heartbeat must come from beside it.
+        first = Report.objects.get(pk=building.pk).heartbeat_at
+        deadline = timezone.now() + datetime.timedelta(seconds=5)
+        while timezone.now() < deadline and not beats:
+            current = Report.objects.get(pk=building.pk).heartbeat_at
+            if current > first:
+                beats.append(current)
+        return PDF
+
+    with mock.patch.object(services, "_render", side_effect=slow_render):
+        done = report_build(report_id=report.pk)
+
+    assert done.status == Report.Status.DONE
+    assert beats and beats[0] > done.started_at
+
+
 def test_the_stale_check_can_be_narrowed(report, workload, lens, bob):
     other = report_request(user=bob, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
     for running in (report, other):
