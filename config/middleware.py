@@ -1,13 +1,17 @@
-"""Request ids and one log line per request; /healthz for probes; the client's address."""
+"""Request ids and one log line per request; /healthz for probes; logins for htmx requests;
+the client's address."""
 
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
 
 logger = logging.getLogger("archlens.requests")
 
@@ -73,6 +77,29 @@ class HealthCheckMiddleware:
 
             return healthz(request)
         return self.get_response(request)
+
+
+class HtmxLoginMiddleware:
+    """Send an htmx request whose session has ended to the login page, as a whole page.
+
+    htmx follows redirects itself and would put the login form inside the region it updates
+    (a poll every 2 s would fill the question page with it). The page the person was on
+    becomes the place to return to.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 302 or "HX-Request" not in request.headers:
+            return response
+        login_url = resolve_url(settings.LOGIN_URL)
+        if urlsplit(response["Location"]).path != login_url:
+            return response
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path + (f"?{current.query}" if current.query else "") or "/"
+        return HttpResponseClientRedirect(f"{login_url}?{urlencode({'next': back})}")
 
 
 def client_ip(request: HttpRequest) -> str | None:

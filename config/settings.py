@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.HtmxLoginMiddleware",
     # Last: it turns a login refused by the lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
