@@ -74,6 +74,8 @@ ANSWER_KEYS = (
     "events",
     "improvement",
 )
+# Added after the first release: files without it are still imported.
+ANSWER_OPTIONAL_KEYS = ("notes_updated_by",)
 CHOICE_KEYS = ("choice", "status", "reason", "notes")
 ANSWER_EVENT_KEYS = ("user", "at", "changes")
 ITEM_KEYS = (
@@ -121,8 +123,11 @@ class Reader:
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
 
-    def obj(self, path: str, value: Any, keys: tuple[str, ...]) -> dict[str, Any] | None:
-        """The object if it is one with all `keys` (unknown keys are ignored with a warning)."""
+    def obj(
+        self, path: str, value: Any, keys: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
+        """The object if it is one with all `keys` and perhaps `optional` ones (which files of
+        older releases lack); unknown keys are ignored with a warning."""
         if not isinstance(value, dict):
             self.error(path, f"expected an object, found {kind(value)}")
             return None
@@ -130,7 +135,7 @@ class Reader:
         for key in missing:
             self.error(join(path, key), "missing")
         for key in value:
-            if key not in keys:
+            if key not in keys and key not in optional:
                 self.warnings.append(f"{join(path, key)}: unknown key; ignored")
         return None if missing else value
 

@@ -53,7 +53,7 @@ def workload_export(*, workload: Workload) -> dict[str, Any]:
     answers = defaultdict(list)
     for answer in (
         Answer.objects.filter(**in_reviews)
-        .select_related("question", "updated_by")
+        .select_related("question", "updated_by", "notes_updated_by")
         .order_by("question__pillar__order", "question__order", "pk")
     ):
         answers[answer.lens_review_id].append(answer)
@@ -90,6 +90,7 @@ def workload_export(*, workload: Workload) -> dict[str, Any]:
             "reason": answer.reason,
             "notes": answer.notes,
             "notes_version": answer.notes_version,
+            "notes_updated_by": _name(answer.notes_updated_by),
             "risk": answer.risk,
             "version": answer.version,
             "updated_by": _name(answer.updated_by),

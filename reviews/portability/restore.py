@@ -39,6 +39,7 @@ from reviews.models import (
 from reviews.portability.checks import (
     ANSWER_EVENT_KEYS,
     ANSWER_KEYS,
+    ANSWER_OPTIONAL_KEYS,
     CHOICE_KEYS,
     EVENT_TEXT_MAX,
     ITEM_EVENT_KEYS,
@@ -388,7 +389,7 @@ class _Importer:
             for place, answer in r.items(join(path, "answers"), obj["answers"]):
                 if isinstance(answer, dict) and isinstance(answer.get("question"), str):
                     answered.add(answer["question"])  # reported below if incomplete, not missing
-                answer = r.obj(place, answer, ANSWER_KEYS)
+                answer = r.obj(place, answer, ANSWER_KEYS, ANSWER_OPTIONAL_KEYS)
                 if answer is None:
                     continue
                 question = (
@@ -425,6 +426,12 @@ class _Importer:
             updated_at=r.when(join(path, "updated_at"), obj["updated_at"]),
         )
         r.user(join(path, "updated_by"), obj["updated_by"], answer, "updated_by")
+        r.user(
+            join(path, "notes_updated_by"),
+            obj.get("notes_updated_by"),
+            answer,
+            "notes_updated_by",
+        )
         self.rows[Answer].append(answer)
         choices = {choice.choice_id: choice for choice in question.choices.all()}
         selected = set()

@@ -652,6 +652,36 @@ def test_unknown_keys_are_ignored_with_a_warning(exported):
     assert export(Workload.objects.get()) == text
 
 
+def test_the_notes_writer_travels_with_the_answer(exported, alice):
+    text, path = exported
+    sec1 = next(
+        answer
+        for review in json.loads(text)["lens_reviews"]
+        for answer in review["answers"]
+        if answer["question"] == "sec1"
+    )
+    assert sec1["notes_updated_by"] == "alice"
+
+    run("import_workload", str(path))
+
+    assert answer_of(Workload.objects.get(), "sec1").notes_updated_by == alice
+
+
+def test_a_file_from_before_the_notes_writer_was_kept_is_still_imported(exported):
+    text, path = exported
+    document = json.loads(text)
+    for review in document["lens_reviews"]:
+        for answer in review["answers"]:
+            del answer["notes_updated_by"]
+
+    _, err = run("import_workload", str(write(path.parent, document, "older.json")))
+
+    assert err == ""
+    workload = Workload.objects.get()
+    assert answer_of(workload, "sec1").notes == "Audit due in May"
+    assert answer_of(workload, "sec1").notes_updated_by is None
+
+
 def test_the_command_line_refuses_a_bad_file_without_a_traceback(tmp_path):
     path = write(tmp_path, b"not json at all")
     env = {
