@@ -226,7 +226,7 @@ class WorkloadForm(forms.ModelForm):
 
 
 class WorkloadFilterForm(forms.Form):
-    """The list's filters and sort order; invalid values fall back to no filter."""
+    """The list's filters, sort order and page; invalid values fall back to no filter."""
 
     SORTS = {
         "name": ("name_key",),
@@ -251,6 +251,7 @@ class WorkloadFilterForm(forms.Form):
         choices=[(key, key) for key in SORTS] + [(f"-{key}", f"-{key}") for key in SORTS],
         widget=forms.HiddenInput,
     )
+    page = forms.IntegerField(required=False, min_value=1)
 
     def value(self, name: str) -> str:
         # cleaned_data keeps the valid fields even when another one is invalid.

@@ -13,8 +13,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, Max, Q, QuerySet, Subquery, TextField, When
+from django.db.models import (
+    Case,
+    Count,
+    Expression,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.http import HttpRequest, HttpResponse
@@ -32,6 +44,7 @@ from reviews.improvements import improvement_status
 from reviews.models import (
     MAX_EXTRA_LENSES,
     WRITE_ROLES,
+    Answer,
     AnswerRisk,
     ImprovementStatus,
     LensReview,
@@ -97,28 +110,107 @@ def with_improvement_status(row: Any) -> Any:
 
 
 def workloads_for_list(user: Any) -> QuerySet[Workload]:
-    """The user's workloads with answer counts over active lens reviews, in one query.
+    """The user's workloads with their role and owner, and no counts: cheap to count and page.
 
-    Each workload joins only the user's own membership row, so counting answers through
-    lens reviews counts every answer once (and each answer has at most one item).
+    The counts come from add_list_counts for the workloads on one page; sort_annotations adds
+    what a sort by a count needs.
     """
-    answers = "lens_reviews__answers"
-    active = Q(lens_reviews__is_active=True)
-    risk = "lens_reviews__answers__risk"
-    return (
-        Workload.objects.with_role(user)
-        .select_related("owner")
+    return Workload.objects.with_role(user).select_related("owner")
+
+
+# What add_list_counts sets on each workload, besides `last_updated` and `improvement`.
+LIST_COUNTS = (
+    "total",
+    "answered",
+    "high",
+    "medium",
+    "items",
+    "not_started",
+    "in_progress",
+    "acknowledged",
+)
+
+
+def add_list_counts(workloads: list[Workload]) -> list[Workload]:
+    """Set the list's counts over active lens reviews on each workload (one query, none if empty).
+
+    Sets LIST_COUNTS, `last_updated` (the workload or any of its lens reviews, removed ones
+    too) and `improvement`. Lens reviews are grouped by the workload's id only, which stays
+    cheap however wide the workload rows are; each answer has at most one item, so counting
+    through the join counts every answer and item once.
+    """
+    if not workloads:
+        return workloads
+    active = Q(is_active=True)
+    risk = "answers__risk"
+    rows = (
+        LensReview.objects.filter(workload__in=[w.pk for w in workloads])
+        .values("workload_id")
         .annotate(
-            total=Count(answers, filter=active),
-            answered=Count(answers, filter=active & ~Q(**{risk: AnswerRisk.UNANSWERED})),
-            high=Count(answers, filter=active & Q(**{risk: AnswerRisk.HIGH})),
-            medium=Count(answers, filter=active & Q(**{risk: AnswerRisk.MEDIUM})),
-            **improvement_counts("lens_reviews__answers__improvement", active),
-            last_updated=Greatest(
-                "updated_at", Coalesce(Max("lens_reviews__updated_at"), "updated_at")
-            ),
+            reviewed=Max("updated_at"),
+            total=Count("answers", filter=active),
+            answered=Count("answers", filter=active & ~Q(**{risk: AnswerRisk.UNANSWERED})),
+            high=Count("answers", filter=active & Q(**{risk: AnswerRisk.HIGH})),
+            medium=Count("answers", filter=active & Q(**{risk: AnswerRisk.MEDIUM})),
+            **improvement_counts("answers__improvement", active),
         )
+        .order_by()
+        .values_list("workload_id", "reviewed", *LIST_COUNTS)
     )
+    found = {workload_id: (reviewed, numbers) for workload_id, reviewed, *numbers in rows}
+    for workload in workloads:
+        reviewed, numbers = found.get(workload.pk, (None, [0] * len(LIST_COUNTS)))
+        for name, value in zip(LIST_COUNTS, numbers, strict=True):
+            setattr(workload, name, value)
+        workload.last_updated = max(workload.updated_at, reviewed or workload.updated_at)
+        with_improvement_status(workload)
+    return workloads
+
+
+def _answer_count(risk: Q) -> Expression:
+    """How many answers of the workload's active lens reviews match `risk`, as a subquery."""
+    answers = (
+        Answer.objects.filter(
+            risk, lens_review__workload=OuterRef("pk"), lens_review__is_active=True
+        )
+        .order_by()
+        .values("lens_review__workload")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(answers), 0)
+
+
+def _last_updated() -> Expression:
+    """When the workload or any of its lens reviews last changed, as a subquery."""
+    reviewed = (
+        LensReview.objects.filter(workload=OuterRef("pk"))
+        .order_by()
+        .values("workload")
+        .annotate(latest=Max("updated_at"))
+        .values("latest")
+    )
+    return Greatest("updated_at", Coalesce(Subquery(reviewed), "updated_at"))
+
+
+# The sort fields of WorkloadFilterForm.SORTS that are counts, and how to compute them.
+SORT_ANNOTATIONS = {
+    "answered": lambda: _answer_count(~Q(risk=AnswerRisk.UNANSWERED)),
+    "high": lambda: _answer_count(Q(risk=AnswerRisk.HIGH)),
+    "medium": lambda: _answer_count(Q(risk=AnswerRisk.MEDIUM)),
+    "last_updated": _last_updated,
+}
+
+
+def sort_annotations(order: list[str]) -> dict[str, Expression]:
+    """The annotations that ordering by `order` needs, one subquery per count sorted by.
+
+    Sorting by a count has to know it for every workload, not only those on the page; one
+    correlated subquery a workload costs far less than grouping the workloads with all their
+    columns over every answer.
+    """
+    names = {field.lstrip("-") for field in order}
+    return {name: compute() for name, compute in SORT_ANNOTATIONS.items() if name in names}
 
 
 def lens_reviews_with_counts(workload: Workload) -> list[LensReview]:
@@ -161,12 +253,18 @@ COLUMNS = [
 ]
 # Numbers and dates sort the largest or newest first on the first click.
 DESCENDING_FIRST = {"answered", "high", "medium", "updated"}
+PER_PAGE = 50
+
+
+def _filter_params(filters: WorkloadFilterForm) -> dict[str, str]:
+    """The current filters, without the sort order and the page."""
+    return {key: filters.value(key) for key in ("environment", "tag") if filters.value(key)}
 
 
 def _columns(filters: WorkloadFilterForm) -> list[dict[str, Any]]:
-    """Table headers, each with the URL that sorts by it (keeping the filters)."""
+    """Table headers, each with the URL that sorts by it (keeping the filters, from page 1)."""
     current = filters.value("sort") or "name"
-    params = {key: filters.value(key) for key in ("environment", "tag") if filters.value(key)}
+    params = _filter_params(filters)
     base = reverse("reviews:workload_list")
     columns = []
     for key, label in COLUMNS:
@@ -189,6 +287,29 @@ def _columns(filters: WorkloadFilterForm) -> list[dict[str, Any]]:
     return columns
 
 
+def _page_links(page: Page, filters: WorkloadFilterForm) -> dict[str, Any]:
+    """URLs of the previous, next and nearby pages, keeping the filters and the sort order."""
+    params = _filter_params(filters)
+    if sort := filters.value("sort"):
+        params["sort"] = sort
+    base = reverse("reviews:workload_list")
+
+    def page_url(number: int) -> str:
+        return f"{base}?{urlencode({**params, 'page': number})}"
+
+    numbers = []
+    for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+        if isinstance(number, int):
+            numbers.append({"number": number, "url": page_url(number)})
+        else:
+            numbers.append({"number": None, "url": None})  # the gap between far-apart pages
+    return {
+        "previous": page_url(page.previous_page_number()) if page.has_previous() else None,
+        "next": page_url(page.next_page_number()) if page.has_next() else None,
+        "numbers": numbers,
+    }
+
+
 @require_GET
 @login_required
 def workload_list(request: HttpRequest) -> HttpResponse:
@@ -205,9 +326,16 @@ def workload_list(request: HttpRequest) -> HttpResponse:
             # makes the comparison a plain text one (JSON lookups would parse `value` as JSON).
             tag_value = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
             workloads = workloads.alias(tag_value=tag_value).filter(tag_value=value)
-    workloads = [with_improvement_status(w) for w in workloads.order_by(*filters.order_by())]
+    order = filters.order_by()
+    workloads = workloads.annotate(**sort_annotations(order)).order_by(*order)
+    # A page number past the end shows the last page, one that is no number the first.
+    page = Paginator(workloads, PER_PAGE).get_page(filters.value("page") or 1)
+    # Only the workloads on the page are counted.
+    page.object_list = add_list_counts(list(page.object_list))
     context = {
-        "workloads": workloads,
+        "workloads": page.object_list,
+        "page": page,
+        "pages": _page_links(page, filters),
         "filters": filters,
         "columns": _columns(filters),
         "is_filtered": bool(filters.value("environment") or filters.value("tag")),
@@ -300,7 +428,7 @@ def workload_delete(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.success(request, f"Deleted the workload “{name}” and all its answers.")
         url = reverse("reviews:workload_list")
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    counts = workloads_for_list(request.user).get(pk=workload.pk)
+    [counts] = add_list_counts([workload])
     return render(
         request, "reviews/workload_confirm_delete.html", {"workload": workload, "counts": counts}
     )

@@ -21,6 +21,7 @@ from reviews.services import (
     workload_remove_lens,
     workload_share,
 )
+from reviews.views.workloads import PER_PAGE
 from tests.factories import lens_bytes
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -32,7 +33,8 @@ PILLARS = [
     "costOptimization",
     "sustainability",
 ]
-LIST_QUERIES = 4  # session, user, tag suggestions, workloads with their counts
+# session, user, tag suggestions, how many workloads, the page's workloads, their counts
+LIST_QUERIES = 6
 
 
 def make_workload(owner, name, **fields):
@@ -278,10 +280,10 @@ def test_the_list_shows_each_workloads_improvement_status(client, alice, workloa
 
 
 def test_the_list_takes_the_same_number_of_queries_for_many_workloads(
-    client, alice, bob, workload, team_lens, django_assert_max_num_queries
+    client, alice, bob, workload, team_lens, django_assert_num_queries
 ):
     client.force_login(alice)
-    with django_assert_max_num_queries(LIST_QUERIES):
+    with django_assert_num_queries(LIST_QUERIES):
         response = client.get(url("workload_list"))
     assert len(response.context["workloads"]) == 1
 
@@ -294,11 +296,194 @@ def test_the_list_takes_the_same_number_of_queries_for_many_workloads(
     shared = make_workload(bob, "Bob's", tags={"team": "b"})
     workload_share(workload=shared, user=alice, role=Role.CONTRIBUTOR)
 
-    with django_assert_max_num_queries(LIST_QUERIES):
+    with django_assert_num_queries(LIST_QUERIES):
         response = client.get(url("workload_list"), {"sort": "-updated"})
     assert len(response.context["workloads"]) == 8
-    with django_assert_max_num_queries(LIST_QUERIES - 1):
+    with django_assert_num_queries(LIST_QUERIES - 1):
         client.get(url("workload_list"), {"tag": "n"}, **HTMX)
+
+
+def test_an_empty_list_takes_no_queries_for_workloads_or_counts(
+    client, mallory, django_assert_num_queries
+):
+    client.force_login(mallory)
+
+    with django_assert_num_queries(LIST_QUERIES - 2):
+        response = client.get(url("workload_list"))
+
+    assert "No workloads yet" in response.content.decode()
+
+
+def add_workloads(alice, bob, team_lens, numbers):
+    """Workloads "Workload 000"… that Alice sees: some Bob's, some with two lenses, some risky."""
+    for n in numbers:
+        owner = bob if n % 4 == 0 else alice
+        environment = "PREPRODUCTION" if n % 5 == 0 else "PRODUCTION"
+        other = make_workload(owner, f"Workload {n:03}", environment=environment, tags={"n": "x"})
+        if owner == bob:
+            workload_share(workload=other, user=alice, role=Role.READONLY)
+        if n % 10 == 0:
+            workload_add_lens(workload=other, lens=team_lens)
+        if n % 3 == 0:
+            answer_sec1(other, owner, sec1_best_practices(other)[-1])
+
+
+LIST_REQUESTS = [
+    {},
+    {"sort": "-high"},
+    {"sort": "answered"},
+    {"sort": "medium"},
+    {"sort": "-updated"},
+    {"sort": "owner", "tag": "n"},
+    {"environment": "PRODUCTION", "sort": "-environment", "page": "2"},
+    {"page": "99"},
+]
+
+
+def test_the_list_takes_the_same_queries_for_5_and_for_120_workloads(
+    client, alice, bob, builtin_lens, team_lens, django_assert_num_queries
+):
+    add_workloads(alice, bob, team_lens, range(5))
+    client.force_login(alice)
+    for params in LIST_REQUESTS:
+        with django_assert_num_queries(LIST_QUERIES):
+            assert client.get(url("workload_list"), params).status_code == 200
+        with django_assert_num_queries(LIST_QUERIES - 1):
+            client.get(url("workload_list"), params, **HTMX)
+
+    add_workloads(alice, bob, team_lens, range(5, 120))
+
+    for params in LIST_REQUESTS:
+        with django_assert_num_queries(LIST_QUERIES):
+            assert client.get(url("workload_list"), params).status_code == 200
+        with django_assert_num_queries(LIST_QUERIES - 1):
+            client.get(url("workload_list"), params, **HTMX)
+    with django_assert_num_queries(LIST_QUERIES):
+        response = client.get(url("workload_list"), {"page": "2"})
+    names = [w.name for w in response.context["workloads"]]
+    assert names == [f"Workload {n:03}" for n in range(50, 100)]
+    body = response.content.decode()
+    assert ">51–100 of 120 workloads.</p>" in body
+    [row] = [w for w in response.context["workloads"] if w.name == "Workload 063"]
+    total = Answer.objects.filter(lens_review__workload=row, lens_review__is_active=True).count()
+    assert (row.answered, row.total, row.high, row.medium) == (1, total, 1, 0)
+    assert row.role == Role.OWNER and row.owner == alice
+    [row] = [w for w in response.context["workloads"] if w.name == "Workload 052"]
+    assert row.role == Role.READONLY and row.owner == bob
+
+
+def risky_workloads(alice, count):
+    """`count` workloads by name; the last three have high risks (the very last two of them)."""
+    workloads = [make_workload(alice, f"Workload {n:02}") for n in range(count)]
+    for workload in workloads[-3:]:
+        Answer.objects.filter(lens_review__workload=workload, question__question_id="sec1").update(
+            risk=AnswerRisk.HIGH
+        )
+    Answer.objects.filter(lens_review__workload=workloads[-1], question__question_id="rel1").update(
+        risk=AnswerRisk.HIGH
+    )
+    return workloads
+
+
+def test_the_second_page_lists_the_next_workloads_in_the_chosen_order(client, alice, builtin_lens):
+    risky_workloads(alice, PER_PAGE + 2)
+    client.force_login(alice)
+
+    def page(sort, number):
+        response = client.get(url("workload_list"), {"sort": sort, "page": number})
+        return [(w.name, w.high) for w in response.context["workloads"]]
+
+    riskiest_first = page("-high", 1)
+    assert riskiest_first[:4] == [
+        ("Workload 51", 2),
+        ("Workload 50", 1),
+        ("Workload 49", 1),
+        ("Workload 48", 0),
+    ]
+    assert page("-high", 2) == [("Workload 01", 0), ("Workload 00", 0)]
+    assert page("high", 2) == [("Workload 50", 1), ("Workload 51", 2)]
+    assert page("-name", 2) == [("Workload 01", 0), ("Workload 00", 0)]
+
+
+def test_the_pager_keeps_the_filters_and_the_sort_order(client, alice, builtin_lens):
+    for n in range(PER_PAGE + 1):
+        make_workload(alice, f"Workload {n:02}", tags={"team": "shop"})
+    make_workload(alice, "Elsewhere")
+    client.force_login(alice)
+
+    response = client.get(url("workload_list"), {"tag": "team=shop", "sort": "-name", "page": 2})
+
+    pages = response.context["pages"]
+    first = url("workload_list") + "?tag=team%3Dshop&sort=-name&page=1"
+    assert pages["previous"] == first
+    assert pages["next"] is None
+    assert [link["url"] for link in pages["numbers"]] == [first, first[:-1] + "2"]
+    body = response.content.decode()
+    assert f'href="{first.replace("&", "&amp;")}"' in body
+    assert f'hx-get="{first.replace("&", "&amp;")}"' in body
+    assert 'aria-current="page"><span class="visually-hidden">Page </span>2</span>' in body
+    assert ">51 of 51 workloads matching the filters.</p>" in body
+    assert [w.name for w in response.context["workloads"]] == ["Workload 00"]
+    # Sorting again starts from the first page.
+    columns = {column["key"]: column for column in response.context["columns"]}
+    assert columns["name"]["url"].endswith("?tag=team%3Dshop&sort=name")
+
+
+def test_the_pager_leaves_out_far_away_pages(client, alice, builtin_lens, monkeypatch):
+    monkeypatch.setattr("reviews.views.workloads.PER_PAGE", 2)
+    for n in range(15):
+        make_workload(alice, f"Workload {n:02}")
+    client.force_login(alice)
+
+    def numbers(page):
+        response = client.get(url("workload_list"), {"page": page})
+        return [link["number"] for link in response.context["pages"]["numbers"]]
+
+    assert numbers(1) == [1, 2, 3, None, 8]
+    assert numbers(6) == [1, None, 4, 5, 6, 7, 8]
+    body = client.get(url("workload_list")).content.decode()
+    assert ">1–2 of 15 workloads.</p>" in body
+    assert "‹ Previous" not in body and "Next ›" in body
+    assert '<span class="pager-gap" aria-hidden="true">…</span>' in body
+
+
+def test_a_page_past_the_end_shows_the_last_and_a_junk_page_the_first(client, alice, builtin_lens):
+    for n in range(PER_PAGE + 1):
+        make_workload(alice, f"Workload {n:02}")
+    client.force_login(alice)
+
+    def shown(page):
+        response = client.get(url("workload_list"), {"page": page})
+        assert response.status_code == 200
+        return response.context["page"].number, response.context["workloads"][0].name
+
+    assert shown("3") == (2, "Workload 50")
+    assert shown("99999999999999999999") == (2, "Workload 50")
+    for junk in ("0", "-1", "two", "1.5", ""):
+        assert shown(junk) == (1, "Workload 00")
+
+
+def test_an_htmx_request_for_another_page_gets_the_rows_with_the_pager(client, alice, builtin_lens):
+    for n in range(PER_PAGE + 1):
+        make_workload(alice, f"Workload {n:02}")
+    client.force_login(alice)
+
+    response = client.get(url("workload_list"), {"page": 2}, **HTMX)
+
+    body = response.content.decode()
+    assert "<html" not in body and 'name="tag"' not in body
+    assert "Workload 50" in body and "Workload 49" not in body
+    assert 'aria-label="Workload pages"' in body and "‹ Previous" in body
+    assert 'hx-target="#workload-rows"' in body
+
+
+def test_one_page_of_workloads_has_no_pager(client, alice, workload):
+    client.force_login(alice)
+
+    body = client.get(url("workload_list")).content.decode()
+
+    assert ">1 workload.</p>" in body
+    assert "Workload pages" not in body
 
 
 def test_the_list_rejects_post(client, alice):
