@@ -50,7 +50,7 @@ CLOCK_SLACK = 0.002
 SERVER_KEEPALIVE = 2
 CLIENT_KEEPALIVE = 1.0
 
-LIVE_VERSION = re.compile(r'id="question-live"[^>]*\bdata-version="(\d+)"', re.S)
+LIVE_VERSION = re.compile(r'id="question-live"[^>]*\bdata-version="([^"]+)"', re.S)
 CHOICE_ITEM = re.compile(
     r'<li class="answer-choice(?: none-choice)? choice-([A-Z_]+)" id="choice-\d+">\s*'
     r'<form method="post" action="[^"]*/choices/([^/"]+)/"'

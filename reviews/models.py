@@ -143,6 +143,10 @@ class LensReview(models.Model):
     notes_version = models.PositiveIntegerField(default=0)
     # Bumped by every change in the review; pages poll it to learn that something changed.
     version = models.PositiveIntegerField(default=0)
+    # Bumped only when the risk of one of its answers changes. Every count of answered and risky
+    # questions follows from the risks alone, so the question page's sidebar and pillar counts
+    # stay as they are until this moves (see reviews.views.answers.poll_token).
+    risk_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -211,7 +215,7 @@ class Answer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     risk = models.CharField(max_length=14, choices=AnswerRisk, default=AnswerRisk.UNANSWERED)
-    # Bumped by every change of this answer (the question page polls the lens review version).
+    # Bumped by every change of this answer: its choices, applicability, notes and history.
     version = models.PositiveIntegerField(default=0)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -193,17 +193,22 @@ def _risk(answer: Answer, selected: set[str]) -> str:
 def _record(
     answer: Answer, user: AbstractBaseUser, changes: list[dict[str, Any]], risk_before: str
 ) -> None:
-    """Save the answer's new state, add it to the audit trail and tell pollers of the review."""
+    """Save the answer's new state, add it to the audit trail and tell pollers of the review.
+
+    Called with the answer's row locked, so `risk_before` is the risk this change replaces. The
+    review's counters move in one UPDATE in the same transaction: a poller that sees them move
+    also sees the change.
+    """
+    bump = {"version": F("version") + 1, "updated_at": timezone.now()}
     if answer.risk != risk_before:
         changes.append({"field": "risk", "before": risk_before, "after": answer.risk})
+        bump["risk_version"] = F("risk_version") + 1
     answer.version += 1
     answer.updated_by = user
     answer.save()
     AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
     improvement_sync(answer=answer, risk_before=risk_before, user=user)
-    LensReview.objects.filter(pk=answer.lens_review_id).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
+    LensReview.objects.filter(pk=answer.lens_review_id).update(**bump)
 
 
 @transaction.atomic

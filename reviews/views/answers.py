@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews.models import Answer, ChoiceAnswer, Reason
+from reviews.models import Answer, ChoiceAnswer, Reason, Role
 from reviews.services import (
     NotesConflict,
     ReviewError,
@@ -19,6 +19,22 @@ from reviews.services import (
 from reviews.views.access import get_answer_for_user
 from reviews.views.notes import notes_response, parse_notes, wants_theirs
 from reviews.views.review import review_outline
+
+
+def poll_token(answer: Answer) -> str:
+    """Changes whenever anything the question page keeps up to date by polling can change.
+
+    The live region, the sidebar and the history swapped in with it show:
+    - this answer's choices, applicability, risk, notes and history: each change of them is one
+      save of the answer, which bumps `answer.version`;
+    - every question's risk, and each pillar's answered, high and medium counts: all follow
+      from the answers' risks, and the review's `risk_version` moves whenever one changes;
+    - whether the controls work: the user's role, which the owner may change meanwhile.
+    Everything else (titles, choices, pillars) belongs to the published lens version.
+    Other changes in the review, such as a tick that leaves a question's risk alone, leave it.
+    """
+    writes = answer.lens_review.workload.role != Role.READONLY
+    return f"{answer.version}.{answer.lens_review.risk_version}{'' if writes else '.r'}"
 
 
 def _question_context(answer: Answer, choices=None) -> dict:
@@ -41,7 +57,8 @@ def _question_context(answer: Answer, choices=None) -> dict:
         "next_question": flat[index + 1][1] if index + 1 < len(flat) else None,
         "previous_pillar": pillars[pillar_index - 1] if pillar_index > 0 else None,
         "next_pillar": pillars[pillar_index + 1] if pillar_index + 1 < len(pillars) else None,
-        "can_write": review.workload.role != "READONLY",
+        "can_write": review.workload.role != Role.READONLY,
+        "poll_token": poll_token(answer),
         "reasons": Reason.choices,
         "Status": ChoiceAnswer.Status,
         "notes_editor": {
@@ -68,8 +85,9 @@ def _live_response(request: HttpRequest, answer: Answer, choices=None) -> HttpRe
     """htmx gets the page's live region; a plain form post goes back to the page."""
     if not request.htmx:
         return redirect(_question_url(answer))
-    # The lens review's version moved with this change; show it so polling stays quiet.
-    answer.lens_review.refresh_from_db(fields=["version"])
+    # The review's risk version may have moved with this change; read it after the commit so
+    # polling stays quiet about what this response shows already.
+    answer.lens_review.refresh_from_db(fields=["risk_version"])
     context = _question_context(answer, choices)
     return render(request, "reviews/question.html#live", context)
 
@@ -89,9 +107,9 @@ def question_detail(
 def question_poll(
     request: HttpRequest, public_id: str, alias: str, question_id: str
 ) -> HttpResponse:
-    """204 while the lens review is still at version `v`; otherwise the live region."""
+    """204 while what the page shows is still at `v` (see `poll_token`); else the live region."""
     answer = get_answer_for_user(request, public_id, alias, question_id)
-    if request.GET.get("v") == str(answer.lens_review.version):
+    if request.GET.get("v") == poll_token(answer):
         return HttpResponse(status=204)
     return render(request, "reviews/question.html#poll", _question_context(answer))
 

@@ -170,6 +170,35 @@ def test_every_change_moves_the_review_version_for_pollers(answer, alice):
     assert LensReview.objects.get(pk=answer.lens_review_id).version == before + 1
 
 
+def risk_version(answer: Answer) -> int:
+    return LensReview.objects.get(pk=answer.lens_review_id).risk_version
+
+
+def test_a_change_of_risk_moves_the_review_risk_version(answer, alice):
+    before = risk_version(answer)
+
+    answer, _ = tick(answer, "sec1_no", alice)  # unanswered to high
+    answer = answer_applicability_update(
+        answer=answer, is_applicable=False, reason="OUT_OF_SCOPE", user=alice
+    )
+
+    assert risk_version(answer) == before + 2
+
+
+def test_changes_that_keep_the_risk_leave_the_risk_version_alone(answer, alice):
+    answer, _ = tick(answer, bp_ids(answer)[0], alice)
+    before = risk_version(answer)
+    version_before = LensReview.objects.get(pk=answer.lens_review_id).version
+
+    answer, _ = tick(answer, bp_ids(answer)[-1], alice)  # still high
+    answer, _ = tick(answer, bp_ids(answer)[2], alice, ChoiceAnswer.Status.NOT_APPLICABLE)
+    answer = answer_notes_update(answer=answer, notes="Uses SSO", base_version=0, user=alice)
+
+    assert answer.risk == AnswerRisk.HIGH
+    assert risk_version(answer) == before
+    assert LensReview.objects.get(pk=answer.lens_review_id).version == version_before + 3
+
+
 def test_notes_saved_by_someone_else_meanwhile_are_not_overwritten(answer, alice, bob):
     answer_notes_update(answer=answer, notes="Bob's view", base_version=0, user=bob)
 

@@ -76,3 +76,33 @@ def test_simultaneous_ticks_of_different_choices_are_all_kept(workload, alice, b
 
     assert AnswerEvent.objects.filter(answer=answer).count() == ROUNDS * 3
     assert Answer.objects.get(pk=answer.pk).version == ROUNDS * 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_risk_changes_in_different_questions_are_all_counted_for_pollers(
+    workload, alice, bob
+):
+    answers = list(
+        Answer.objects.select_related("question", "lens_review").filter(
+            lens_review__workload=workload, question__question_id__in=["sec1", "sec2", "sec3"]
+        )
+    )
+    review = answers[0].lens_review
+
+    for round_number in range(ROUNDS):
+        status = "SELECTED" if round_number % 2 == 0 else "UNSELECTED"  # unanswered and back
+        run_together(
+            *(
+                partial(
+                    answer_choice_update,
+                    answer=answer,
+                    choice_id=f"{answer.question.question_id}_no",
+                    status=status,
+                    user=user,
+                )
+                for answer, user in zip(answers, (alice, bob, bob), strict=True)
+            )
+        )
+
+    review.refresh_from_db()
+    assert (review.version, review.risk_version) == (ROUNDS * 3, ROUNDS * 3)

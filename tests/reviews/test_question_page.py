@@ -1,8 +1,17 @@
+import re
+
 import pytest
 from django.urls import reverse
 
-from reviews.models import Answer, AnswerEvent, ChoiceAnswer, LensReview
-from reviews.services import answer_choice_update, answer_notes_update
+from reviews.models import Answer, AnswerEvent, ChoiceAnswer, LensReview, Role
+from reviews.services import (
+    answer_applicability_update,
+    answer_choice_update,
+    answer_notes_update,
+    lens_review_notes_update,
+    pillar_notes_update,
+    workload_share,
+)
 from tests.factories import lens_bytes
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -219,34 +228,240 @@ def test_a_question_can_be_marked_as_not_applying(client, workload, bob):
 
 
 # -- polling -------------------------------------------------------------------------------------
+#
+# A page polls with the token it was rendered with and gets 204 until something it shows changes.
+# In a workshop most changes are ticks on the question everyone looks at; changes elsewhere in
+# the review only matter here when they move a question's risk (the sidebar and pillar counts).
+
+LIVE_TOKEN = re.compile(r'id="question-live"[^>]*\bdata-version="([^"]+)"', re.S)
+
+
+def token_in(body: str) -> str:
+    return LIVE_TOKEN.search(body).group(1)
+
+
+def open_page(client, workload, question_id="sec1") -> str:
+    """Open the question page as the logged-in user; returns the token its polling starts with."""
+    return token_in(client.get(url("question", workload, question_id)).content.decode())
+
+
+def poll(client, workload, token, question_id="sec1"):
+    return client.get(url("question_poll", workload, question_id), {"v": token}, **HTMX)
+
+
+def nav_risk(body: str, question_id: str) -> str:
+    """The risk the sidebar shows for a question."""
+    link = re.escape(f"/questions/{question_id}/")
+    return re.search(rf'<span class="dot risk-(\w+)"[^>]*></span>\s*<a href="[^"]*{link}"', body)[1]
+
+
+def risk_line(body: str) -> str:
+    """The live region's risk and pillar counts, as text."""
+    line = re.search(r'<div class="risk-line">(.*?)</div>', body, re.S)[1]
+    return " ".join(re.sub(r"<[^>]+>", "", line).split())
+
+
+def answer_with_question(workload, question_id) -> Answer:
+    return Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=workload, question__question_id=question_id
+    )
+
+
+def set_choice(workload, user, question_id, choice_id, status="SELECTED", **extra):
+    answer_choice_update(
+        answer=answer_with_question(workload, question_id),
+        choice_id=choice_id,
+        status=status,
+        user=user,
+        **extra,
+    )
 
 
 def test_polling_answers_204_while_nothing_changed(
     client, workload, carol, django_assert_max_num_queries
 ):
     client.force_login(carol)
-    version = LensReview.objects.get(workload=workload, lens__alias="wellarchitected").version
+    token = open_page(client, workload)
 
     with django_assert_max_num_queries(3):
-        response = client.get(url("question_poll", workload), {"v": version}, **HTMX)
+        response = poll(client, workload, token)
 
     assert response.status_code == 204
 
 
 def test_polling_returns_what_someone_else_changed(client, workload, bob, carol):
     client.force_login(carol)
-    version = LensReview.objects.get(workload=workload, lens__alias="wellarchitected").version
-    answer_choice_update(
-        answer=answer_of(workload), choice_id="sec1_no", status="SELECTED", user=bob
-    )
+    token = open_page(client, workload)
+    set_choice(workload, bob, "sec1", "sec1_no")
 
-    response = client.get(url("question_poll", workload), {"v": version}, **HTMX)
+    response = poll(client, workload, token)
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert f"v={version + 1}" in body
+    assert token_in(body) != token
+    assert f"v={token_in(body)}" in body  # the next poll asks with the new token
     assert "High risk" in body
     assert "bob" in body  # the history lists the change
+    assert poll(client, workload, token_in(body)).status_code == 204
+
+
+def test_a_poll_that_returns_changes_takes_a_constant_number_of_queries(
+    client, workload, bob, carol, django_assert_max_num_queries
+):
+    client.force_login(carol)
+    token = open_page(client, workload)
+    set_choice(workload, bob, "sec1", "sec1_no")
+
+    with django_assert_max_num_queries(9):
+        assert poll(client, workload, token).status_code == 200
+
+
+def test_polling_stays_quiet_after_ones_own_change(client, workload, bob):
+    client.force_login(bob)
+    open_page(client, workload)
+
+    response = client.post(
+        url("choice_update", workload, "sec1", "sec1_no"), {"status": "SELECTED"}, **HTMX
+    )
+
+    assert poll(client, workload, token_in(response.content.decode())).status_code == 204
+
+
+def test_poll_stays_quiet_when_another_question_changes_without_a_risk_change(
+    client, workload, alice, bob, carol
+):
+    set_choice(workload, bob, "sec2", "sec2_bp1")  # high risk: essential practices are missing
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    set_choice(workload, bob, "sec2", "sec2_bp4")  # still high
+    set_choice(workload, alice, "sec3", "sec3_bp1", "NOT_APPLICABLE", reason="OTHER")  # unanswered
+    answer_notes_update(
+        answer=answer_of(workload, "ops1"), notes="Ask the SRE team", base_version=0, user=alice
+    )
+
+    assert poll(client, workload, token).status_code == 204
+
+
+def test_poll_stays_quiet_when_lens_or_pillar_notes_change(client, workload, alice, carol):
+    review = LensReview.objects.get(workload=workload, lens__alias="wellarchitected")
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    lens_review_notes_update(lens_review=review, notes="Scope: EU", base_version=0, user=alice)
+    pillar_notes_update(
+        lens_review=review,
+        pillar_pk=answer_of(workload).question.pillar_id,
+        notes="Ask the SOC",
+        base_version=0,
+        user=alice,
+    )
+
+    assert poll(client, workload, token).status_code == 204
+
+
+def test_poll_shows_a_new_risk_of_another_question_of_the_pillar(client, workload, bob, carol):
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    set_choice(workload, bob, "sec2", "sec2_no")
+    response = poll(client, workload, token)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert nav_risk(body, "sec2") == "HIGH"
+    assert nav_risk(body, "sec1") == "UNANSWERED"
+    assert "1 of" in risk_line(body) and "1 high" in risk_line(body)
+
+
+def test_poll_shows_a_new_risk_of_a_question_in_another_pillar(client, workload, bob, carol):
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    set_choice(workload, bob, "ops1", "ops1_bp1")
+    set_choice(workload, bob, "ops1", "ops1_bp2")  # from high to medium
+    medium = poll(client, workload, token)
+    set_choice(workload, bob, "ops1", "ops1_bp1", "UNSELECTED")  # back to high
+    high = poll(client, workload, token_in(medium.content.decode()))
+
+    assert nav_risk(medium.content.decode(), "ops1") == "MEDIUM"
+    assert high.status_code == 200
+    assert nav_risk(high.content.decode(), "ops1") == "HIGH"
+    assert "0 high" in risk_line(high.content.decode())  # this pillar has none
+
+
+def test_poll_shows_another_question_answered_by_not_applying(client, workload, bob, carol):
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    answer_applicability_update(
+        answer=answer_with_question(workload, "sec2"),
+        is_applicable=False,
+        reason="OUT_OF_SCOPE",
+        user=bob,
+    )
+    response = poll(client, workload, token)
+
+    assert response.status_code == 200
+    assert nav_risk(response.content.decode(), "sec2") == "NOT_APPLICABLE"
+    assert "1 of" in risk_line(response.content.decode())
+
+
+def test_poll_shows_a_choice_of_this_question_that_no_longer_applies(client, workload, bob, carol):
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    set_choice(workload, bob, "sec1", "sec1_bp3", "NOT_APPLICABLE", reason="OTHER", notes="No VMs")
+    response = poll(client, workload, token)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "No VMs" in body
+    assert "Unanswered" in risk_line(body)  # the risk stayed; the choice and history moved
+
+
+def test_poll_shows_this_question_marked_as_not_applying(client, workload, bob, carol):
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    answer_applicability_update(
+        answer=answer_with_question(workload, "sec1"),
+        is_applicable=False,
+        reason="OUT_OF_SCOPE",
+        user=bob,
+    )
+    response = poll(client, workload, token)
+
+    assert response.status_code == 200
+    assert "Not applicable" in risk_line(response.content.decode())
+
+
+def test_poll_shows_notes_someone_else_saved_on_this_question(client, workload, bob, carol):
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    answer_notes_update(
+        answer=answer_of(workload), notes="MFA for every admin", base_version=0, user=bob
+    )
+    response = poll(client, workload, token)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "MFA for every admin" in body  # the notes editor, swapped out of band
+    assert "bob" in body  # and the history
+
+
+def test_poll_shows_working_controls_once_a_reader_may_write(client, workload, carol):
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    workload_share(workload=workload, user=carol, role=Role.CONTRIBUTOR)
+    response = poll(client, workload, token)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "disabled" not in body
+    assert poll(client, workload, token_in(body)).status_code == 204
 
 
 # -- notes ---------------------------------------------------------------------------------------
