@@ -386,6 +386,8 @@ def scenario_postgres(args, run: Run) -> Outcome:
     for kind, _ in during:
         kinds[kind] = kinds.get(kind, 0) + 1
     outcome.figure("failed during the outage", len(during))
+    late = sum(1 for sent, _ in ledger.error_times if sent >= fault["up"])
+    outcome.figure("of them sent after PostgreSQL was ready again", late)
     for kind, count in sorted(kinds.items()):
         print(f"      {count:>5} x {kind}")
     outcome.figures["failed during the outage, by kind"] = kinds

@@ -1,6 +1,6 @@
 // Every page: a request that htmx could not complete is said out loud, never dropped silently.
 // A save that failed is undone on the page (a checkbox goes back) and the next poll fetches
-// the saved state from the server, so what people see is what was stored.
+// the stored state from the server, so what people see is what was stored.
 (function () {
   "use strict";
 
@@ -18,17 +18,19 @@
     box.hidden = false;
   }
 
+  // A failed save may still have been stored (the database can fail after the commit), so the
+  // message does not claim either way: the next poll shows what the server holds.
   function explain(status, saving) {
     if (!saving) {
       return "Connection lost: changes made by others are not shown until it is back.";
     }
     if (status === 0 || status === 502 || status === 503 || status === 504) {
-      return "Not saved: the server could not be reached. Your change was undone on this page; try again in a moment.";
+      return "Your last change may not have been saved: the server could not be reached. This page shows what is stored again as soon as the server answers.";
     }
     if (status === 403) {
       return "Not saved: you may not change this, or your session has ended. Reload the page.";
     }
-    return "Not saved: the server had a problem (error " + status + "). Your change was undone on this page; try again, and tell your administrator if it keeps happening.";
+    return "Your last change may not have been saved: the server had a problem (error " + status + "). Check it, try again, and tell your administrator if it keeps happening.";
   }
 
   function failed(event) {

@@ -32,7 +32,7 @@ def test_a_tick_the_server_could_not_save_is_undone_and_said_out_loud(workshop, 
         with page.expect_response(is_choice_post) as answer:
             box(page, first).click()
         assert answer.value.status == 503
-        expect(problem).to_contain_text("Not saved")
+        expect(problem).to_contain_text("may not have been saved")
         expect(box(page, first)).not_to_be_checked()
         assert selected(workload, "sec2") == set()
         # The next poll asks for the whole region, whatever version the page holds.
