@@ -673,14 +673,10 @@ class Run:
                 self.postgres.stop("immediate")
 
 
-def _terminate(signum, frame):  # noqa: ARG001
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.monotonic()
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, load.interrupt)
     folder = Path(tempfile.mkdtemp(prefix="archlens-faults-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")

@@ -1123,14 +1123,15 @@ def report(
 # -- main -----------------------------------------------------------------------------------------
 
 
-def _terminate(signum, frame):  # noqa: ARG001
+def interrupt(signum, frame):  # noqa: ARG001
+    """SIGTERM (a `timeout`, a CI runner) stops the run like Ctrl-C: servers are stopped."""
     raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.monotonic()
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, interrupt)
     workdir = Path(tempfile.mkdtemp(prefix="archlens-load-"))
     env = app_env(args, workdir, secrets.token_urlsafe(50))
     server: Gunicorn | None = None
