@@ -34,7 +34,6 @@ class DashboardFilterForm(WorkloadFilterForm):
     sort = None  # the dashboard always shows the riskiest workloads first
     owner = forms.CharField(required=False, max_length=150)
     question = forms.CharField(required=False, max_length=257)
-    page = forms.IntegerField(required=False, min_value=1)
 
     def filters(self) -> Filters:
         match = QUESTION.fullmatch(self.value("question").strip())
