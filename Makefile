@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean load faults
+.PHONY: install run serve test lint format bench clean load faults
 
 install: $(STAMP)
 
@@ -25,6 +25,22 @@ run: install
 	@$(BIN)/celery -A config worker --loglevel=WARNING --concurrency=1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production-style start on one machine without Docker (README "Running without Docker"):
+# DEBUG=0, static files collected, migrations, the built-in lens, then gunicorn, one Celery worker
+# and Celery beat. Needs SECRET_KEY (or SECRET_KEY_FILE) and ALLOWED_HOSTS in the environment.
+BIND ?= 127.0.0.1:$(PORT)
+serve: export DEBUG = 0
+serve: install
+	@test -n "$$SECRET_KEY$$SECRET_KEY_FILE" || { echo "make serve needs SECRET_KEY (or SECRET_KEY_FILE) and ALLOWED_HOSTS; see README.md, Running without Docker."; exit 1; }
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_builtin_lens
+	@echo "Archlens (DEBUG=0) on http://$(BIND)/ with a worker and beat (Ctrl-C stops all)"
+	@$(BIN)/celery -A config worker --loglevel=WARNING & worker=$$!; \
+	$(BIN)/celery -A config beat --loglevel=WARNING --schedule "$${ARCHLENS_VAR_DIR:-var}/celerybeat-schedule" & beat=$$!; \
+	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn config.wsgi --bind $(BIND) --workers $${WEB_WORKERS:-3} --threads 4 --access-logfile -
 
 test: install
 	$(BIN)/python -m pytest

@@ -1,13 +1,63 @@
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 
+from config.celery import app as celery_app
 from lenses.services import builtin_lens_load
 from reviews.models import Role, Workload
 from reviews.services import workload_create, workload_share
 
 SHARED_LENSES = Path(__file__).resolve().parents[2] / "shared" / "lenses"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_queue_folder(tmp_path_factory):
+    """With the default folder broker, tests queue into a folder of their own.
+
+    Otherwise the tasks that tests enqueue land in var/, where the worker of `make run` would
+    pick them up later.
+    """
+    if not django_settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        yield
+        return
+    root = tmp_path_factory.mktemp("celery")
+    (root / "queue").mkdir()
+    saved = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    options = {
+        **saved,
+        "data_folder_in": str(root / "queue"),
+        "data_folder_out": str(root / "queue"),
+        "processed_folder": str(root / "processed"),
+        "control_folder": str(root / "control"),
+    }
+    django_settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
+    celery_app.conf["broker_transport_options"] = options
+    yield
+    django_settings.CELERY_BROKER_TRANSPORT_OPTIONS = saved
+    celery_app.conf["broker_transport_options"] = saved
+
+
+@pytest.fixture(autouse=True)
+def celery_broker_as_configured():
+    """Each test ends with the broker the settings name.
+
+    Celery keeps its configuration, connection pool and producer pool for the whole process, so
+    a test that points Celery elsewhere and is not undone properly sends every later test's
+    tasks to a broker that is gone: the suite then depended on its order.
+    """
+    expected = {
+        "broker_url": django_settings.CELERY_BROKER_URL,
+        "broker_transport_options": django_settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+    }
+    yield
+    changed = [key for key, value in expected.items() if celery_app.conf.get(key) != value]
+    for key in changed:
+        celery_app.conf[key] = expected[key]
+    if changed:
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture(autouse=True)

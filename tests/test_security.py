@@ -21,6 +21,7 @@ from django.urls import reverse
 from config import views
 from config.celery import app as celery_app
 from config.middleware import client_ip
+from tests.reports.conftest import point_celery_at
 
 BASE_DIR = Path(__file__).resolve().parents[1]
 EXPECTED_CSP = {
@@ -57,6 +58,8 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
         "SECRET_KEY": secrets.token_urlsafe(60)[:60],
         "ALLOWED_HOSTS": "archlens.example.com",
     }
+    collected = manage("collectstatic", "--no-input", env=env, tmp_path=tmp_path)
+    assert collected.returncode == 0, collected.stderr
 
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
 
@@ -204,10 +207,7 @@ def test_healthz_does_not_hang_on_a_broker_that_never_answers(client, db, monkey
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
-        # Celery reads CELERY_BROKER_URL from the environment before its own setting.
-        monkeypatch.setenv("CELERY_BROKER_URL", url)
-        monkeypatch.setattr(celery_app.conf, "broker_url", url)
+        point_celery_at(monkeypatch, celery_app, f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
         started = time.monotonic()
         response = client.get("/healthz")
         elapsed = time.monotonic() - started
