@@ -11,4 +11,10 @@ urlpatterns = [
     path("<slug:alias>/versions/<int:pk>/publish/", views.publish, name="publish"),
     path("<slug:alias>/versions/<int:pk>/deprecate/", views.deprecate, name="deprecate"),
     path("<slug:alias>/versions/<int:pk>/export/", views.export, name="export"),
+    path("<slug:alias>/versions/<int:pk>/difference/", views.difference, name="difference"),
+    path(
+        "<slug:alias>/versions/<int:pk>/difference.json",
+        views.difference_json,
+        name="difference_json",
+    ),
 ]

@@ -1,11 +1,14 @@
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lenses import conditions
+from lenses.differences import LensDifference, lens_version_difference
 from lenses.forms import LensUploadForm, PublishForm
 from lenses.lens_format import LensFileError, dumps
 from lenses.models import Lens, LensVersion
@@ -93,10 +96,87 @@ def _render_version(request: HttpRequest, version: LensVersion, form: PublishFor
         "lens": version.lens,
         "pillars": pillars,
         "question_count": question_count,
-        "versions": version.lens.versions.visible_to(request.user),
+        "versions": _versions_with_use(request, version.lens),
         "publish_form": form,
     }
     return render(request, "lenses/version.html", context)
+
+
+def _versions_with_use(request: HttpRequest, lens: Lens) -> list[LensVersion]:
+    """The lens's versions, newest first, each with how many workloads review it and the
+    version before it (for the link to what changed)."""
+    from reviews.models import LensReview  # reviews builds on lenses, not the other way round
+
+    versions = list(lens.versions.visible_to(request.user).order_by("-created_at", "-pk"))
+    in_use = dict(
+        LensReview.objects.filter(lens=lens, is_active=True)
+        .values_list("lens_version")
+        .annotate(workloads=Count("workload", distinct=True))
+    )
+    for index, version in enumerate(versions):
+        version.workload_count = in_use.get(version.pk, 0)
+        older = [other for other in versions[index + 1 :] if not other.is_draft]
+        version.previous = older[0] if older else None
+    return versions
+
+
+class DifferenceForm(forms.Form):
+    base = forms.IntegerField(required=False, min_value=1)
+
+
+def _difference_for_user(
+    request: HttpRequest, alias: str, pk: int
+) -> tuple[LensVersion, LensVersion | None, LensDifference | None]:
+    """The version, the one it is compared with (`?base=`, else the previous version), and
+    their difference; no base and no difference when the version is the lens's first."""
+    target = _get_version_for_user(request, alias, pk)
+    form = DifferenceForm(request.GET)
+    if not form.is_valid():
+        raise Http404("No such version to compare with.")
+    visible = LensVersion.objects.visible_to(request.user).filter(lens=target.lens)
+    if form.cleaned_data["base"]:
+        base = visible.filter(pk=form.cleaned_data["base"]).exclude(pk=target.pk).first()
+        if base is None:
+            raise Http404("No such version to compare with.")
+    else:
+        base = next(
+            (v.previous for v in _versions_with_use(request, target.lens) if v.pk == target.pk),
+            None,
+        )
+    if base is None:
+        return target, None, None
+    return target, base, lens_version_difference(base=base, target=target)
+
+
+@require_GET
+@login_required
+def difference(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
+    target, base, changes = _difference_for_user(request, alias, pk)
+    context = {
+        "lens": target.lens,
+        "version": target,
+        "base": base,
+        "difference": changes,
+        "counts": changes.question_counts() if changes else None,
+        "others": [v for v in _versions_with_use(request, target.lens) if v.pk != target.pk],
+    }
+    return render(request, "lenses/difference.html", context)
+
+
+@require_GET
+@login_required
+def difference_json(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
+    """The difference in the shape of the AWS tool's GetLensVersionDifference answer."""
+    target, base, changes = _difference_for_user(request, alias, pk)
+    latest = target.lens.versions.published().order_by("-published_at", "-pk").first()
+    latest_label = latest.label if latest else ""
+    if changes is None:
+        # The lens's first version: no base version, and nothing that differs.
+        first = LensDifference(base_label="", target_label=target.label, pillars=[])
+        answer = first.as_aws(lens_alias=alias, latest_label=latest_label)
+        del answer["BaseLensVersion"]
+        return JsonResponse(answer)
+    return JsonResponse(changes.as_aws(lens_alias=alias, latest_label=latest_label))
 
 
 @require_http_methods(["GET", "POST"])

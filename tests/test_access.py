@@ -27,6 +27,8 @@ RULES = {
     "lenses:publish": (("POST", "staff"),),
     "lenses:deprecate": (("POST", "staff"),),
     "lenses:export": (("GET", "user"),),
+    "lenses:difference": (("GET", "user"),),
+    "lenses:difference_json": (("GET", "user"),),
     "reviews:dashboard": (("GET", "user"),),
     "reviews:workload_list": (("GET", "user"),),
     "reviews:workload_create": (("GET", "user"), ("POST", "user")),
