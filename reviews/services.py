@@ -160,9 +160,22 @@ def workload_transfer(*, workload: Workload, new_owner: AbstractBaseUser) -> Wor
 # -- answering -----------------------------------------------------------------------------------
 
 
+STALE_VERSION = (
+    "This review has just moved to another version of its lens, so this change was not saved. "
+    "Reload the page to answer the new version."
+)
+
+
 def _lock(answer: Answer) -> Answer:
-    """Re-read the answer under a row lock, keeping the related objects already loaded."""
-    fresh = Answer.objects.select_for_update().get(pk=answer.pk)
+    """Re-read the answer under a row lock, keeping the related objects already loaded.
+
+    The page that sent the change may show a version of the lens that an upgrade has since
+    replaced (reviews.upgrades): then the answer is gone or asks another question, and the
+    change must not land on the old version.
+    """
+    fresh = Answer.objects.select_for_update().filter(pk=answer.pk).first()
+    if fresh is None or fresh.question_id != answer.question_id:
+        raise ReviewError(STALE_VERSION)
     fresh.question = answer.question
     fresh.lens_review = answer.lens_review
     return fresh

@@ -10,6 +10,7 @@ from reviews.views import (
     reports,
     review,
     sharing,
+    upgrades,
     workloads,
 )
 
@@ -52,6 +53,7 @@ urlpatterns = [
     path(lens_review, review.overview, name="overview"),
     path(lens_review + "poll/", review.overview_poll, name="overview_poll"),
     path(lens_review + "notes/", review.lens_notes, name="lens_notes"),
+    path(lens_review + "upgrade/", upgrades.lens_review_upgrade_view, name="upgrade"),
     path(lens_review + "pillars/<str:pillar_id>/", review.pillar_detail, name="pillar"),
     path(lens_review + "pillars/<str:pillar_id>/notes/", review.pillar_notes, name="pillar_notes"),
     path(lens_review + "improvements/", improvements.improvement_plan, name="improvement_plan"),

@@ -48,6 +48,7 @@ RULES = {
     "reviews:overview": (("GET", "read"),),
     "reviews:overview_poll": (("GET", "read"),),
     "reviews:lens_notes": (("POST", "write"),),
+    "reviews:upgrade": (("GET", "write"), ("POST", "write")),
     "reviews:pillar": (("GET", "read"),),
     "reviews:pillar_notes": (("POST", "write"),),
     "reviews:improvement_plan": (("GET", "read"),),
