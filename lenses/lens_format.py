@@ -45,11 +45,50 @@ class Document:
         return document_digest(self.data)
 
 
+# A hostile file could hold a hundred thousand problems; past these, only a count is kept.
+ERRORS_MAX = 200
+WARNINGS_MAX = 1000
+
+
 class LensFileError(Exception):
-    def __init__(self, errors: list[str], warnings: list[str] | None = None):
-        super().__init__(f"{len(errors)} problem(s) in the lens file")
+    def __init__(self, errors: list[str], warnings: list[str] | None = None, more_errors: int = 0):
+        super().__init__(f"{len(errors) + more_errors} problem(s) in the lens file")
         self.errors = errors
+        self.more_errors = more_errors  # found beyond the first ERRORS_MAX, not listed
         self.warnings = warnings or []
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more_errors
+
+    @property
+    def warning_groups(self) -> list[ProblemGroup]:
+        return group_problems(self.warnings)
+
+
+@dataclass
+class ProblemGroup:
+    """Problems that say the same thing in different places: one line with a count."""
+
+    message: str
+    places: list[str]
+    count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.places)
+
+
+def group_problems(problems: list[str], *, places: int = 3) -> list[ProblemGroup]:
+    """Group "place: message" lines by message, in the order each message first appears."""
+    groups: dict[str, ProblemGroup] = {}
+    for problem in problems:
+        place, _, message = problem.partition(": ")
+        group = groups.setdefault(message, ProblemGroup(message, [], 0))
+        group.count += 1
+        if len(group.places) < places:
+            group.places.append(place)
+    return list(groups.values())
 
 
 def document_digest(data: dict[str, Any]) -> str:
@@ -70,7 +109,7 @@ def read_lens_file(raw: bytes) -> Document:
         if data is not _UNREADABLE:
             document = checker.lens(data)
     if checker.errors or document is None or text is None:
-        raise LensFileError(checker.errors, checker.warnings)
+        raise LensFileError(checker.errors, checker.warnings, checker.more_errors)
     return Document(data=document, text=text, warnings=checker.warnings)
 
 
@@ -87,16 +126,38 @@ def _reject_constant(name: str) -> None:
     raise _Reject(f"{name} is not valid JSON")
 
 
+# No value of the format is a number; a long one is only refused with its place instead of
+# reaching Python's limit on converting long digit strings (a server error before).
+NUMBER_DIGITS_MAX = 64
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > NUMBER_DIGITS_MAX:
+        raise _TooLong(digits)
+    return int(digits)
+
+
+class _TooLong(_Reject):
+    def __init__(self, digits: str) -> None:
+        super().__init__(f"a number of {len(digits.lstrip('-')):,} digits; too long")
+        self.digits = digits
+
+
 class _Checker:
     def __init__(self) -> None:
         self.errors: list[str] = []
+        self.more_errors = 0
         self.warnings: list[str] = []
 
     def error(self, path: str, message: str) -> None:
-        self.errors.append(f"{path}: {message}")
+        if len(self.errors) < ERRORS_MAX:
+            self.errors.append(f"{path}: {message}")
+        else:
+            self.more_errors += 1
 
     def warn(self, path: str, message: str) -> None:
-        self.warnings.append(f"{path}: {message}")
+        if len(self.warnings) < WARNINGS_MAX:
+            self.warnings.append(f"{path}: {message}")
 
     # -- bytes to JSON -------------------------------------------------------------------------
 
@@ -127,9 +188,16 @@ class _Checker:
             return result
 
         try:
-            return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=pairs)
+            return json.loads(
+                text,
+                parse_constant=_reject_constant,
+                parse_int=_parse_int,
+                object_pairs_hook=pairs,
+            )
         except json.JSONDecodeError as exc:
             self.error(f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}")
+        except _TooLong as exc:
+            self.error(_place_of(text, text.find(exc.digits)), str(exc))
         except _Reject as exc:
             self.error(_place_of_constant(text), str(exc))
         except RecursionError:
@@ -391,10 +459,16 @@ class _Checker:
 def _place_of_constant(text: str) -> str:
     for match in _CONSTANT.finditer(text):
         if match.group(1):
-            line = text.count("\n", 0, match.start()) + 1
-            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-            return f"line {line}, column {column}"
+            return _place_of(text, match.start())
     return "file"
+
+
+def _place_of(text: str, offset: int) -> str:
+    if offset < 0:
+        return "file"
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
 
 
 def _join(path: str, key: str) -> str:

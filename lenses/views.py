@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lenses import conditions
 from lenses.differences import LensDifference, lens_version_difference
 from lenses.forms import LensUploadForm, PublishForm
-from lenses.lens_format import LensFileError, dumps
+from lenses.lens_format import LensFileError, dumps, group_problems
 from lenses.models import Lens, LensVersion
 from lenses.services import (
     LensError,
@@ -97,6 +97,7 @@ def _render_version(request: HttpRequest, version: LensVersion, form: PublishFor
         "pillars": pillars,
         "question_count": question_count,
         "versions": _versions_with_use(request, version.lens),
+        "warning_groups": group_problems(version.warnings),
         "publish_form": form,
     }
     return render(request, "lenses/version.html", context)

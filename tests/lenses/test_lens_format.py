@@ -5,7 +5,7 @@ import json
 import pytest
 from django.conf import settings
 
-from lenses.lens_format import LensFileError, read_lens_file
+from lenses.lens_format import LensFileError, group_problems, read_lens_file
 from tests.factories import lens_bytes, lens_document
 
 Q0 = "pillars[0].questions[0]"
@@ -648,3 +648,37 @@ def test_it_accepts_a_question_without_a_default_rule_with_a_warning():
         "pillars[1].questions[1].riskRules: "
         "no 'default' rule; when no condition holds the question has no risk"
     ]
+
+
+def test_a_number_too_long_for_python_is_a_located_error():
+    raw = b'{\n  "schemaVersion": ' + b"9" * 5000 + b"\n}"
+
+    with pytest.raises(LensFileError) as caught:
+        read_lens_file(raw)
+
+    assert caught.value.errors == ["line 2, column 20: a number of 5,000 digits; too long"]
+
+
+def test_errors_are_capped_and_the_rest_counted():
+    document = lens_document(pillars=1, questions=1, choices=1)
+    question = document["pillars"][0]["questions"][0]
+    question["riskRules"] = [{"condition": f"!nope{i}", "risk": "HIGH_RISK"} for i in range(450)]
+
+    with pytest.raises(LensFileError) as caught:
+        read_lens_file(json.dumps(document).encode())
+
+    assert len(caught.value.errors) == 200
+    assert caught.value.error_count == 450
+    assert caught.value.more_errors == 250
+
+
+def test_repeated_warnings_are_grouped_with_a_count_and_the_first_places():
+    groups = group_problems([f"pillars[{i}]._teams: unknown key; ignored" for i in range(100)])
+
+    assert len(groups) == 1
+    assert (groups[0].message, groups[0].count, groups[0].more) == (
+        "unknown key; ignored",
+        100,
+        97,
+    )
+    assert groups[0].places == ["pillars[0]._teams", "pillars[1]._teams", "pillars[2]._teams"]

@@ -293,3 +293,47 @@ def test_export_downloads_the_lens_as_custom_lens_json(client, alice, published)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="team-lens-1.0.json"'
     assert json.loads(response.content) == lens_document(name="Team Lens")
+
+
+def test_an_upload_with_many_identical_warnings_shows_them_as_one_line(client, admin_user):
+    document = lens_document(pillars=2, questions=3)
+    for pillar in document["pillars"]:
+        for question in pillar["questions"]:
+            question["_owner"] = "team"
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("lenses:import"), {"file": upload("q.json", lens_bytes(document))}, follow=True
+    )
+
+    body = response.content.decode()
+    assert "unknown key; ignored (6 times: pillars[0].questions[0]._owner," in body
+    assert "and 3 more" in body
+    assert body.count("unknown key; ignored") == 1
+
+
+def test_an_upload_with_hundreds_of_errors_lists_the_first_200(client, admin_user):
+    document = lens_document(pillars=1, questions=1, choices=1)
+    document["pillars"][0]["questions"][0]["riskRules"] = [
+        {"condition": f"!nope{i}", "risk": "HIGH_RISK"} for i in range(300)
+    ]
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("lenses:import"), {"file": upload("q.json", lens_bytes(document))}
+    )
+
+    body = response.content.decode()
+    assert "300 problems found" in body
+    assert "and 100 more problems, not listed" in body
+    assert body.count("unknown choice") == 200
+
+
+def test_an_upload_with_a_huge_number_is_refused_with_its_place(client, admin_user):
+    raw = b'{"schemaVersion": "2021-11-01", "name": ' + b"7" * 5000 + b"}"
+    client.force_login(admin_user)
+
+    response = client.post(reverse("lenses:import"), {"file": upload("q.json", raw)})
+
+    assert response.status_code == 200
+    assert "a number of 5,000 digits; too long" in response.content.decode()
