@@ -30,27 +30,86 @@ class LensError(Exception):
 
 @transaction.atomic
 def lens_import(
-    *, raw: bytes, user: AbstractBaseUser | None = None, alias: str | None = None
+    *,
+    raw: bytes,
+    user: AbstractBaseUser | None = None,
+    alias: str | None = None,
+    refuse_identical: bool = True,
 ) -> LensVersion:
-    """Import a lens file as the draft version of its lens (raises LensFileError, LensError)."""
+    """Import a lens file as the draft version of its lens (raises LensFileError, LensError).
+
+    An explicit `alias` names the lens, whatever the file's name says: two different lenses
+    can share a name. Without one, a lens with the alias made from the name, or else with the
+    same name, gets the draft. A file identical to the lens's latest version is refused unless
+    `refuse_identical` is off (a restore that brings a version under another name).
+    """
     if alias is not None and not ALIAS.fullmatch(alias):
         raise LensError(
             f"“{alias}” is not a usable alias: use 1 to 128 lowercase letters, digits and dashes."
         )
     document = read_lens_file(raw)
-    return _store_draft(document=document, user=user, alias=alias, is_builtin=False)
+    lens = lens_for_document(document, alias=alias, lock=True)
+    if refuse_identical and lens is not None:
+        latest = lens.versions.order_by("-created_at", "-pk").first()
+        if latest is not None and latest.digest == document.digest:
+            raise LensError(
+                f"This file is identical to {lens.name} {latest.label} (alias '{lens.alias}'); "
+                "nothing was imported."
+            )
+    return _store_draft(
+        document=document,
+        user=user,
+        alias=alias or default_alias(document.data["name"]),
+        is_builtin=False,
+        lens=lens,
+    )
+
+
+# Version numbers and dates in a lens's name ("Games Lens v1.0.0 (2023-05)") would make its
+# alias change with every release; they are left out of the alias made from the name.
+VERSION_OR_DATE = re.compile(
+    r"\b(v?\d+(\.\d+)+|v\d+|\d{4}-\d{2}(-\d{2})?|(19|20)\d{2}|version)\b", re.IGNORECASE
+)
+
+
+def default_alias(name: str) -> str:
+    """A short, readable alias made from a lens name."""
+    readable = slugify(VERSION_OR_DATE.sub(" ", name))[:128].strip("-")
+    # A name without Latin letters or digits makes no slug; its hash keeps such lenses apart.
+    return readable or slugify(name)[:128] or f"lens-{hashlib.sha1(name.encode()).hexdigest()[:10]}"
+
+
+def lens_for_document(document: Document, *, alias: str | None, lock: bool = False) -> Lens | None:
+    """The lens an import of `document` adds a draft to, or None for a new lens."""
+    lenses = Lens.objects.select_for_update() if lock else Lens.objects.all()
+    if alias is not None:
+        return lenses.filter(alias=alias).first()
+    name = document.data["name"]
+    return (
+        lenses.filter(alias=default_alias(name)).first() or lenses.filter(name__iexact=name).first()
+    )
+
+
+def free_alias(base: str) -> str:
+    """`base`, or `base-2`, `base-3`… whichever no lens has yet."""
+    taken = set(Lens.objects.filter(alias__startswith=base).values_list("alias", flat=True))
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base[:120]}-{number}" in taken:
+        number += 1
+    return f"{base[:120]}-{number}"
 
 
 def _store_draft(
-    *, document: Document, user: AbstractBaseUser | None, alias: str | None, is_builtin: bool
+    *,
+    document: Document,
+    user: AbstractBaseUser | None,
+    alias: str,
+    is_builtin: bool,
+    lens: Lens | None,
 ) -> LensVersion:
     name = document.data["name"]
-    # A name without Latin letters or digits makes no slug; its hash keeps such lenses apart.
-    alias = alias or slugify(name)[:128] or f"lens-{hashlib.sha1(name.encode()).hexdigest()[:10]}"
-    lens = (
-        Lens.objects.select_for_update().filter(alias=alias).first()
-        or Lens.objects.select_for_update().filter(name__iexact=name).first()
-    )
     if lens is None:
         lens = Lens.objects.create(
             alias=alias,
@@ -202,7 +261,10 @@ def builtin_lens_load() -> tuple[LensVersion, bool]:
     )
     if existing:
         return existing, False
-    draft = _store_draft(document=document, user=None, alias=BUILTIN_ALIAS, is_builtin=True)
+    lens = lens_for_document(document, alias=BUILTIN_ALIAS, lock=True)
+    draft = _store_draft(
+        document=document, user=None, alias=BUILTIN_ALIAS, is_builtin=True, lens=lens
+    )
     published = lens_version_publish(lens_version=draft, version=suggest_version_name(draft.lens))
     return published, True
 

@@ -62,13 +62,8 @@ def lens_version_restore(
             "publish or delete the draft first, then import again",
         )
     try:
-        draft = lens_import(raw=raw, alias=alias)
-        if draft.lens.alias != alias:  # lens_import picked a lens of the same name
-            raise _refuse(
-                path,
-                f"a lens named “{draft.name}” exists here as '{draft.lens.alias}', not "
-                f"'{alias}'; rename one of them first",
-            )
+        # The version may hold what another version of the lens holds under another name.
+        draft = lens_import(raw=raw, alias=alias, refuse_identical=False)
         imported = lens_version_publish(lens_version=draft, version=version)
     except (LensFileError, LensError) as exc:
         raise _refuse(path, f"cannot import lens '{alias}' version '{version}': {exc}") from exc

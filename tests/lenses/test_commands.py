@@ -70,10 +70,32 @@ def test_import_lens_with_publish_prints_the_alias_and_1_0(db, lens_file):
 
 def test_import_lens_with_publish_again_prints_1_1(db, lens_file):
     run("import_lens", str(lens_file), "--publish")
+    document = json.loads(lens_file.read_text())
+    document["description"] = "The second version."
+    lens_file.write_text(json.dumps(document))
 
     out, _ = run("import_lens", str(lens_file), "--publish")
 
     assert out == "test-lens 1.1\n"
+
+
+def test_import_lens_of_a_file_identical_to_the_latest_version_creates_nothing(db, lens_file):
+    run("import_lens", str(lens_file), "--publish")
+    before = counts()
+
+    with pytest.raises(CommandError, match="identical to Test Lens 1.0"):
+        run("import_lens", str(lens_file), "--publish")
+
+    assert counts() == before
+
+
+def test_an_explicit_alias_is_obeyed_even_when_the_name_matches_another_lens(db, lens_file):
+    run("import_lens", str(lens_file), "--publish")
+
+    out, _ = run("import_lens", str(lens_file), "--alias", "another-lens")
+
+    assert out == "another-lens draft\n"
+    assert sorted(Lens.objects.values_list("alias", flat=True)) == ["another-lens", "test-lens"]
 
 
 def test_import_lens_takes_an_alias(db, lens_file):
@@ -203,9 +225,9 @@ def test_export_lens_output_imports_back_unchanged(db, lens_file, tmp_path):
     exported = tmp_path / "exported.json"
     exported.write_text(run("export_lens", "test-lens")[0])
 
-    run("import_lens", str(exported), "--publish")
+    run("import_lens", str(exported), "--publish", "--alias", "test-lens-copy")
 
-    assert run("export_lens", "test-lens", "--version", "1.1")[0] == exported.read_text()
+    assert run("export_lens", "test-lens-copy")[0] == exported.read_text()
 
 
 # --- load_builtin_lens -------------------------------------------------------------------------

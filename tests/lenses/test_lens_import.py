@@ -30,8 +30,18 @@ def counts() -> dict[str, int]:
 
 
 def published(raw: bytes | None = None, version: str = "1.0") -> LensVersion:
-    draft = lens_import(raw=raw or lens_bytes())
+    draft = lens_import(raw=raw or next_edition())
     return lens_version_publish(lens_version=draft, version=version)
+
+
+_editions = iter(range(1, 1000))
+
+
+def next_edition() -> bytes:
+    """The test lens again, a little different each time: an identical file is refused."""
+    document = lens_document()
+    document["description"] = f"Edition {next(_editions)} of the test lens."
+    return lens_bytes(document)
 
 
 def question(lens_version: LensVersion, question_id: str) -> Question:
@@ -207,7 +217,7 @@ def test_a_refused_file_creates_nothing(db):
 
 def test_a_refused_file_leaves_an_existing_lens_untouched(db):
     old = published()
-    draft = lens_import(raw=lens_bytes())
+    draft = lens_import(raw=next_edition())
     before = counts()
     broken = lens_document()
     broken["pillars"][0]["questions"][0]["riskRules"][0]["condition"] = "!nope"
@@ -225,7 +235,7 @@ def test_a_refused_file_leaves_an_existing_lens_untouched(db):
 def test_importing_the_same_name_again_adds_a_draft_to_the_same_lens(db):
     first = published()
 
-    again = lens_import(raw=lens_bytes())
+    again = lens_import(raw=next_edition())
 
     assert Lens.objects.count() == 1
     assert again.lens == first.lens
@@ -324,7 +334,7 @@ def test_publish_names_the_version_and_marks_it_published(db):
 
 def test_publish_twice_gives_1_0_then_1_1(db):
     for _ in range(2):
-        draft = lens_import(raw=lens_bytes())
+        draft = lens_import(raw=next_edition())
         lens_version_publish(lens_version=draft, version=suggest_version_name(draft.lens))
 
     assert list(LensVersion.objects.order_by("pk").values_list("version", "status")) == [
@@ -345,7 +355,7 @@ def test_publish_gives_the_lens_the_name_of_the_published_version(db):
 
 def test_publish_refuses_a_version_name_that_exists(db):
     published(version="1.0")
-    draft = lens_import(raw=lens_bytes())
+    draft = lens_import(raw=next_edition())
 
     with pytest.raises(LensError, match="Version 1.0 of this lens exists already"):
         lens_version_publish(lens_version=draft, version="1.0")
@@ -508,3 +518,48 @@ def test_every_builtin_question_has_a_high_and_a_medium_rule(builtin_lens):
 def test_every_builtin_question_is_high_risk_when_nothing_is_selected(builtin_lens):
     for q in builtin_lens.questions.prefetch_related("risk_rules"):
         assert q.risk_for(set()) == Risk.HIGH, q.question_id
+
+
+def test_a_file_identical_to_the_latest_version_is_refused_and_creates_nothing(db):
+    first = published(lens_bytes())
+    before = counts()
+
+    with pytest.raises(LensError, match="identical to Test Lens 1.0"):
+        lens_import(raw=lens_bytes())
+
+    assert counts() == before
+    assert first.lens.versions.count() == 1
+
+
+def test_a_file_identical_to_the_draft_is_refused_too(db):
+    lens_import(raw=lens_bytes())
+
+    with pytest.raises(LensError, match="identical to Test Lens draft"):
+        lens_import(raw=lens_bytes())
+
+
+def test_an_explicit_alias_makes_a_separate_lens_although_the_name_matches(db):
+    """Two real lenses share the name "AWS Passport Custom Lens"."""
+    first = published(lens_bytes(name="AWS Passport Custom Lens"))
+    other = lens_document(name="AWS Passport Custom Lens", questions=3)
+
+    draft = lens_import(raw=lens_bytes(other), alias="passport-custom-lens")
+
+    assert draft.lens != first.lens
+    assert draft.lens.alias == "passport-custom-lens"
+    assert first.lens.versions.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "alias"),
+    [
+        ("AWS Games Industry Lens v1.0.0", "aws-games-industry-lens"),
+        ("SAP Lens 2.0", "sap-lens"),
+        ("Glue Lens (2023-05-01)", "glue-lens"),
+        ("FinOps Lens version 3 - 2024", "finops-lens-3"),
+        ("Lens 42", "lens-42"),
+        ("1.0", "10"),  # nothing but a version: the whole name it is
+    ],
+)
+def test_default_aliases_leave_out_version_numbers_and_dates(db, name, alias):
+    assert lens_import(raw=lens_bytes(name=name)).lens.alias == alias

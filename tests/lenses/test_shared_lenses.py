@@ -104,8 +104,8 @@ def original_content(data: dict) -> dict:
     }
 
 
-def imported(raw: bytes) -> LensVersion:
-    return lens_import(raw=raw)
+def imported(raw: bytes, alias: str | None = None) -> LensVersion:
+    return lens_import(raw=raw, alias=alias)
 
 
 def test_it_imports_without_errors(db, lens_path):
@@ -126,7 +126,8 @@ def test_its_export_equals_the_document_read_from_the_file(db, lens_path):
 def test_import_export_import_export_gives_the_same_document(db, lens_path):
     first = lens_version_document(imported(lens_path.read_bytes()))
 
-    second = lens_version_document(imported(dumps(first).encode()))
+    # Under an alias of its own: the same file again into the same lens is refused as identical.
+    second = lens_version_document(imported(dumps(first).encode(), alias="round-trip"))
 
     assert second == first
     assert document_digest(second) == document_digest(first)
@@ -144,7 +145,7 @@ def test_its_export_reimported_keeps_what_the_file_says(db, lens_path):
     original = json.loads(lens_path.read_bytes().decode("utf-8-sig"))
     first = lens_version_document(imported(lens_path.read_bytes()))
 
-    second = lens_version_document(imported(dumps(first).encode()))
+    second = lens_version_document(imported(dumps(first).encode(), alias="round-trip"))
 
     assert original_content(second) == original_content(original)
 

@@ -249,7 +249,9 @@ def test_staff_publish_a_draft_with_the_suggested_version(client, admin_user, dr
 
 
 def test_publishing_with_a_taken_version_name_says_so(client, admin_user, published):
-    again = lens_import(raw=lens_bytes(name="Team Lens"), user=admin_user)
+    document = lens_document(name="Team Lens")
+    document["description"] = "The next version."
+    again = lens_import(raw=lens_bytes(document), user=admin_user)
     client.force_login(admin_user)
 
     response = client.post(version_url("publish", again), {"version": "1.0"})

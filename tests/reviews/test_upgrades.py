@@ -297,7 +297,8 @@ def test_an_upgrade_to_a_version_that_is_not_newer_is_refused_and_changes_nothin
     if which == "same":
         target = review.lens_version
     elif which == "draft":
-        target = lens_import(raw=lens_bytes(first_document), user=admin_user, alias="team-lens")
+        document = {**first_document, "description": "A draft of the next version."}
+        target = lens_import(raw=lens_bytes(document), user=admin_user, alias="team-lens")
     else:
         target = lens_version_publish(
             lens_version=lens_import(raw=lens_bytes(name="Other"), user=admin_user),
