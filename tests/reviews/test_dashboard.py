@@ -471,6 +471,7 @@ def test_picking_a_lens_shows_its_pillars_questions_and_the_workloads_reviewing_
         assert "Search" not in body
         assert "Most common risky questions in Cloud Security Lens" in body
         assert body.count('class="lens-group-name"') == 1
+        assert 'id="lens-note"' in body
     assert "<html" not in partial
 
 
