@@ -713,6 +713,23 @@ def test_the_dashboard_escapes_names_and_tags(client, alice, builtin_lens):
     assert "<b>" not in body
 
 
+def test_the_dashboard_escapes_lens_and_pillar_names(client, alice, workload):
+    document = lens_document(name="<b>Bold</b> lens", pillars=1, questions=1)
+    document["pillars"][0]["name"] = "<i>pillar</i>"
+    version = lens_import(raw=lens_bytes(document), user=alice)
+    lens = lens_version_publish(lens_version=version, version="1.0").lens
+    workload_add_lens(workload=workload, lens=lens)
+    set_lens_risks(workload, lens, p1_q1=HIGH)
+    client.force_login(alice)
+
+    body = client.get(dashboard_url()).content.decode()
+
+    assert "<b>Bold</b>" not in body and "<i>pillar</i>" not in body
+    assert '<h3 class="lens-group-name">&lt;b&gt;Bold&lt;/b&gt; lens</h3>' in body
+    assert ">&lt;b&gt;Bold&lt;/b&gt; lens</option>" in body
+    assert "&lt;i&gt;pillar&lt;/i&gt;" in body
+
+
 def test_many_workloads_come_in_pages(client, alice, builtin_lens):
     for n in range(PER_PAGE + 2):
         make_workload(alice, f"Workload {n:02}")
