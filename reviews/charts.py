@@ -6,6 +6,8 @@ without colour too.
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -17,6 +19,13 @@ INK = "#1d2433"
 MUTED = "#5b6475"
 GRID = "#dde2ea"
 FONT = 'font-family="DejaVu Sans, system-ui, sans-serif"'
+# What fits in the bar chart's label column at 12 px (DejaVu Sans averages about 7 px a letter):
+# longer labels wrap onto more lines rather than being cut, up to LABEL_LINES lines.
+LABEL_CHARS = 30
+LABEL_LINES = 3
+LINE_HEIGHT = 14
+# A value label is 11 px high: two closer than this at one point would overprint each other.
+VALUE_LABEL_GAP = 13
 
 
 @dataclass
@@ -43,10 +52,13 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
 
 
 def risk_bars(bars: list[Bar], *, title: str = "High and medium risks per pillar") -> SafeString:
-    """Horizontal bars: one row per pillar, high risks then medium risks, counts printed."""
-    label_width, bar_width, row, top = 190, 420, 30, 30
+    """Horizontal bars: one row per pillar, high risks then medium risks, counts printed.
+
+    Labels are never cut short in the middle of a name: they wrap onto up to three lines, and
+    only what would not fit in those ends with an ellipsis.
+    """
+    label_width, bar_width, top = 230, 420, 30
     width = label_width + bar_width + 170  # room for the "13 high · 5 medium" label
-    height = top + row * max(len(bars), 1) + 10
     largest = max([bar.high + bar.medium for bar in bars] + [1])
     scale = bar_width / largest
     body = [
@@ -55,29 +67,41 @@ def risk_bars(bars: list[Bar], *, title: str = "High and medium risks per pillar
         f'<rect x="{label_width + 70}" y="6" width="12" height="12" fill="{MEDIUM}"/>'
         f'<text x="{label_width + 88}" y="16" fill="{INK}">Medium</text>'
     ]
-    for index, bar in enumerate(bars):
-        y = top + index * row
+    y = top
+    for bar in bars:
+        lines = _wrap(bar.label)
+        row = max(30, len(lines) * LINE_HEIGHT + 10)
+        bar_top = y + (row - 10 - 20) / 2
+        first_line = bar_top + 10 + 5 - (len(lines) - 1) * LINE_HEIGHT / 2
         high_width = bar.high * scale
         medium_width = bar.medium * scale
         body.append(
-            f'<text x="{label_width - 10}" y="{y + 15}" text-anchor="end" fill="{INK}">'
-            f"{escape(_shorten(bar.label, 28))}</text>"
+            f'<text x="{label_width - 10}" y="{first_line:.1f}" text-anchor="end" fill="{INK}">'
+            + "".join(
+                f'<tspan x="{label_width - 10}" dy="{0 if n == 0 else LINE_HEIGHT}">'
+                f"{escape(line)}</tspan>"
+                for n, line in enumerate(lines)
+            )
+            + "</text>"
         )
         if high_width:
             body.append(
-                f'<rect x="{label_width}" y="{y}" width="{high_width:.1f}" height="20" '
-                f'fill="{HIGH}"><title>{bar.high} high</title></rect>'
+                f'<rect x="{label_width}" y="{bar_top:.1f}" width="{high_width:.1f}" '
+                f'height="20" fill="{HIGH}"><title>{bar.high} high</title></rect>'
             )
         if medium_width:
             body.append(
-                f'<rect x="{label_width + high_width:.1f}" y="{y}" width="{medium_width:.1f}" '
-                f'height="20" fill="{MEDIUM}"><title>{bar.medium} medium</title></rect>'
+                f'<rect x="{label_width + high_width:.1f}" y="{bar_top:.1f}" '
+                f'width="{medium_width:.1f}" height="20" fill="{MEDIUM}">'
+                f"<title>{bar.medium} medium</title></rect>"
             )
         body.append(
-            f'<text x="{label_width + high_width + medium_width + 6:.1f}" y="{y + 15}" '
+            f'<text x="{label_width + high_width + medium_width + 6:.1f}" y="{bar_top + 15:.1f}" '
             f'fill="{MUTED}">{bar.high} high · {bar.medium} medium</text>'
         )
-    return _svg(width, height, title, body)
+        y += row
+    height = max(y, top + 30) + 10
+    return _svg(width, int(height), title, body)
 
 
 def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString:
@@ -107,21 +131,21 @@ def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString
             f'stroke="{GRID}"/><text x="{left - 8}" y="{y(tick) + 4:.1f}" text-anchor="end" '
             f'fill="{MUTED}">{tick}</text>'
         )
-    for series, colour, dash in (("high", HIGH, ""), ("medium", MEDIUM, ' stroke-dasharray="6 4"')):
-        coords = " ".join(f"{x(i):.1f},{y(getattr(p, series)):.1f}" for i, p in enumerate(points))
+    # The medium dot is the smaller one, drawn last, so at equal values both dots show.
+    series = (("high", HIGH, "", 5), ("medium", MEDIUM, ' stroke-dasharray="6 4"', 3.5))
+    for name, colour, dash, radius in series:
+        coords = " ".join(f"{x(i):.1f},{y(getattr(p, name)):.1f}" for i, p in enumerate(points))
         if len(points) > 1:
             body.append(
                 f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2.5"'
                 f"{dash}/>"
             )
         for i, p in enumerate(points):
-            value = getattr(p, series)
-            # Labels sit above their point; a medium point level with the high one goes below.
-            offset = 16 if series == "medium" and p.medium == p.high else -8
+            value = getattr(p, name)
             body.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="4" fill="{colour}"/>'
-                f'<text x="{x(i):.1f}" y="{y(value) + offset:.1f}" text-anchor="middle" '
-                f'fill="{colour}" font-size="11">{value}</text>'
+                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="{radius}" fill="{colour}"/>'
+                f'<text x="{x(i):.1f}" y="{y(value) + _label_offset(p, name, y):.1f}" '
+                f'text-anchor="middle" fill="{colour}" font-size="11">{value}</text>'
             )
     for i, p in enumerate(points):
         body.append(
@@ -134,6 +158,22 @@ def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString
             "No milestones yet</text>"
         )
     return _svg(width, height, title, body)
+
+
+def _label_offset(point: Point, series: str, y: Callable[[int], float]) -> int:
+    """Where a value label sits from its point: above it, unless the other series is so close
+    that the two labels would overprint; then the lower value's label goes below its point (at
+    equal values, the medium one)."""
+    if abs(y(point.high) - y(point.medium)) >= VALUE_LABEL_GAP:
+        return -8
+    lower = "high" if point.high < point.medium else "medium"
+    return 16 if series == lower else -8
+
+
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(
+        text, LABEL_CHARS, max_lines=LABEL_LINES, placeholder=" …", break_on_hyphens=False
+    ) or [""]
 
 
 def _shorten(text: str, limit: int) -> str:

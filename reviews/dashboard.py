@@ -5,6 +5,9 @@ workloads, their answers counted per pillar, the risky answers counted per quest
 of those pillars and questions, and the milestone history; so the page takes the same number of
 queries for ten workloads or ten thousand. Answers are grouped by integer keys and named
 afterwards, which keeps the grouping cheap with a thousand workloads.
+
+Pillars belong to their lens: two lenses may both have a "Security" pillar (or a "security"
+one), and each is counted and shown under its own lens, the built-in lens first.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Greatest
 from django.utils import timezone
 
-from lenses.models import Question
+from lenses.models import Lens, Question
 from reviews.charts import Bar, Point
-from reviews.models import Answer, AnswerRisk, Milestone, Workload
+from reviews.models import Answer, AnswerRisk, LensReview, Milestone, Workload
 from reviews.views.workloads import improvement_counts, with_improvement_status
 
 RISKY = (AnswerRisk.HIGH, AnswerRisk.MEDIUM)
@@ -52,30 +55,33 @@ class Filters:
     owner: str = ""
     # (lens alias, question id): only workloads where that question is high or medium risk
     question: tuple[str, str] | None = None
+    # A lens alias: only workloads reviewing that lens, and its pillars and questions shown
+    lens: str = ""
 
     @property
     def is_active(self) -> bool:
-        return bool(self.environment or self.tag or self.owner or self.question)
+        return bool(self.environment or self.tag or self.owner or self.question or self.lens)
 
 
 @dataclass
 class PillarCount:
     """High and medium risks of one pillar, in one workload or across the portfolio.
 
-    Pillars are told apart by id and name, so the same pillar in two versions of a lens counts
-    once, and a custom lens's pillar counts under its own name.
+    Pillars are told apart by lens alias and pillar id, so the same pillar in two versions of a
+    lens counts once, and a pillar of another lens never counts with it, whatever its name.
     """
 
+    lens: str
     pillar_id: str
     name: str
-    is_main: bool = False
+    lens_name: str = ""
     order: int = 0
     high: int = 0
     medium: int = 0
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.pillar_id, self.name)
+        return (self.lens, self.pillar_id)
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -84,6 +90,25 @@ class PillarCount:
     def add(self, high: int, medium: int) -> None:
         self.high += high
         self.medium += medium
+
+
+@dataclass
+class LensGroup:
+    """One lens's pillars with their risks across the portfolio, in lens order."""
+
+    alias: str
+    name: str
+    is_builtin: bool
+    pillars: list[PillarCount] = field(default_factory=list)
+
+    @property
+    def bars(self) -> list[Bar]:
+        return [Bar(p.name, p.high, p.medium) for p in self.pillars]
+
+
+def lens_order(is_builtin: bool, name: str, alias: str) -> tuple[bool, str, str]:
+    """How lenses are listed everywhere: the built-in lens first, then the others by name."""
+    return (not is_builtin, name.casefold(), alias)
 
 
 @dataclass(eq=False)
@@ -111,7 +136,6 @@ class WorkloadRow:
     acknowledged: int = 0
     improvement: str = "NONE"
     pillars: dict[tuple[str, str], PillarCount] = field(default_factory=dict)
-    lens_names: dict[str, bool] = field(default_factory=dict)
     cells: list[PillarCount | None] = field(default_factory=list)
     other: list[PillarCount] = field(default_factory=list)
     other_high: int = 0
@@ -158,8 +182,11 @@ class Summary:
 class Portfolio:
     summary: Summary
     rows: list[WorkloadRow]
-    pillars: list[PillarCount]
-    main_pillars: list[PillarCount]
+    # The lenses shown, each with its pillars: every lens reviewed, or the lens filter's lens.
+    lenses: list[LensGroup]
+    # The lens whose pillars are the workload table's columns: the lens filter's, else the
+    # first one (the built-in lens when it is reviewed); None without answers.
+    main_lens: LensGroup | None
     has_other_pillars: bool
     questions: list[RiskyQuestion]
     trend: list[Point]
@@ -167,8 +194,12 @@ class Portfolio:
     question_title: str = ""
 
     @property
-    def bars(self) -> list[Bar]:
-        return [Bar(p.name, p.high, p.medium) for p in self.pillars]
+    def pillars(self) -> list[PillarCount]:
+        return [pillar for lens in self.lenses for pillar in lens.pillars]
+
+    @property
+    def main_pillars(self) -> list[PillarCount]:
+        return self.main_lens.pillars if self.main_lens else []
 
 
 # -- filters -------------------------------------------------------------------------------------
@@ -198,6 +229,10 @@ def filter_workloads(workloads: QuerySet[Workload], filters: Filters) -> QuerySe
             risk__in=RISKY,
         ).values("lens_review__workload_id")
         workloads = workloads.filter(pk__in=affected)
+    if filters.lens:
+        # A subquery, not a join: the dashboard's workload query aggregates over lens reviews.
+        reviewing = LensReview.objects.filter(is_active=True, lens__alias=filters.lens)
+        workloads = workloads.filter(pk__in=reviewing.values("workload_id"))
     return workloads
 
 
@@ -213,6 +248,22 @@ def filter_choices(user: Any) -> tuple[list[str], list[str]]:
             tags.add(key)
             tags.add(f"{key}={value}")
     return sorted(owners, key=str.casefold), sorted(tags)[:200]
+
+
+def lens_choices(user: Any) -> list[tuple[str, str]]:
+    """(alias, name) of the lenses reviewed in the user's workloads, for the lens picker (one
+    query); the built-in lens first, then by name."""
+    lenses = (
+        Lens.objects.filter(
+            pk__in=LensReview.objects.filter(
+                is_active=True, workload__in=Workload.objects.for_user(user).values("pk")
+            ).values("lens_id")
+        )
+        .order_by()
+        .values_list("alias", "name", "is_builtin")
+    )
+    ordered = sorted(lenses, key=lambda lens: lens_order(lens[2], lens[1], lens[0]))
+    return [(alias, name) for alias, name, _ in ordered]
 
 
 # -- the portfolio -------------------------------------------------------------------------------
@@ -257,9 +308,11 @@ def portfolio(user: Any, filters: Filters, *, now: datetime.datetime | None = No
         .values_list("lens_review__workload_id", "question__pillar_id", *COUNTS)
     )
     # A workload reviews a lens once and answers a question once, so answers count workloads.
+    risky_answers = answers.filter(risk__in=RISKY)
+    if filters.lens:
+        risky_answers = risky_answers.filter(lens_review__lens__alias=filters.lens)
     risky = list(
-        answers.filter(risk__in=RISKY)
-        .values("question_id")
+        risky_answers.values("question_id")
         .annotate(
             workloads=Count("pk"),
             high=Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
@@ -268,13 +321,13 @@ def portfolio(user: Any, filters: Filters, *, now: datetime.datetime | None = No
         .order_by()
     )
     pillar_info, question_info = _catalogue({entry[1] for entry in counts})
-    pillars, main_pillars, has_other = _add_counts(rows, counts, pillar_info)
+    lenses, main_lens, has_other = _add_counts(rows, counts, pillar_info, shown=filters.lens)
     summary = _summary(rows)
     result = Portfolio(
         summary=summary,
         rows=sorted(rows, key=lambda w: (-w.high, -w.medium, w.name_key)),
-        pillars=pillars,
-        main_pillars=main_pillars,
+        lenses=lenses,
+        main_lens=main_lens,
         has_other_pillars=has_other,
         questions=_common_questions(risky, question_info, pillar_info),
         trend=risk_trend(ids, summary, now=now),
@@ -305,6 +358,7 @@ def _catalogue(pillar_pks: set[int]) -> tuple[dict[int, dict], dict[int, dict]]:
         "question_id",
         "title",
         "pillar_id",
+        "lens_version_id",
         "pillar__pillar_id",
         "pillar__name",
         "pillar__order",
@@ -319,20 +373,25 @@ def _catalogue(pillar_pks: set[int]) -> tuple[dict[int, dict], dict[int, dict]]:
 
 
 def _add_counts(
-    rows: list[WorkloadRow], counts: list[tuple], pillar_info: dict[int, dict]
-) -> tuple[list[PillarCount], list[PillarCount], bool]:
+    rows: list[WorkloadRow], counts: list[tuple], pillar_info: dict[int, dict], *, shown: str = ""
+) -> tuple[list[LensGroup], LensGroup | None, bool]:
     """Spread the per workload and pillar counts over the rows, and add them up per pillar.
 
     `counts` holds (workload pk, pillar pk, *COUNTS). Sets on each row what the workload list
     shows (`total`, `answered`, `high`, `medium`, `improvement`) plus `pillars`
-    ({key: PillarCount}), `cells` (one per main pillar, in order), `other` (risky pillars of
-    custom lenses), `worst` (most high, then most medium; None without risks) and `lenses`
-    (names, the built-in lens first). Returns every pillar with its total, the main pillars
-    (those of the built-in lens) and whether there are others.
+    ({key: PillarCount}), `cells` (one per pillar of the main lens, in order), `other` (risky
+    pillars of other lenses), `worst` (most high, then most medium; None without risks) and
+    `lenses` (names, the built-in lens first). Returns the lenses shown (all of them, or only
+    the alias `shown`) with their pillars' totals, the main lens (the first shown) and whether
+    other lenses have pillars too.
     """
     by_id = {row.pk: row for row in rows}
     sums = {row.pk: [0] * len(COUNTS) for row in rows}
     totals: dict[tuple[str, str], PillarCount] = {}
+    groups: dict[str, LensGroup] = {}
+    row_lenses: dict[int, set[str]] = {row.pk: set() for row in rows}
+    # The newest version seen names a pillar and places it (versions may rename or reorder).
+    newest: dict[tuple[str, str], int] = {}
     for workload_id, pillar_pk, *numbers in counts:
         row = by_id.get(workload_id)
         info = pillar_info.get(pillar_pk)
@@ -340,37 +399,54 @@ def _add_counts(
             continue
         sums[workload_id] = [a + b for a, b in zip(sums[workload_id], numbers, strict=True)]
         high, medium = numbers[HIGH_AT], numbers[MEDIUM_AT]
-        is_builtin = info["lens_version__lens__is_builtin"]
-        row.lens_names[info["lens_version__lens__name"]] = is_builtin
-        key = (info["pillar__pillar_id"], info["pillar__name"])
-        total = totals.get(key) or totals.setdefault(key, PillarCount(*key))
-        if is_builtin:
-            total.is_main, total.order = True, info["pillar__order"]
+        alias = info["lens_version__lens__alias"]
+        group = groups.get(alias) or groups.setdefault(
+            alias,
+            LensGroup(
+                alias, info["lens_version__lens__name"], info["lens_version__lens__is_builtin"]
+            ),
+        )
+        row_lenses[workload_id].add(alias)
+        key = (alias, info["pillar__pillar_id"])
+        total = totals.get(key)
+        if total is None:
+            total = totals[key] = PillarCount(*key, name="", lens_name=group.name)
+        if info["lens_version_id"] > newest.get(key, -1):
+            newest[key] = info["lens_version_id"]
+            total.name, total.order = info["pillar__name"], info["pillar__order"]
         total.add(high, medium)
-        own = row.pillars.get(key) or row.pillars.setdefault(key, PillarCount(*key))
+        own = row.pillars.get(key)
+        if own is None:
+            own = row.pillars[key] = PillarCount(*key, name="", lens_name=group.name)
         own.add(high, medium)
-    # The built-in lens's pillars first in lens order, then custom pillars by name.
-    pillars = sorted(
-        totals.values(), key=lambda p: (not p.is_main, p.order if p.is_main else 0, p.name)
-    )
-    main = [p for p in pillars if p.is_main]
-    main_keys = {p.key for p in main}
-    position = {p.key: index for index, p in enumerate(pillars)}
+    ordered = sorted(groups.values(), key=lambda g: lens_order(g.is_builtin, g.name, g.alias))
+    for group in ordered:
+        group.pillars = sorted(
+            (p for p in totals.values() if p.lens == group.alias), key=lambda p: p.order
+        )
+    for own in (p for row in rows for p in row.pillars.values()):
+        own.name, own.order = totals[own.key].name, totals[own.key].order
+    shown_lenses = [group for group in ordered if not shown or group.alias == shown]
+    main = shown_lenses[0] if shown_lenses else None
+    main_keys = {p.key for p in main.pillars} if main else set()
+    position = {p.key: index for index, p in enumerate(p for g in ordered for p in g.pillars)}
     for row in rows:
         for name, value in zip(COUNTS, sums[row.pk], strict=True):
             setattr(row, name, value)
         row.answered = row.total - row.unanswered
         with_improvement_status(row)
-        row.cells = [row.pillars.get(p.key) for p in main]
+        row.cells = [row.pillars.get(p.key) for p in (main.pillars if main else [])]
         risky = [p for p in row.pillars.values() if p.high or p.medium]
-        row.other = [p for p in risky if p.key not in main_keys]
+        row.other = sorted(
+            (p for p in risky if p.key not in main_keys), key=lambda p: position[p.key]
+        )
         row.other_high = sum(p.high for p in row.other)
         row.other_medium = sum(p.medium for p in row.other)
         # Ties go to the pillar shown first.
         row.worst = max(risky, key=lambda p: (p.rank, -position[p.key]), default=None)
         row.worst_is_other = row.worst is not None and row.worst.key not in main_keys
-        row.lenses = sorted(row.lens_names, key=lambda name: (not row.lens_names[name], name))
-    return pillars, main, len(main) < len(pillars)
+        row.lenses = [group.name for group in ordered if group.alias in row_lenses[row.pk]]
+    return shown_lenses, main, len(main_keys) < len(totals)
 
 
 def _common_questions(

@@ -1,8 +1,9 @@
 """The consolidated report: every workload a user can see, side by side.
 
-Per workload the questions answered and the high and medium risks per pillar, the totals, and
-the questions most often at risk across workloads. Three queries whatever the number of
-workloads: the workloads, one aggregate of answers per workload and pillar, one per question.
+Per workload the questions answered and the high and medium risks per lens and pillar, the
+totals, and the questions most often at risk across workloads. Three queries whatever the
+number of workloads: the workloads, one aggregate of answers per workload and pillar, one per
+question.
 Filters (environment, tag, owner, question) are the dashboard's, stored in Report.filters.
 """
 
@@ -17,7 +18,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from lenses.services import BUILTIN_ALIAS
+from reviews.dashboard import lens_order
 from reviews.models import Answer, AnswerRisk, Report, Workload
 from reviews.reports.services import ReportError
 
@@ -111,6 +112,7 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
         answers.values(
             "lens_review__workload_id",
             "lens_review__lens__alias",
+            "lens_review__lens__is_builtin",
             "question__pillar__pillar_id",
         )
         .annotate(
@@ -121,40 +123,73 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
         )
         .order_by()
     )
+    # Pillars belong to their lens: a "security" pillar of another lens is not the built-in
+    # lens's Security, so everything is keyed by (lens alias, pillar id) and grouped by lens.
+    lenses: dict[str, dict[str, Any]] = {}
     pillars: dict[tuple[str, str], dict[str, Any]] = {}
     by_workload: dict[int, dict[tuple[str, str], dict[str, int]]] = {}
     for row in per_pillar:
-        key = (row["lens_review__lens__alias"], row["question__pillar__pillar_id"])
-        column = pillars.setdefault(
-            key,
+        alias = row["lens_review__lens__alias"]
+        key = (alias, row["question__pillar__pillar_id"])
+        lenses.setdefault(
+            alias,
             {
-                "lens": key[0],
-                "lens_name": row["lens_name"],
-                "id": key[1],
-                "name": row["pillar_name"],
-                "order": row["pillar_order"],
+                "alias": alias,
+                "name": row["lens_name"],
+                "is_builtin": row["lens_review__lens__is_builtin"],
             },
         )
-        column["order"] = min(column["order"], row["pillar_order"])
+        pillar = pillars.setdefault(
+            key, {"id": key[1], "name": row["pillar_name"], "order": row["pillar_order"]}
+        )
+        pillar["order"] = min(pillar["order"], row["pillar_order"])
         by_workload.setdefault(row["lens_review__workload_id"], {})[key] = _counts(row)
     # The built-in lens first, then the others by name; pillars in lens order.
     ordered = sorted(
-        pillars.items(),
-        key=lambda item: (item[0][0] != BUILTIN_ALIAS, item[1]["lens_name"], item[1]["order"]),
+        lenses.values(),
+        key=lambda lens: lens_order(lens["is_builtin"], lens["name"], lens["alias"]),
     )
-    columns = []
-    for key, column in ordered:
-        totals: dict[str, int] = {}
-        for counts in by_workload.values():
-            _add(totals, counts.get(key, {}))
-        columns.append({**{k: v for k, v in column.items() if k != "order"}, **totals})
+    keys_of = {
+        lens["alias"]: sorted(
+            (key for key in pillars if key[0] == lens["alias"]),
+            key=lambda key: (pillars[key]["order"], key[1]),
+        )
+        for lens in ordered
+    }
+
+    def lens_groups(counts: dict[tuple[str, str], dict[str, int]]) -> list[dict[str, Any]]:
+        """The lenses of `counts` in order, each with its totals and its pillars' counts."""
+        groups = []
+        for lens in ordered:
+            keys = [key for key in keys_of[lens["alias"]] if key in counts]
+            if not keys:
+                continue
+            totals = dict.fromkeys(COUNT_KEYS, 0)
+            for key in keys:
+                _add(totals, counts[key])
+            groups.append(
+                {
+                    **lens,
+                    **totals,
+                    "pillars": [
+                        {"id": key[1], "name": pillars[key]["name"], **counts[key]} for key in keys
+                    ],
+                }
+            )
+        return groups
+
     grand: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
     workload_data = []
+    portfolio: dict[tuple[str, str], dict[str, int]] = {}
+    reviewing: dict[str, int] = dict.fromkeys(lenses, 0)
     for row in rows:
         counts = by_workload.get(row["pk"], {})
         totals = dict.fromkeys(COUNT_KEYS, 0)
-        for value in counts.values():
+        for key, value in counts.items():
             _add(totals, value)
+            _add(portfolio.setdefault(key, {}), value)
+        for alias in {key[0] for key in counts}:
+            reviewing[alias] += 1
         _add(grand, totals)
         workload_data.append(
             {
@@ -166,13 +201,12 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
                 "tags": row["tags"] or {},
                 "updated_at": row["updated_at"],
                 **totals,
-                "pillars": [
-                    {"lens": key[0], "id": key[1], **counts[key]}
-                    for key, _ in ordered
-                    if key in counts
-                ],
+                "lenses": lens_groups(counts),
             }
         )
+    lens_data = [
+        {**group, "workloads": reviewing[group["alias"]]} for group in lens_groups(portfolio)
+    ]
     common = (
         answers.filter(risk__in=[AnswerRisk.HIGH, AnswerRisk.MEDIUM])
         .values("lens_review__lens__alias", "question__question_id")
@@ -192,7 +226,7 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
     return {
         "filters": clean_filters(filters),
         "totals": {"workloads": len(workload_data), **grand},
-        "pillars": columns,
+        "lenses": lens_data,
         "workloads": workload_data,
         "common_risks": [
             {

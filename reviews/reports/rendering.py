@@ -189,39 +189,40 @@ def lens_review_pdf(report: Report) -> bytes:
 
 def consolidated_context(report: Report) -> dict[str, Any]:
     data = consolidated_data(user=requester(report), filters=report.filters)
-    lenses = {column["lens"] for column in data["pillars"]}
-    bars = [
-        Bar(
-            column["name"] if len(lenses) == 1 else f"{column['lens_name']}: {column['name']}",
-            column["high"],
-            column["medium"],
-        )
-        for column in data["pillars"]
-    ]
     at_risk = sorted(
         (w for w in data["workloads"] if w["high"] or w["medium"]),
         key=lambda w: (-w["high"], -w["medium"], w["name"].casefold()),
     )[:CHART_WORKLOADS]
-    # One matrix per lens: its pillars across, the workloads reviewing it down.
-    matrices = []
-    for lens in dict.fromkeys(column["lens"] for column in data["pillars"]):
-        columns = [column for column in data["pillars"] if column["lens"] == lens]
+    # One chart and one matrix per lens, headed with its name: its pillars across (by their own
+    # names, which fit the chart), the workloads reviewing it down.
+    lenses = []
+    for lens in data["lenses"]:
         rows = []
         for workload in data["workloads"]:
-            cells = {(p["lens"], p["id"]): p for p in workload["pillars"]}
-            if not any((lens, column["id"]) in cells for column in columns):
+            mine = next((g for g in workload["lenses"] if g["alias"] == lens["alias"]), None)
+            if mine is None:
                 continue
+            cells = {pillar["id"]: pillar for pillar in mine["pillars"]}
             rows.append(
-                {"workload": workload, "cells": [cells.get((lens, c["id"])) for c in columns]}
+                {"workload": workload, "cells": [cells.get(p["id"]) for p in lens["pillars"]]}
             )
-        matrices.append({"lens_name": columns[0]["lens_name"], "columns": columns, "rows": rows})
+        lenses.append(
+            {
+                **lens,
+                "chart": risk_bars(
+                    [Bar(p["name"], p["high"], p["medium"]) for p in lens["pillars"]],
+                    title=f"High and medium risks per pillar of {lens['name']}",
+                ),
+                "rows": rows,
+            }
+        )
     filters = data["filters"]
     return {
         **_common(report, "Architecture risk across workloads"),
         "data": data,
         "totals": data["totals"],
         "filters": filters,
-        "bars": risk_bars(bars, title="High and medium risks per pillar, all workloads"),
+        "lenses": lenses,
         "workload_bars": risk_bars(
             [Bar(w["name"], w["high"], w["medium"]) for w in at_risk],
             title="Workloads with the most risks",
@@ -229,7 +230,6 @@ def consolidated_context(report: Report) -> dict[str, Any]:
         if at_risk
         else "",
         "chart_workloads": CHART_WORKLOADS,
-        "matrices": matrices,
         "answered_percent": round(100 * data["totals"]["answered"] / data["totals"]["questions"])
         if data["totals"]["questions"]
         else 0,

@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from reviews.charts import risk_bars, trend_lines
-from reviews.dashboard import Filters, filter_choices, portfolio
+from reviews.dashboard import Filters, filter_choices, lens_choices, portfolio
 from reviews.forms import WorkloadFilterForm
 from reviews.views.workloads import wants_partial
 
@@ -28,11 +28,17 @@ PER_PAGE = 25
 QUESTION = re.compile(r"(?P<alias>[a-z0-9][a-z0-9_-]{0,127}):(?P<question_id>[^\s:]{1,128})")
 
 
+FILTER_KEYS = ("environment", "tag", "owner", "lens", "question")
+
+
 class DashboardFilterForm(WorkloadFilterForm):
-    """The workload list's environment and tag filters, plus owner and risky question."""
+    """The workload list's environment and tag filters, plus owner, lens and risky question."""
 
     sort = None  # the dashboard always shows the riskiest workloads first
     owner = forms.CharField(required=False, max_length=150)
+    # Not a choice field: the choices cost a query the htmx partial does without. A lens that
+    # none of the user's workloads reviews simply matches no workload.
+    lens = forms.SlugField(required=False, max_length=128)
     question = forms.CharField(required=False, max_length=257)
 
     def filters(self) -> Filters:
@@ -42,11 +48,12 @@ class DashboardFilterForm(WorkloadFilterForm):
             tag=self.tag_filter(),
             owner=self.value("owner").strip(),
             question=(match["alias"], match["question_id"]) if match else None,
+            lens=self.value("lens"),
         )
 
     def params(self, **changes: Any) -> str:
         """The current filters as a query string, with `changes` applied (None drops a key)."""
-        values = {key: self.value(key) for key in ("environment", "tag", "owner", "question")}
+        values = {key: self.value(key) for key in FILTER_KEYS}
         values.update(changes)
         return urlencode({key: value for key, value in values.items() if value})
 
@@ -68,7 +75,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "page": page,
         "page_url": f"{base}?{form.params()}{'&' if form.params() else ''}page=",
         "clear_question_url": f"{base}?{form.params(question=None)}",
-        "pillar_chart": risk_bars(data.bars, title="High and medium risks per pillar"),
+        "pillar_charts": [
+            (lens, risk_bars(lens.bars, title=f"High and medium risks per pillar of {lens.name}"))
+            for lens in data.lenses
+        ],
         "trend_chart": trend_lines(data.trend, title="High and medium risks over time")
         if data.trend
         else "",
@@ -76,4 +86,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if wants_partial(request):
         return render(request, "reviews/dashboard.html#results", context)
     context["owners"], context["known_tags"] = filter_choices(request.user)
+    context["lenses"] = lens_choices(request.user)
     return render(request, "reviews/dashboard.html", context)

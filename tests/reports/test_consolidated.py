@@ -4,10 +4,12 @@ import json
 
 import pytest
 
+from lenses.services import lens_import, lens_version_publish
 from reviews.models import Answer, AnswerRisk, Report, Role
 from reviews.reports.consolidated import consolidated_data
 from reviews.reports.services import report_build, report_request
-from reviews.services import workload_create, workload_share
+from reviews.services import workload_add_lens, workload_create, workload_share
+from tests.factories import lens_bytes, lens_document
 
 HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
 
@@ -74,8 +76,14 @@ def test_it_counts_the_workloads_the_user_can_see(portfolio, alice):
 def test_it_counts_per_pillar_per_workload(portfolio, alice):
     data = consolidated_data(user=alice, filters={})
 
-    pillars = {column["id"]: column for column in data["pillars"]}
-    assert [column["id"] for column in data["pillars"]] == [
+    [lens] = data["lenses"]
+    assert (lens["alias"], lens["name"], lens["workloads"]) == (
+        "wellarchitected",
+        "Well-Architected Framework",
+        2,
+    )
+    pillars = {column["id"]: column for column in lens["pillars"]}
+    assert [column["id"] for column in lens["pillars"]] == [
         "operationalExcellence",
         "security",
         "reliability",
@@ -85,7 +93,8 @@ def test_it_counts_per_pillar_per_workload(portfolio, alice):
     ]
     assert (pillars["security"]["high"], pillars["reliability"]["high"]) == (3, 1)
     assert pillars["reliability"]["medium"] == 1
-    search = {p["id"]: p for p in by_name(data)["Search"]["pillars"]}
+    [search_lens] = by_name(data)["Search"]["lenses"]
+    search = {p["id"]: p for p in search_lens["pillars"]}
     assert (search["costOptimization"]["medium"], search["costOptimization"]["answered"]) == (1, 1)
 
 
@@ -161,7 +170,7 @@ def test_the_json_report_is_the_data_with_who_and_when(portfolio, alice):
     assert document["filters"] == {"environment": "PRODUCTION"}
     assert [row["name"] for row in document["workloads"]] == ["Payments API"]
     assert document["totals"]["high"] == 2
-    assert document["workloads"][0]["pillars"][1]["id"] == "security"
+    assert document["workloads"][0]["lenses"][0]["pillars"][1]["id"] == "security"
 
 
 def test_a_report_whose_requester_is_gone_fails_with_a_reason(portfolio, alice, bob):
@@ -172,3 +181,97 @@ def test_a_report_whose_requester_is_gone_fails_with_a_reason(portfolio, alice, 
 
     assert failed.status == Report.Status.FAILED
     assert "no longer exists" in failed.error
+
+
+def import_security_lens(user):
+    """A second lens whose pillars share the built-in lens's ids, one its name exactly and one
+    in lower case: "security" and "Reliability"."""
+    document = lens_document(name="Cloud Security Lens", pillars=2, questions=2)
+    document["pillars"][0].update(id="security", name="security")
+    document["pillars"][1].update(id="reliability", name="Reliability")
+    version = lens_import(raw=lens_bytes(document), user=user)
+    return lens_version_publish(lens_version=version, version="1.0").lens
+
+
+@pytest.fixture
+def two_lenses(portfolio, alice):
+    """Payments API also reviews the Cloud Security Lens: p1_q1 high, p1_q2 medium in its
+    "security" pillar, p2_q1 high in its "Reliability"."""
+    lens = import_security_lens(alice)
+    payments = portfolio["payments"]
+    workload_add_lens(workload=payments, lens=lens)
+    for question_id, risk in {"p1_q1": HIGH, "p1_q2": MEDIUM, "p2_q1": HIGH}.items():
+        Answer.objects.filter(
+            lens_review__workload=payments,
+            lens_review__lens=lens,
+            question__question_id=question_id,
+        ).update(risk=risk)
+    return lens
+
+
+def test_pillars_of_two_lenses_with_the_same_names_are_grouped_under_their_lens(two_lenses, alice):
+    data = consolidated_data(user=alice, filters={})
+
+    assert [(lens["name"], lens["workloads"]) for lens in data["lenses"]] == [
+        ("Well-Architected Framework", 2),
+        ("Cloud Security Lens", 1),
+    ]
+    builtin, custom = data["lenses"]
+    assert {p["id"]: (p["name"], p["high"], p["medium"]) for p in builtin["pillars"]}[
+        "security"
+    ] == ("Security", 3, 0)
+    assert [(p["id"], p["name"], p["high"], p["medium"]) for p in custom["pillars"]] == [
+        ("security", "security", 1, 1),
+        ("reliability", "Reliability", 1, 0),
+    ]
+    assert (custom["alias"], custom["is_builtin"]) == (two_lenses.alias, False)
+    assert (custom["high"], custom["medium"], custom["questions"]) == (2, 1, 4)
+    payments, search = by_name(data)["Payments API"], by_name(data)["Search"]
+    assert [lens["name"] for lens in payments["lenses"]] == [
+        "Well-Architected Framework",
+        "Cloud Security Lens",
+    ]
+    assert payments["lenses"][1]["pillars"][0] == {
+        "id": "security",
+        "name": "security",
+        "questions": 2,
+        "answered": 2,
+        "high": 1,
+        "medium": 1,
+        "none": 0,
+        "not_applicable": 0,
+        "unanswered": 0,
+    }
+    assert (payments["high"], payments["medium"]) == (4, 2)
+    assert [lens["name"] for lens in search["lenses"]] == ["Well-Architected Framework"]
+
+
+def test_the_most_common_risks_name_their_lens(two_lenses, alice):
+    data = consolidated_data(user=alice, filters={})
+
+    risks = {(risk["lens"], risk["question_id"]): risk for risk in data["common_risks"]}
+    assert risks[(two_lenses.alias, "p1_q1")]["lens_name"] == "Cloud Security Lens"
+    assert risks[(two_lenses.alias, "p1_q1")]["pillar"] == "security"
+    assert risks[("wellarchitected", "sec1")]["lens_name"] == "Well-Architected Framework"
+
+
+def test_the_json_report_groups_pillars_by_lens(two_lenses, alice):
+    report = report_request(user=alice, kind=Report.Kind.CONSOLIDATED, format=Report.Format.JSON)
+
+    done = report_build(report_id=report.pk)
+
+    with done.file.open("rb") as file:
+        document = json.load(file)
+    assert [lens["name"] for lens in document["lenses"]] == [
+        "Well-Architected Framework",
+        "Cloud Security Lens",
+    ]
+    assert [p["name"] for p in document["lenses"][1]["pillars"]] == ["security", "Reliability"]
+    assert "pillars" not in document
+
+
+def test_two_lenses_take_the_same_few_queries(two_lenses, alice, django_assert_num_queries):
+    with django_assert_num_queries(3):
+        data = consolidated_data(user=alice, filters={})
+
+    assert len(data["lenses"]) == 2

@@ -9,12 +9,15 @@ from django.template.loader import render_to_string
 from pypdf import PdfReader
 
 from lenses.models import Pillar
+from lenses.services import lens_import, lens_version_publish
 from reviews.milestones import milestone_create
 from reviews.models import Answer, Branding, Report
 from reviews.reports.rendering import lens_review_context, logo_data_uri
 from reviews.reports.services import report_build, report_request
-from reviews.services import answer_notes_update, workload_create
+from reviews.services import answer_notes_update, workload_add_lens, workload_create
+from tests.factories import lens_bytes, lens_document
 from tests.reports.conftest import NOTE, answer_everything, image_bytes, pdf_text
+from tests.reports.test_consolidated import import_security_lens
 
 HOSTILE = "<b>Bold</b> & <script>x</script>"
 
@@ -175,3 +178,69 @@ def test_the_consolidated_pdf_covers_the_workloads_of_the_person_asking(
     assert "Payments API" in text
     assert "Mallory's secret" not in text
     assert "Security" in text and "Most common risks" in text
+
+
+def page_texts(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_pillars_with_one_question_follow_on_instead_of_each_taking_a_page(workload, alice):
+    version = lens_import(raw=lens_bytes(lens_document(pillars=3, questions=1)), user=alice)
+    lens = lens_version_publish(lens_version=version, version="1.0").lens
+    workload_add_lens(workload=workload, lens=lens)
+    answer_everything(workload, alice)
+
+    pages = page_texts(build(lens_report(alice, workload, lens)))
+
+    [questions] = [page for page in pages if "Questions and answers" in page[:200]]
+    for n in range(1, 4):
+        assert f"Pillar {n}\n" in questions
+        assert f"Question p{n}_q1?" in questions
+    assert pages[-1] == questions
+
+
+def test_no_page_of_the_questions_is_left_nearly_empty(workload, lens, alice):
+    answer_everything(workload, alice)
+
+    pages = page_texts(build(lens_report(alice, workload, lens)))
+
+    start = next(i for i, page in enumerate(pages) if "Questions and answers" in page[:200])
+    # A full page of questions holds 1,100 to 1,700 characters of text; a pillar forced onto a
+    # new page used to leave the one before it with a single question (370 to 750).
+    short = {
+        number: len(page)
+        for number, page in enumerate(pages[start:-1], start=start + 1)
+        if len(page) < 900
+    }
+    assert short == {}
+    assert len(pages) <= 22
+
+
+def test_the_consolidated_pdf_charts_each_lens_with_its_full_pillar_names(
+    workload, alice, builtin_lens
+):
+    security_lens = import_security_lens(alice)
+    workload_add_lens(workload=workload, lens=security_lens)
+    answer_everything(workload, alice)
+    Answer.objects.filter(lens_review__lens=security_lens, question__question_id="p1_q1").update(
+        risk="HIGH"
+    )
+
+    data = build(report_request(user=alice, kind=Report.Kind.CONSOLIDATED))
+
+    pages = page_texts(data)
+    [summary] = [page for page in pages if "High and medium risks per pillar" in page]
+    assert "…" not in "\n".join(pages)
+    builtin = summary.index("High and medium risks per pillar: Well-Architected Framework")
+    custom = summary.index("High and medium risks per pillar: Cloud Security Lens")
+    assert builtin < custom
+    for pillar in Pillar.objects.filter(lens_version=builtin_lens):
+        assert pillar.name in summary[builtin:custom]
+        assert f"Well-Architected Framework: {pillar.name}" not in summary
+    assert "security" in summary[custom:] and "Reliability" in summary[custom:]
+    # The most common risks name their lens too.
+    common = "\n".join(
+        pages[next(i for i, p in enumerate(pages) if p.startswith("Most common risks")) :]
+    )
+    assert "Lens and pillar" in common
+    assert "Cloud Security Lens" in common and "Well-Architected Framework" in common

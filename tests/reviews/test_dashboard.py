@@ -18,13 +18,15 @@ from reviews.services import (
     workload_share,
 )
 from reviews.views.dashboard import PER_PAGE
-from tests.factories import lens_bytes
+from tests.factories import lens_bytes, lens_document
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
 # session, user, workloads, answer counts per workload and pillar, risky answers per question,
-# pillar and question names, milestones, and the owners and tags for the filters
-DASHBOARD_QUERIES = 8
+# pillar and question names, milestones, the owners and tags for the filters, and the lenses
+# for the lens picker; the htmx partial leaves out the last two (the form is not swapped).
+DASHBOARD_QUERIES = 9
+DASHBOARD_PARTIAL_QUERIES = 7
 
 
 def dashboard_url(**params):
@@ -81,6 +83,46 @@ def team_lens(alice):
 
 
 @pytest.fixture
+def security_lens(alice):
+    """A second lens whose pillars share the built-in lens's ids, one its name exactly and one
+    in lower case: "security" and "Reliability"."""
+    document = lens_document(name="Cloud Security Lens", pillars=2, questions=2)
+    document["pillars"][0].update(id="security", name="security")
+    document["pillars"][1].update(id="reliability", name="Reliability")
+    version = lens_import(raw=lens_bytes(document), user=alice)
+    return lens_version_publish(lens_version=version, version="1.0").lens
+
+
+def set_lens_risks(workload, lens, **risks):
+    for question_id, risk in risks.items():
+        updated = Answer.objects.filter(
+            lens_review__workload=workload,
+            lens_review__lens=lens,
+            question__question_id=question_id,
+        ).update(risk=risk)
+        assert updated == 1, question_id
+
+
+@pytest.fixture
+def two_lenses(workload, alice, security_lens, team_lens):
+    """Payments API reviews the built-in lens, the Cloud Security Lens and the Team Lens;
+    Search only the built-in lens.
+
+    Payments API: built-in sec1 high, rel1 medium; Cloud Security Lens p1_q1 and p1_q2 high
+    (its "security" pillar), p2_q1 medium (its "Reliability"); Team Lens p1_q1 medium.
+    Search: built-in sec2 high.
+    """
+    set_risks(workload, sec1=HIGH, rel1=MEDIUM)
+    workload_add_lens(workload=workload, lens=security_lens)
+    set_lens_risks(workload, security_lens, p1_q1=HIGH, p1_q2=HIGH, p2_q1=MEDIUM)
+    workload_add_lens(workload=workload, lens=team_lens)
+    set_lens_risks(workload, team_lens, p1_q1=MEDIUM)
+    search = make_workload(alice, "Search")
+    set_risks(search, sec2=HIGH)
+    return {"payments": workload, "search": search}
+
+
+@pytest.fixture
 def portfolio_of_three(workload, alice, bob, carol):
     """Alice sees three workloads with known risks.
 
@@ -97,6 +139,11 @@ def portfolio_of_three(workload, alice, bob, carol):
     set_risks(wiki, ops1=NONE, ops2=NONE)
     workload_share(workload=wiki, user=alice, role=Role.READONLY)
     return {"payments": workload, "search": search, "wiki": wiki}
+
+
+def all_bars(data):
+    """The pillar chart's bars, lens after lens."""
+    return [bar for lens in data.lenses for bar in lens.bars]
 
 
 def rows_by_name(response):
@@ -127,7 +174,7 @@ def test_the_pillar_chart_adds_up_high_and_medium_risks_per_pillar(
 
     response = client.get(dashboard_url())
 
-    bars = {bar.label: (bar.high, bar.medium) for bar in response.context["data"].bars}
+    bars = {bar.label: (bar.high, bar.medium) for bar in all_bars(response.context["data"])}
     assert list(bars) == [
         "Operational Excellence",
         "Security",
@@ -208,7 +255,7 @@ def test_custom_lens_pillars_count_under_their_own_name(client, alice, workload,
     response = client.get(dashboard_url())
 
     data = response.context["data"]
-    assert [bar.label for bar in data.bars][-2:] == ["Pillar 1", "Pillar 2"]
+    assert [bar.label for bar in all_bars(data)][-2:] == ["Pillar 1", "Pillar 2"]
     assert data.has_other_pillars
     row = data.rows[0]
     assert row.lenses == ["Well-Architected Framework", "Team Lens"]
@@ -227,7 +274,7 @@ def test_a_removed_lens_no_longer_counts(client, alice, workload, team_lens):
 
     assert data.summary.high == 0
     assert not data.has_other_pillars
-    assert [bar.label for bar in data.bars if bar.label.startswith("Pillar")] == []
+    assert [bar.label for bar in all_bars(data) if bar.label.startswith("Pillar")] == []
 
 
 def test_each_workload_shows_its_improvement_status(client, alice, workload):
@@ -298,6 +345,161 @@ def test_an_unreadable_question_filter_filters_nothing(client, alice, portfolio_
     assert response.context["data"].summary.workloads == 3
 
 
+# -- several lenses ------------------------------------------------------------------------------
+
+
+def test_pillars_of_two_lenses_with_the_same_names_count_under_their_own_lens(
+    client, alice, two_lenses, security_lens
+):
+    client.force_login(alice)
+
+    response = client.get(dashboard_url())
+
+    lenses = response.context["data"].lenses
+    # The built-in lens first, then the others by name.
+    assert [lens.name for lens in lenses] == [
+        "Well-Architected Framework",
+        "Cloud Security Lens",
+        "Team Lens",
+    ]
+    builtin, security, team = lenses
+    assert len(builtin.pillars) == 6
+    assert {bar.label: (bar.high, bar.medium) for bar in builtin.bars}["Security"] == (2, 0)
+    assert {bar.label: (bar.high, bar.medium) for bar in builtin.bars}["Reliability"] == (0, 1)
+    assert [(bar.label, bar.high, bar.medium) for bar in security.bars] == [
+        ("security", 2, 0),
+        ("Reliability", 0, 1),
+    ]
+    assert [(bar.label, bar.high, bar.medium) for bar in team.bars] == [
+        ("Pillar 1", 0, 1),
+        ("Pillar 2", 0, 0),
+    ]
+    body = response.content.decode()
+    chart = body[body.index('id="pillar-chart"') : body.index('id="trend"')]
+    headings = [
+        chart.index(f'<h3 class="lens-group-name">{name}</h3>')
+        for name in ("Well-Architected Framework", "Cloud Security Lens", "Team Lens")
+    ]
+    assert headings == sorted(headings)
+    assert chart.count("<svg") == 3
+
+
+def test_the_workload_table_names_the_lens_of_its_pillar_columns(client, alice, two_lenses):
+    client.force_login(alice)
+
+    response = client.get(dashboard_url())
+
+    data = response.context["data"]
+    assert data.main_lens.name == "Well-Architected Framework"
+    payments = rows_by_name(response)["Payments API"]
+    assert [cell.name for cell in payments.cells] == [p.name for p in data.main_lens.pillars]
+    assert [(p.lens_name, p.name) for p in payments.other] == [
+        ("Cloud Security Lens", "security"),
+        ("Cloud Security Lens", "Reliability"),
+        ("Team Lens", "Pillar 1"),
+    ]
+    assert (payments.other_high, payments.other_medium) == (2, 2)
+    assert payments.worst.name == "security" and payments.worst_is_other
+    body = response.content.decode()
+    assert 'class="lens-col">Well-Architected Framework</th>' in body
+    assert "Cloud Security Lens, security: 2 high, 0 medium" in body
+    assert "Worst: security" in body and "(Cloud Security Lens)" in body
+
+
+def test_the_riskiest_questions_name_their_lens(client, alice, two_lenses, security_lens):
+    client.force_login(alice)
+
+    response = client.get(dashboard_url())
+
+    questions = {(q.alias, q.question_id): q for q in response.context["data"].questions}
+    assert questions[(security_lens.alias, "p1_q1")].lens == "Cloud Security Lens"
+    assert questions[(security_lens.alias, "p1_q1")].pillar == "security"
+    assert questions[("wellarchitected", "sec1")].lens == "Well-Architected Framework"
+    body = response.content.decode()
+    for (alias, question_id), question in questions.items():
+        row = body[body.index(f'id="risky-{alias}-{question_id}"') :]
+        row = row[: row.index("</tr>")]
+        assert f'<span class="risky-lens">{question.lens}</span>' in row
+        assert f'<span class="risky-pillar">{question.pillar}</span>' in row
+
+
+def test_the_lens_picker_offers_the_reviewed_lenses_built_in_first(
+    client, alice, two_lenses, security_lens, team_lens
+):
+    client.force_login(alice)
+
+    response = client.get(dashboard_url(lens=security_lens.alias))
+
+    assert response.context["lenses"] == [
+        ("wellarchitected", "Well-Architected Framework"),
+        (security_lens.alias, "Cloud Security Lens"),
+        (team_lens.alias, "Team Lens"),
+    ]
+    body = response.content.decode()
+    picker = body[body.index('<select name="lens" id="id_lens">') :]
+    picker = picker[: picker.index("</select>")]
+    assert '<option value="">All lenses</option>' in picker
+    assert f'<option value="{security_lens.alias}" selected>Cloud Security Lens</option>' in picker
+    assert "change from:#id_lens" in body
+
+
+def test_picking_a_lens_shows_its_pillars_questions_and_the_workloads_reviewing_it(
+    client, alice, two_lenses, security_lens
+):
+    client.force_login(alice)
+
+    response = client.get(dashboard_url(lens=security_lens.alias))
+    partial = client.get(dashboard_url(lens=security_lens.alias), **HTMX).content.decode()
+
+    data = response.context["data"]
+    assert [row.name for row in data.rows] == ["Payments API"]
+    assert [lens.name for lens in data.lenses] == ["Cloud Security Lens"]
+    assert data.main_lens.alias == security_lens.alias
+    payments = data.rows[0]
+    assert [(c.name, c.high, c.medium) for c in payments.cells] == [
+        ("security", 2, 0),
+        ("Reliability", 0, 1),
+    ]
+    # The built-in lens's and the Team Lens's risks are still the workload's: under "Other".
+    assert [p.lens_name for p in payments.other] == [
+        "Well-Architected Framework",
+        "Well-Architected Framework",
+        "Team Lens",
+    ]
+    assert {q.alias for q in data.questions} == {security_lens.alias}
+    for body in (response.content.decode(), partial):
+        assert "Search" not in body
+        assert "Most common risky questions in Cloud Security Lens" in body
+        assert body.count('class="lens-group-name"') == 1
+        assert 'id="lens-note"' in body
+    assert "<html" not in partial
+
+
+def test_a_lens_nobody_reviews_matches_no_workload(client, alice, two_lenses):
+    client.force_login(alice)
+
+    unknown = client.get(dashboard_url(lens="no-such-lens"))
+    unreadable = client.get(dashboard_url(lens="not%20a%20slug%00"))
+
+    assert unknown.context["data"].rows == []
+    assert "No workload matches these filters" in unknown.content.decode()
+    assert unreadable.status_code == 200
+    assert unreadable.context["data"].summary.workloads == 2
+
+
+def test_the_lens_picker_offers_mallory_none_of_alices_lenses(
+    client, mallory, two_lenses, security_lens
+):
+    make_workload(mallory, "Mallory's own")
+    client.force_login(mallory)
+
+    response = client.get(dashboard_url(lens=security_lens.alias))
+
+    assert response.context["lenses"] == [("wellarchitected", "Well-Architected Framework")]
+    assert response.context["data"].rows == []
+    assert "Cloud Security Lens" not in response.content.decode()
+
+
 # -- filters -------------------------------------------------------------------------------------
 
 
@@ -309,7 +511,7 @@ def test_the_dashboard_filters_by_environment(client, alice, portfolio_of_three)
     data = response.context["data"]
     assert [row.name for row in data.rows] == ["Search"]
     assert (data.summary.high, data.summary.medium) == (2, 2)
-    assert {bar.label: bar.high for bar in data.bars}["Security"] == 1
+    assert {bar.label: bar.high for bar in all_bars(data)}["Security"] == 1
 
 
 def test_the_dashboard_filters_by_tag_key_or_key_and_value(client, alice, portfolio_of_three):
@@ -511,6 +713,23 @@ def test_the_dashboard_escapes_names_and_tags(client, alice, builtin_lens):
     assert "<b>" not in body
 
 
+def test_the_dashboard_escapes_lens_and_pillar_names(client, alice, workload):
+    document = lens_document(name="<b>Bold</b> lens", pillars=1, questions=1)
+    document["pillars"][0]["name"] = "<i>pillar</i>"
+    version = lens_import(raw=lens_bytes(document), user=alice)
+    lens = lens_version_publish(lens_version=version, version="1.0").lens
+    workload_add_lens(workload=workload, lens=lens)
+    set_lens_risks(workload, lens, p1_q1=HIGH)
+    client.force_login(alice)
+
+    body = client.get(dashboard_url()).content.decode()
+
+    assert "<b>Bold</b>" not in body and "<i>pillar</i>" not in body
+    assert '<h3 class="lens-group-name">&lt;b&gt;Bold&lt;/b&gt; lens</h3>' in body
+    assert ">&lt;b&gt;Bold&lt;/b&gt; lens</option>" in body
+    assert "&lt;i&gt;pillar&lt;/i&gt;" in body
+
+
 def test_many_workloads_come_in_pages(client, alice, builtin_lens):
     for n in range(PER_PAGE + 2):
         make_workload(alice, f"Workload {n:02}")
@@ -552,6 +771,7 @@ def page_urls(workload):
         dashboard_url(),
         dashboard_url(environment="PRODUCTION", tag="team", owner="alice"),
         dashboard_url(question="wellarchitected:sec1"),
+        dashboard_url(lens="wellarchitected"),
         reverse("reviews:workload_list"),
         reverse("reviews:milestones", args=[workload.public_id]),
         reverse("reviews:compare", args=[workload.public_id]) + "?from=1&to=now",
@@ -587,5 +807,5 @@ def test_the_dashboard_list_and_milestone_pages_take_a_constant_number_of_querie
         response = client.get(dashboard_url())
     assert response.context["data"].summary.workloads == 7
     assert len(response.context["data"].trend) > 2
-    with django_assert_max_num_queries(DASHBOARD_QUERIES - 1):
+    with django_assert_max_num_queries(DASHBOARD_PARTIAL_QUERIES):
         client.get(dashboard_url(tag="team"), **HTMX)
