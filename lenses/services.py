@@ -269,6 +269,36 @@ def builtin_lens_load() -> tuple[LensVersion, bool]:
     return published, True
 
 
+def lens_used_by(lens: Lens) -> list[str]:
+    """The names of the workloads whose reviews or milestones use the lens."""
+    from reviews.models import LensReview  # reviews builds on lenses, not the other way round
+
+    return sorted(
+        set(LensReview.objects.filter(lens=lens).values_list("workload__name", flat=True))
+    )
+
+
+@transaction.atomic
+def lens_delete(*, lens: Lens) -> None:
+    """Delete a lens with all its versions, unless a review (or a milestone) uses it.
+
+    A workload that stopped reviewing the lens keeps its review hidden, and its milestones may
+    hold the lens's answers, so a lens once used in a workload stays until that workload goes.
+    """
+    if lens.is_builtin:
+        raise LensError("The built-in lens cannot be deleted.")
+    lens = Lens.objects.select_for_update().get(pk=lens.pk)
+    used_by = lens_used_by(lens)
+    if used_by:
+        shown = ", ".join(f"“{name}”" for name in used_by[:5])
+        more = f" and {len(used_by) - 5} more" if len(used_by) > 5 else ""
+        raise LensError(
+            f"“{lens.name}” is used by {len(used_by)} workload{'s' if len(used_by) != 1 else ''} "
+            f"({shown}{more}), in reviews or milestones; it cannot be deleted."
+        )
+    lens.delete()
+
+
 def lens_version_content(lens_version: LensVersion) -> list[Pillar]:
     """Pillars with their questions, choices and rules, fetched in four queries."""
     return list(

@@ -14,7 +14,9 @@ from lenses.lens_format import LensFileError, dumps, group_problems
 from lenses.models import Lens, LensVersion
 from lenses.services import (
     LensError,
+    lens_delete,
     lens_import,
+    lens_used_by,
     lens_version_content,
     lens_version_deprecate,
     lens_version_document,
@@ -91,12 +93,20 @@ def _render_version(request: HttpRequest, version: LensVersion, form: PublishFor
             titles = {choice.choice_id: choice.title for choice in question.choices.all()}
             for rule in question.risk_rules.all():
                 rule.readable = conditions.describe(rule.expression, titles)
+    versions = _versions_with_use(request, version.lens)
+    others = [v for v in versions if v.pk != version.pk and not v.is_draft]
     context = {
         "version": version,
         "lens": version.lens,
         "pillars": pillars,
         "question_count": question_count,
-        "versions": _versions_with_use(request, version.lens),
+        "versions": versions,
+        # Reviews on versions published before this one: what "upgrade every review" moves.
+        "older_in_use": sum(
+            v.workload_count
+            for v in others
+            if (v.published_at or v.created_at) < (version.published_at or version.created_at)
+        ),
         "warning_groups": group_problems(version.warnings),
         "publish_form": form,
     }
@@ -233,8 +243,55 @@ def deprecate(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
     except LensError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Version {version.label} is deprecated.")
+        in_use = _reviews_of(version).count()
+        if in_use == 1:
+            still = " 1 workload still reviews it: upgrade it to a newer version."
+        elif in_use:
+            still = f" {in_use} workloads still review it: upgrade them to a newer version."
+        else:
+            still = " No workload reviews it."
+        messages.success(request, f"Version {version.label} is deprecated.{still}")
     return redirect("lenses:version", alias=alias, pk=pk)
+
+
+def _reviews_of(version: LensVersion):
+    from reviews.models import LensReview  # reviews builds on lenses, not the other way round
+
+    return LensReview.objects.filter(lens_version=version, is_active=True)
+
+
+@require_POST
+@login_required
+def upgrade_reviews(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
+    """Staff move every workload's review of the lens to this version, with a summary."""
+    from reviews.upgrades import lens_reviews_upgrade_every
+
+    version = _get_version_for_user(request, alias, pk)
+    _require_staff(request)
+    if version.status != LensVersion.Status.PUBLISHED:
+        messages.error(request, f"Version {version.label} is not published: nothing moves to it.")
+        return redirect("lenses:version", alias=alias, pk=pk)
+    summaries = lens_reviews_upgrade_every(target=version, user=request.user)
+    context = {"lens": version.lens, "version": version, "summaries": summaries}
+    return render(request, "lenses/upgrade_summary.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def lens_delete_view(request: HttpRequest, alias: str) -> HttpResponse:
+    """Staff delete a lens nothing uses, after confirming; a lens in use says where."""
+    _require_staff(request)
+    lens = get_object_or_404(Lens, alias=alias)
+    if request.method == "POST":
+        try:
+            lens_delete(lens=lens)
+        except LensError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"“{lens.name}” and its versions are deleted.")
+            return redirect("lenses:catalogue")
+    context = {"lens": lens, "used_by": lens_used_by(lens)}
+    return render(request, "lenses/lens_confirm_delete.html", context)
 
 
 @require_GET

@@ -24,7 +24,7 @@ from django.utils import timezone
 from lenses.models import LensVersion, Pillar, Question
 from lenses.services import lens_version_content
 from reviews.improvements import improvement_sync
-from reviews.milestones import milestone_create
+from reviews.milestones import MilestoneError, milestone_create
 from reviews.models import (
     Answer,
     AnswerEvent,
@@ -33,6 +33,7 @@ from reviews.models import (
     LensReview,
     Milestone,
     PillarNote,
+    Workload,
 )
 
 SELECTED = ChoiceAnswer.Status.SELECTED
@@ -334,3 +335,54 @@ def _move_pillar_notes(review: LensReview, target: LensVersion) -> None:
     for note in keep:
         note.pillar_id = new_pillars[note.pillar.pillar_id]
     PillarNote.objects.bulk_update(keep, ["pillar"])
+
+
+@dataclass
+class UpgradeSummary:
+    """What upgrading one workload's review did, or why it did not happen."""
+
+    lens_review: LensReview
+    before: str
+    plan: UpgradePlan | None = None
+    problem: str = ""
+
+
+def lens_reviews_upgrade_every(
+    *,
+    target: LensVersion,
+    user: AbstractBaseUser | None,
+    milestone_name: str | None = None,
+    dry_run: bool = False,
+    workload: Workload | None = None,
+) -> list[UpgradeSummary]:
+    """Upgrade every active review of `target`'s lens (in `workload` only, if given) that is on
+    another version, each in a transaction of its own: one that cannot move (a taken milestone
+    name) stops no other."""
+    reviews = LensReview.objects.filter(lens_id=target.lens_id, is_active=True)
+    if workload is not None:
+        reviews = reviews.filter(workload=workload)
+    reviews = (
+        reviews.exclude(lens_version=target)
+        .select_related("workload", "lens", "lens_version")
+        .order_by("workload__name")
+    )
+    summaries = []
+    for review in reviews:
+        summary = UpgradeSummary(review, review.lens_version.label)
+        if target not in newer_versions(review):
+            summary.problem = f"on {summary.before}, which is not older than {target.label}"
+        else:
+            try:
+                if dry_run:
+                    summary.plan = lens_review_upgrade_plan(lens_review=review, target=target)
+                else:
+                    summary.plan = lens_review_upgrade(
+                        lens_review=review,
+                        target=target,
+                        milestone_name=milestone_name or default_milestone_name(review, target),
+                        user=user,
+                    ).plan
+            except (UpgradeError, MilestoneError) as exc:
+                summary.problem = str(exc)
+        summaries.append(summary)
+    return summaries

@@ -28,6 +28,8 @@ RULES = {
     "lenses:deprecate": (("POST", "staff"),),
     "lenses:export": (("GET", "user"),),
     "lenses:difference": (("GET", "user"),),
+    "lenses:delete": (("GET", "staff"), ("POST", "staff")),
+    "lenses:upgrade_reviews": (("POST", "staff"),),
     "lenses:difference_json": (("GET", "user"),),
     "reviews:dashboard": (("GET", "user"),),
     "reviews:workload_list": (("GET", "user"),),

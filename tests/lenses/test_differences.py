@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from lenses.differences import DELETED, NEW, UNCHANGED, UPDATED, document_difference
 from lenses.lens_format import read_lens_file
+from lenses.models import Lens
 from lenses.services import lens_import, lens_version_publish
 from reviews.services import workload_add_lens
 from tests.conftest import SHARED_LENSES
@@ -347,3 +348,105 @@ def test_the_difference_page_names_risks_in_words(client, alice, two_versions):
 
     assert "Medium risk when" in body and "High risk when" in body
     assert "MEDIUM_RISK" not in body and "NO_RISK" not in body
+
+
+# -- upgrading every review, deprecating, deleting ---------------------------------------------
+
+
+def test_staff_upgrade_every_review_of_older_versions_with_a_summary(
+    client, admin_user, alice, workload
+):
+    document = lens_document(name="Team Lens")
+    first = lens_version_publish(
+        lens_version=lens_import(raw=lens_bytes(document), user=admin_user), version="1.0"
+    )
+    review = workload_add_lens(workload=workload, lens=first.lens)
+    document["pillars"][0]["name"] = "Pillar One"
+    second = lens_version_publish(
+        lens_version=lens_import(raw=lens_bytes(document), user=admin_user), version="1.1"
+    )
+    client.force_login(admin_user)
+    page = client.get(reverse("lenses:version", args=[second.lens.alias, second.pk]))
+    assert "Upgrade 1 review to 1.1" in page.content.decode()
+
+    response = client.post(reverse("lenses:upgrade_reviews", args=[second.lens.alias, second.pk]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Payments API" in body and "Upgraded:" in body
+    review.refresh_from_db()
+    assert review.lens_version == second
+    assert workload.milestones.get().name == "Before upgrade to Team Lens 1.1"
+
+
+def test_only_staff_upgrade_every_review(client, alice, two_versions):
+    _, second = two_versions
+    client.force_login(alice)
+
+    response = client.post(reverse("lenses:upgrade_reviews", args=[second.lens.alias, second.pk]))
+
+    assert response.status_code == 403
+
+
+def test_deprecating_says_how_many_workloads_still_review_the_version(
+    client, admin_user, workload, two_versions
+):
+    first, second = two_versions
+    from reviews.models import LensReview
+
+    LensReview.objects.create(workload=workload, lens=first.lens, lens_version=first)
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("lenses:deprecate", args=[first.lens.alias, first.pk]), follow=True
+    )
+
+    assert "1 workload still reviews it: upgrade it to a newer version." in (
+        response.content.decode()
+    )
+
+
+def test_staff_delete_a_lens_that_nothing_uses_after_confirming(client, admin_user, two_versions):
+    first, _ = two_versions
+    client.force_login(admin_user)
+    url = reverse("lenses:delete", args=[first.lens.alias])
+
+    assert "Delete the lens" in client.get(url).content.decode()
+    response = client.post(url)
+
+    assert response.status_code == 302
+    assert not Lens.objects.filter(alias=first.lens.alias).exists()
+
+
+def test_a_lens_in_use_is_not_deleted_and_the_page_says_where(
+    client, admin_user, workload, two_versions
+):
+    first, _ = two_versions
+    from reviews.services import workload_remove_lens
+
+    workload_add_lens(workload=workload, lens=first.lens)
+    workload_remove_lens(workload=workload, lens=first.lens)  # hidden, not gone
+    client.force_login(admin_user)
+    url = reverse("lenses:delete", args=[first.lens.alias])
+
+    assert "Payments API" in client.get(url).content.decode()
+    response = client.post(url, follow=True)
+
+    assert "used by 1 workload (“Payments API”)" in response.content.decode()
+    assert Lens.objects.filter(alias=first.lens.alias).exists()
+
+
+def test_the_built_in_lens_is_never_deleted(client, admin_user, builtin_lens):
+    client.force_login(admin_user)
+
+    client.post(reverse("lenses:delete", args=["wellarchitected"]))
+
+    assert Lens.objects.filter(alias="wellarchitected").exists()
+
+
+def test_only_staff_delete_lenses(client, alice, two_versions):
+    first, _ = two_versions
+    client.force_login(alice)
+
+    assert client.post(reverse("lenses:delete", args=[first.lens.alias])).status_code == 403
+    assert Lens.objects.filter(alias=first.lens.alias).exists()

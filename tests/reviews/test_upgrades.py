@@ -547,8 +547,32 @@ def test_the_command_says_what_is_wrong(review, second, args, message):
 
 
 def test_the_command_refuses_an_older_version(review, second, alice):
+    from django.core.management.base import CommandError
+
     run_command(review.workload.public_id, "team-lens")
 
-    out, _ = run_command(review.workload.public_id, "team-lens", "--to", "1.0")
+    with pytest.raises(CommandError, match="could not be upgraded"):
+        run_command(review.workload.public_id, "team-lens", "--to", "1.0")
+    review.refresh_from_db()
+    assert review.lens_version == second
 
-    assert "nothing to upgrade to" in out
+
+def test_the_command_upgrades_only_the_workload_it_names(review, second, alice):
+    from reviews.models import Workload
+    from reviews.services import workload_create
+
+    other = workload_create(
+        owner=alice,
+        name="Left alone",
+        description="Reviews the same lens.",
+        environment=Workload.Environment.PRODUCTION,
+        review_owner="Alice",
+    )
+    untouched = LensReview.objects.create(
+        workload=other, lens=review.lens, lens_version=review.lens_version
+    )
+
+    run_command(review.workload.public_id, "team-lens")
+
+    untouched.refresh_from_db()
+    assert untouched.lens_version.label == "1.0"

@@ -2,15 +2,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from lenses.models import Lens, LensVersion
-from reviews.milestones import MilestoneError
 from reviews.models import LensReview
-from reviews.upgrades import (
-    UpgradeError,
-    default_milestone_name,
-    lens_review_upgrade,
-    lens_review_upgrade_plan,
-    newer_versions,
-)
+from reviews.upgrades import UpgradeSummary, lens_reviews_upgrade_every, newer_versions
 
 
 class Command(BaseCommand):
@@ -38,48 +31,64 @@ class Command(BaseCommand):
             raise CommandError(f"There is no lens with the alias '{alias}'.")
         if every == bool(public_id):
             raise CommandError("Give either a workload's public id or --every, not both.")
-        target = self._target(lens, to)
         actor = self._user(user)
-        reviews = LensReview.objects.filter(lens=lens, is_active=True).select_related(
-            "workload", "lens", "lens_version"
-        )
-        if public_id:
-            reviews = reviews.filter(workload__public_id=public_id)
-            if not reviews:
-                raise CommandError(f"No workload '{public_id}' reviews the lens '{alias}'.")
-        failed = 0
-        for review in reviews.order_by("workload__name"):
-            versions = newer_versions(review)
-            goal = target or (versions[0] if versions else None)
-            name = f"“{review.workload.name}” ({review.workload.public_id})"
-            before = review.lens_version.label
-            if goal is None or goal not in versions:
-                self.stdout.write(f"{name}: on {before}, nothing to upgrade to.")
-                continue
-            try:
-                if dry_run:
-                    plan = lens_review_upgrade_plan(lens_review=review, target=goal)
-                    verb = "would move"
-                else:
-                    plan = lens_review_upgrade(
-                        lens_review=review,
-                        target=goal,
-                        milestone_name=milestone or default_milestone_name(review, goal),
-                        user=actor,
-                    ).plan
-                    verb = "moved"
-            except (UpgradeError, MilestoneError) as exc:
-                failed += 1
-                self.stderr.write(f"{name}: {exc}")
-                continue
-            self.stdout.write(
-                f"{name}: {verb} from {before} to {goal.label}; "
-                f"{len(plan.losing_choices)} question(s) lose ticked choices, "
-                f"{len(plan.risk_changes)} risk(s) change, {len(plan.added)} new, "
-                f"{len(plan.removed)} removed."
+        if every:
+            target = self._target(lens, to) or self._newest(lens)
+            summaries = lens_reviews_upgrade_every(
+                target=target, user=actor, milestone_name=milestone, dry_run=dry_run
             )
+            if not summaries:
+                self.stdout.write(f"No workload reviews {lens.name} on an older version.")
+        else:
+            review = (
+                LensReview.objects.filter(lens=lens, is_active=True, workload__public_id=public_id)
+                .select_related("workload", "lens", "lens_version")
+                .first()
+            )
+            if review is None:
+                raise CommandError(f"No workload '{public_id}' reviews the lens '{alias}'.")
+            versions = newer_versions(review)
+            target = self._target(lens, to) or (versions[0] if versions else None)
+            if target is None:
+                self.stdout.write(f"On {review.lens_version.label}, the newest version already.")
+                return
+            summaries = lens_reviews_upgrade_every(
+                target=target,
+                user=actor,
+                milestone_name=milestone,
+                dry_run=dry_run,
+                workload=review.workload,
+            )
+            if not summaries:
+                self.stdout.write(f"On {target.label} already: nothing to upgrade.")
+                return
+        failed = 0
+        for summary in summaries:
+            failed += self._report(summary, target, dry_run)
         if failed:
             raise CommandError(f"{failed} review(s) could not be upgraded (see above).")
+
+    def _report(self, summary: UpgradeSummary, target: LensVersion, dry_run: bool) -> int:
+        workload = summary.lens_review.workload
+        name = f"“{workload.name}” ({workload.public_id})"
+        if summary.problem:
+            self.stderr.write(f"{name}: not upgraded: {summary.problem}")
+            return 1
+        plan = summary.plan
+        verb = "would move" if dry_run else "moved"
+        self.stdout.write(
+            f"{name}: {verb} from {summary.before} to {target.label}; "
+            f"{len(plan.losing_choices)} question(s) lose ticked choices, "
+            f"{len(plan.risk_changes)} risk(s) change, {len(plan.added)} new, "
+            f"{len(plan.removed)} removed."
+        )
+        return 0
+
+    def _newest(self, lens: Lens) -> LensVersion:
+        newest = lens.versions.published().order_by("-published_at", "-pk").first()
+        if newest is None:
+            raise CommandError(f"The lens '{lens.alias}' has no published version.")
+        return newest
 
     def _target(self, lens: Lens, to: str | None) -> LensVersion | None:
         if to is None:
