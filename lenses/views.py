@@ -1,3 +1,5 @@
+import base64
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,11 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lenses import conditions
 from lenses.differences import LensDifference, lens_version_difference
 from lenses.forms import LensUploadForm, PublishForm
-from lenses.lens_format import LensFileError, dumps, group_problems
+from lenses.lens_format import LensFileError, dumps, group_problems, read_lens_file
 from lenses.models import Lens, LensVersion
 from lenses.services import (
     LensError,
+    default_alias,
+    free_alias,
     lens_delete,
+    lens_for_document,
     lens_import,
     lens_used_by,
     lens_version_content,
@@ -193,27 +198,49 @@ def difference_json(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
+    """Import a lens file. When its name or alias matches a lens here and no alias was given,
+    staff say first whether it is a new version of that lens or a separate lens."""
     _require_staff(request)
-    form = LensUploadForm(request.POST or None, request.FILES or None)
-    problems = None
+    posted = request.method == "POST"
+    form = LensUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    context = {"form": form, "problems": None, "match": None}
     if request.method == "POST" and form.is_valid():
+        raw = form.raw
+        alias = form.cleaned_data["alias"] or None
+        target = form.cleaned_data["target"]
         try:
-            version = lens_import(
-                raw=form.cleaned_data["file"].read(),
-                user=request.user,
-                alias=form.cleaned_data["alias"] or None,
-            )
+            document = read_lens_file(raw)
         except LensFileError as exc:
-            problems = exc
+            context["problems"] = exc
+            return render(request, "lenses/upload.html", context)
+        match = lens_for_document(document, alias=None) if alias is None else None
+        if match is not None and not target:
+            suggestion = free_alias(default_alias(document.data["name"]))
+            initial = {"content": base64.b64encode(raw).decode(), "alias": suggestion}
+            context.update(form=LensUploadForm(initial=initial), match=match)
+            return render(request, "lenses/upload.html", context)
+        if target == LensUploadForm.NEW_VERSION and match is not None:
+            alias = match.alias
+        elif target == LensUploadForm.SEPARATE:
+            alias = alias or free_alias(default_alias(document.data["name"]))
+            taken = Lens.objects.filter(alias=alias).first()
+            if taken is not None:
+                form.add_error("alias", f"“{taken.name}” has the alias '{alias}'; choose another.")
+                context["match"] = match
+                return render(request, "lenses/upload.html", context)
+        try:
+            version = lens_import(raw=raw, user=request.user, alias=alias)
+        except LensFileError as exc:
+            context["problems"] = exc
         except LensError as exc:
-            form.add_error("alias", str(exc))
+            form.add_error(None, str(exc))
         else:
             messages.success(
                 request,
                 f"Imported “{version.name}” as a draft. Review it, then publish it as a version.",
             )
             return redirect("lenses:version", alias=version.lens.alias, pk=version.pk)
-    return render(request, "lenses/upload.html", {"form": form, "problems": problems})
+    return render(request, "lenses/upload.html", context)
 
 
 @require_POST

@@ -339,3 +339,110 @@ def test_an_upload_with_a_huge_number_is_refused_with_its_place(client, admin_us
 
     assert response.status_code == 200
     assert "a number of 5,000 digits; too long" in response.content.decode()
+
+
+# -- a file that matches a lens here ---------------------------------------------------------
+
+
+def passport(questions: int = 2) -> bytes:
+    return lens_bytes(lens_document(name="Team Lens", questions=questions))
+
+
+def test_a_file_named_like_a_lens_here_asks_what_it_is_and_creates_nothing(
+    client, admin_user, published
+):
+    client.force_login(admin_user)
+    before = (Lens.objects.count(), LensVersion.objects.count())
+
+    response = client.post(reverse("lenses:import"), {"file": upload("p.json", passport(3))})
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="import-match"' in body
+    assert "A lens called “Team Lens” (alias <code>team-lens</code>)" in body
+    assert 'value="team-lens-2"' in body  # a free alias for a separate lens
+    assert (Lens.objects.count(), LensVersion.objects.count()) == before
+
+
+def second_step(client, response, **data):
+    content = response.context["form"].initial["content"]
+    return client.post(reverse("lenses:import"), {"content": content, **data})
+
+
+def test_choosing_a_new_version_adds_a_draft_to_that_lens(client, admin_user, published):
+    client.force_login(admin_user)
+    asked = client.post(reverse("lenses:import"), {"file": upload("p.json", passport(3))})
+
+    response = second_step(client, asked, target="version")
+
+    assert response.status_code == 302
+    assert Lens.objects.count() == 1
+    assert published.lens.versions.filter(status=LensVersion.Status.DRAFT).exists()
+
+
+def test_choosing_a_separate_lens_makes_a_new_lens_with_the_alias_given(
+    client, admin_user, published
+):
+    client.force_login(admin_user)
+    asked = client.post(reverse("lenses:import"), {"file": upload("p.json", passport(3))})
+
+    response = second_step(client, asked, target="separate", alias="other-team-lens")
+
+    assert response.status_code == 302
+    assert sorted(Lens.objects.values_list("alias", flat=True)) == ["other-team-lens", "team-lens"]
+    assert published.lens.versions.count() == 1
+
+
+def test_a_separate_lens_with_a_taken_alias_is_refused_and_creates_nothing(
+    client, admin_user, published
+):
+    client.force_login(admin_user)
+    asked = client.post(reverse("lenses:import"), {"file": upload("p.json", passport(3))})
+
+    response = second_step(client, asked, target="separate", alias="team-lens")
+
+    assert response.status_code == 200
+    assert "has the alias &#x27;team-lens&#x27;; choose another" in response.content.decode()
+    assert LensVersion.objects.count() == 1
+
+
+def test_a_damaged_file_sent_back_is_refused(client, admin_user, published):
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("lenses:import"), {"content": "not base64 at all!", "target": "version"}
+    )
+
+    assert response.status_code == 200
+    assert "damaged; upload it again" in response.content.decode()
+    assert LensVersion.objects.count() == 1
+
+
+def test_an_explicit_alias_imports_without_asking(client, admin_user, published):
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("lenses:import"), {"file": upload("p.json", passport(3)), "alias": "my-own"}
+    )
+
+    assert response.status_code == 302
+    assert Lens.objects.filter(alias="my-own").exists()
+
+
+def test_an_identical_file_says_so_and_creates_nothing(client, admin_user, published):
+    client.force_login(admin_user)
+    asked = client.post(reverse("lenses:import"), {"file": upload("p.json", passport())})
+
+    response = second_step(client, asked, target="version")
+
+    assert response.status_code == 200
+    assert "identical to Team Lens 1.0" in response.content.decode()
+    assert LensVersion.objects.count() == 1
+
+
+def test_an_upload_without_a_file_asks_for_one(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(reverse("lenses:import"), {})
+
+    assert "Choose a lens file to import." in response.content.decode()
