@@ -39,31 +39,51 @@ def default_due_date(risk: str) -> datetime.date:
 
 def improvement_sync(*, answer: Answer, risk_before: str, user: AbstractBaseUser | None) -> None:
     """Open, close or reopen the answer's item after its risk changed (call inside the save)."""
-    was_risky, is_risky = risk_before in RISKY, answer.risk in RISKY
-    if was_risky == is_risky:
+    improvements_sync(changes=[(answer, risk_before)], user=user)
+
+
+def improvements_sync(*, changes: list[tuple[Answer, str]], user: AbstractBaseUser | None) -> None:
+    """`improvement_sync` for many (answer, risk before) pairs, in the same few queries."""
+    flipped = [(a, before) for a, before in changes if (before in RISKY) != (a.risk in RISKY)]
+    if not flipped:
         return
-    item = ImprovementItem.objects.filter(answer=answer).first()
-    risk_label = AnswerRisk(answer.risk).label.lower()
-    if is_risky:
-        if item is None:
-            item = ImprovementItem.objects.create(
-                answer=answer, due_date=default_due_date(answer.risk)
-            )
-            text = f"Opened: {risk_label}, due {item.due_date:%d %b %Y}."
+    items = {
+        item.answer_id: item
+        for item in ImprovementItem.objects.filter(answer__in=[a.pk for a, _ in flipped])
+    }
+    created, updated, events = [], [], []
+    today, now = timezone.localdate(), timezone.now()
+    for answer, _ in flipped:
+        item = items.get(answer.pk)
+        risk_label = AnswerRisk(answer.risk).label.lower()
+        if answer.risk in RISKY:
+            if item is None:
+                item = ImprovementItem(answer=answer, due_date=default_due_date(answer.risk))
+                created.append(item)
+                text = f"Opened: {risk_label}, due {item.due_date:%d %b %Y}."
+            else:
+                item.is_open = True
+                item.status = ImprovementStatus.NOT_STARTED
+                if item.due_date is None or item.due_date < today:
+                    item.due_date = default_due_date(answer.risk)
+                updated.append(item)
+                text = (
+                    f"Reopened: the question is {risk_label} again, due {item.due_date:%d %b %Y}."
+                )
+        elif item is not None and item.is_open:
+            item.is_open = False
+            updated.append(item)
+            text = f"Closed automatically: the question is now {risk_label}."
         else:
-            item.is_open = True
-            item.status = ImprovementStatus.NOT_STARTED
-            if item.due_date is None or item.due_date < timezone.localdate():
-                item.due_date = default_due_date(answer.risk)
-            item.save(update_fields=["is_open", "status", "due_date", "updated_at"])
-            text = f"Reopened: the question is {risk_label} again, due {item.due_date:%d %b %Y}."
-        ImprovementEvent.objects.create(item=item, user=user, text=text)
-    elif item is not None and item.is_open:
-        item.is_open = False
-        item.save(update_fields=["is_open", "updated_at"])
-        ImprovementEvent.objects.create(
-            item=item, user=user, text=f"Closed automatically: the question is now {risk_label}."
-        )
+            continue
+        events.append((item, text))
+    ImprovementItem.objects.bulk_create(created)
+    for item in updated:
+        item.updated_at = now  # bulk_update leaves auto_now fields alone
+    ImprovementItem.objects.bulk_update(updated, ["is_open", "status", "due_date", "updated_at"])
+    ImprovementEvent.objects.bulk_create(
+        ImprovementEvent(item=item, user=user, text=text) for item, text in events
+    )
 
 
 @dataclass

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from lenses.models import LensVersion, Pillar, Question
 from lenses.services import lens_version_content
-from reviews.improvements import improvement_sync
+from reviews.improvements import improvements_sync
 from reviews.milestones import MilestoneError, milestone_create
 from reviews.models import (
     Answer,
@@ -313,8 +313,7 @@ def lens_review_upgrade(
         if q.question_id not in kept_ids
     )
     _move_pillar_notes(review, target)
-    for answer, risk_before in synced:
-        improvement_sync(answer=answer, risk_before=risk_before, user=user)
+    improvements_sync(changes=synced, user=user)
     LensReview.objects.filter(pk=review.pk).update(
         lens_version=target,
         version=F("version") + 1,

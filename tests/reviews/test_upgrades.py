@@ -358,7 +358,9 @@ def test_upgrading_takes_the_same_number_of_queries_however_many_answers(
         document["description"] = "Second version."
         for pillar in document["pillars"]:
             for question in pillar["questions"]:
-                question["riskRules"][0]["risk"] = "MEDIUM_RISK"
+                # Everything ticked is no risk in 1.0 and high risk in 1.1: every answered
+                # question's item opens, which must not cost a query per answer either.
+                question["riskRules"] = [{"condition": "default", "risk": "HIGH_RISK"}]
         second = lens_version_publish(
             lens_version=lens_import(raw=lens_bytes(document), user=admin_user, alias=alias),
             version="1.1",
@@ -370,6 +372,7 @@ def test_upgrading_takes_the_same_number_of_queries_however_many_answers(
         counts.append(len(queries))
 
     assert counts[0] == counts[1], counts
+    assert ImprovementItem.objects.filter(answer__lens_review__lens__alias="sized-6").count() == 6
 
 
 # -- the upgrade page ------------------------------------------------------------------------
