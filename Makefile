@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test lint format bench clean load faults
+.PHONY: install run serve test lint format bench bench-upgrade clean load faults
 
 install: $(STAMP)
 
@@ -60,6 +60,11 @@ format: install
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/archlens_bench
 bench: install
 	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python bench/bench_pages.py $(BENCH_ARGS)
+
+# Upgrading fully answered reviews to a new lens version (bench/bench_upgrade.py); it drops and
+# re-creates BENCH_UPGRADE_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_upgrade_bench).
+bench-upgrade: install
+	$(BIN)/python bench/bench_upgrade.py $(BENCH_ARGS)
 
 # Load test of the workshop screen on PostgreSQL (bench/README.md); not part of `make test`.
 # It drops and re-creates LOAD_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_load).
