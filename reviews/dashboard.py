@@ -21,7 +21,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Greatest
 from django.utils import timezone
 
-from lenses.models import Lens, Question
+from lenses.models import Lens, LensVersion, Question
 from reviews.charts import Bar, Point
 from reviews.models import Answer, AnswerRisk, LensReview, Milestone, Workload
 from reviews.views.workloads import improvement_counts, with_improvement_status
@@ -145,6 +145,8 @@ class WorkloadRow:
     lenses: list[str] = field(default_factory=list)
     # The risk of the question filter's question in this workload, when filtered by one.
     question_risk: str = ""
+    # "Lens 1.0" for each lens this workload reviews on a deprecated version.
+    deprecated: list[str] = field(default_factory=list)
 
     @property
     def environment_label(self) -> str:
@@ -273,8 +275,9 @@ def portfolio(user: Any, filters: Filters, *, now: datetime.datetime | None = No
     """Everything the dashboard shows for the user's workloads under `filters`.
 
     Staff get nothing extra: the starting point is the workloads shared with the user.
-    Five queries: the workloads, answers counted per workload and pillar, risky answers
-    counted per question, the names of those pillars and questions, and the milestones.
+    Six queries: the workloads, answers counted per workload and pillar, risky answers
+    counted per question, the names of those pillars and questions, the milestones and the
+    reviews on deprecated lens versions.
     """
     visible = filter_workloads(Workload.objects.for_user(user), filters)
     ids = visible.values("pk")
@@ -320,6 +323,7 @@ def portfolio(user: Any, filters: Filters, *, now: datetime.datetime | None = No
         )
         .order_by()
     )
+    _mark_deprecated(rows, ids)
     pillar_info, question_info = _catalogue({entry[1] for entry in counts})
     lenses, main_lens, has_other = _add_counts(rows, counts, pillar_info, shown=filters.lens)
     summary = _summary(rows)
@@ -335,6 +339,16 @@ def portfolio(user: Any, filters: Filters, *, now: datetime.datetime | None = No
     if filters.question:
         result.question_title = _question_answers(rows, ids, filters.question)
     return result
+
+
+def _mark_deprecated(rows: list[WorkloadRow], ids: QuerySet) -> None:
+    """Note on each row the lenses it reviews on a deprecated version (one query)."""
+    by_pk = {row.pk: row for row in rows}
+    reviews = LensReview.objects.filter(
+        workload__in=ids, is_active=True, lens_version__status=LensVersion.Status.DEPRECATED
+    ).values_list("workload_id", "lens__name", "lens_version__version")
+    for workload_id, name, version in reviews.order_by("lens__name"):
+        by_pk[workload_id].deprecated.append(f"{name} {version}")
 
 
 def _summary(rows: list[WorkloadRow]) -> Summary:

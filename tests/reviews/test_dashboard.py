@@ -25,8 +25,8 @@ HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
 # session, user, workloads, answer counts per workload and pillar, risky answers per question,
 # pillar and question names, milestones, the owners and tags for the filters, and the lenses
 # for the lens picker; the htmx partial leaves out the last two (the form is not swapped).
-DASHBOARD_QUERIES = 9
-DASHBOARD_PARTIAL_QUERIES = 7
+DASHBOARD_QUERIES = 10
+DASHBOARD_PARTIAL_QUERIES = 8
 
 
 def dashboard_url(**params):
@@ -809,3 +809,22 @@ def test_the_dashboard_list_and_milestone_pages_take_a_constant_number_of_querie
     assert len(response.context["data"].trend) > 2
     with django_assert_max_num_queries(DASHBOARD_PARTIAL_QUERIES):
         client.get(dashboard_url(tag="team"), **HTMX)
+
+
+def test_reviews_on_a_deprecated_lens_version_are_marked(client, alice, workload, admin_user):
+    from lenses.services import lens_import, lens_version_deprecate, lens_version_publish
+    from reviews.services import workload_add_lens
+    from tests.factories import lens_bytes
+
+    version = lens_version_publish(
+        lens_version=lens_import(raw=lens_bytes(name="Old Lens"), user=admin_user),
+        version="1.0",
+    )
+    workload_add_lens(workload=workload, lens=version.lens)
+    lens_version_deprecate(lens_version=version)
+    client.force_login(alice)
+
+    body = client.get(reverse("reviews:dashboard")).content.decode()
+
+    row = body[body.index(f'id="dashboard-workload-{workload.public_id}"') :]
+    assert "Deprecated lens version</span> Old Lens 1.0" in row[: row.index("</tr>")]
