@@ -224,7 +224,8 @@ def answer_choice_update(
     """Set one choice of an answer to SELECTED, UNSELECTED or NOT_APPLICABLE.
 
     "None of these" is exclusive: selecting it unselects the others and the other way round.
-    Returns the answer and its choices with their new status.
+    The choices of a question marked as not applying cannot be changed. Returns the answer and
+    its choices with their new status.
     """
     if status not in ChoiceAnswer.Status.values:
         raise ReviewError(f"Unknown choice status {status!r}.")
@@ -237,6 +238,12 @@ def answer_choice_update(
     if status != ChoiceAnswer.Status.NOT_APPLICABLE:
         reason, notes = Reason.NONE, ""
     answer = _lock(answer)
+    if not answer.is_applicable:
+        # A page opened before someone marked the question as not applying still shows boxes.
+        raise ReviewError(
+            "This question is marked as not applying to the workload, so its choices cannot "
+            "be changed. Untick “This question does not apply” first."
+        )
     choices = choices_with_status(answer)
     target = next((c for c in choices if c.choice_id == choice_id), None)
     if target is None:
