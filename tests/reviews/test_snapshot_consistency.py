@@ -11,6 +11,7 @@ from reviews.milestones import milestone_create
 from reviews.models import Answer, ChoiceAnswer
 from reviews.portability import workload_export
 from reviews.services import answer_choice_update
+from reviews.snapshots import workload_snapshots
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -121,6 +122,21 @@ def test_every_milestone_saved_while_people_tick_freezes_risks_that_match_its_ti
     for milestone in milestones:
         milestone.refresh_from_db()
         found += contradictions(milestone.data["lens_reviews"], f"milestone {milestone.number}")
+    assert not found, found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_current_state_read_while_people_tick_holds_risks_that_match_its_ticks(
+    workload, alice, bob
+):
+    # What the milestones and compare pages show as "now", and lens review reports render.
+    with Ticking(workload, [alice, bob]) as ticking:
+        states = [workload_snapshots(workload) for _ in range(SNAPSHOTS)]
+    assert ticking.ticks > SNAPSHOTS
+
+    found = []
+    for n, state in enumerate(states, start=1):
+        found += contradictions(state, f"state {n}")
     assert not found, found
 
 
