@@ -91,10 +91,11 @@ def _save(request: HttpRequest, answer: Answer, change: Callable[[], tuple]) -> 
 
     What the live region shows is read inside the change's transaction, before the commit.
     Read after it, a connection dropped at that moment showed a failure for a change that was
-    stored. Once committed, nothing is left to read and the response cannot fail that way. The
-    review's risk version is read there too, under the row lock the change holds on the review
-    (see `_record`): no other risk change can commit in between, so the poll token and the
-    sidebar read with it show the same state, and polling stays quiet about this change.
+    stored. Once committed, nothing is left to read and the response cannot fail that way.
+    The review's risk version (for the poll token) is read first, then what the page shows: a
+    change that moved it holds the review's row lock (see `_record`), so no other risk change
+    commits in between; otherwise the token can only be older than what is shown, which costs
+    one more poll, never a missed change.
     """
     try:
         if not request.htmx:
