@@ -23,6 +23,8 @@ def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | 
     name = " ".join(name.split())
     if not 3 <= len(name) <= 100:
         raise MilestoneError("A milestone name is 3 to 100 characters long.")
+    if "\x00" in name:  # PostgreSQL cannot store it; the name comes without a Django form
+        raise MilestoneError("A milestone name cannot contain a NUL character.")
     # Serialise milestone numbering per workload.
     workload = Workload.objects.select_for_update().get(pk=workload.pk)
     existing = list(workload.milestones.values_list("number", "name_key"))

@@ -47,6 +47,20 @@ class NotesConflict(Exception):
     by: str
 
 
+def check_notes(notes: str, *, label: str = "Notes", limit: int = NOTES_MAX) -> None:
+    """Notes that can be stored, or a ReviewError saying why not.
+
+    Notes come straight from a request, not through a Django form, so the NUL character that
+    a form would refuse is refused here: PostgreSQL cannot store one in text.
+    """
+    if len(notes) > limit:
+        raise ReviewError(f"{label} are at most {limit:,} characters ({len(notes):,} given).")
+    if "\x00" in notes:
+        raise ReviewError(
+            f"{label} contain a NUL character, which cannot be stored. Remove it and save again."
+        )
+
+
 # -- workloads and lenses ----------------------------------------------------------------------
 
 
@@ -237,19 +251,23 @@ def answer_choice_update(
     """Set one choice of an answer to SELECTED, UNSELECTED or NOT_APPLICABLE.
 
     "None of these" is exclusive: selecting it unselects the others and the other way round.
-    Returns the answer and its choices with their new status.
+    The choices of a question marked as not applying cannot be changed. Returns the answer and
+    its choices with their new status.
     """
     if status not in ChoiceAnswer.Status.values:
         raise ReviewError(f"Unknown choice status {status!r}.")
     if reason not in Reason.values:
         raise ReviewError(f"Unknown reason {reason!r}.")
-    if len(notes) > CHOICE_NOTES_MAX:
-        raise ReviewError(
-            f"Choice notes are at most {CHOICE_NOTES_MAX} characters ({len(notes)} given)."
-        )
+    check_notes(notes, label="Choice notes", limit=CHOICE_NOTES_MAX)
     if status != ChoiceAnswer.Status.NOT_APPLICABLE:
         reason, notes = Reason.NONE, ""
     answer = _lock(answer)
+    if not answer.is_applicable:
+        # A page opened before someone marked the question as not applying still shows boxes.
+        raise ReviewError(
+            "This question is marked as not applying to the workload, so its choices cannot "
+            "be changed. Untick “This question does not apply” first."
+        )
     choices = choices_with_status(answer)
     target = next((c for c in choices if c.choice_id == choice_id), None)
     if target is None:
@@ -343,8 +361,7 @@ def answer_notes_update(
     *, answer: Answer, notes: str, base_version: int, user: AbstractBaseUser
 ) -> Answer:
     """Save question notes unless someone else saved different notes since `base_version`."""
-    if len(notes) > NOTES_MAX:
-        raise ReviewError(f"Notes are at most {NOTES_MAX:,} characters ({len(notes):,} given).")
+    check_notes(notes)
     answer = _lock(answer)
     if answer.notes == notes:
         return answer
@@ -363,8 +380,7 @@ def answer_notes_update(
 def lens_review_notes_update(
     *, lens_review: LensReview, notes: str, base_version: int, user: AbstractBaseUser
 ) -> LensReview:
-    if len(notes) > NOTES_MAX:
-        raise ReviewError(f"Notes are at most {NOTES_MAX:,} characters ({len(notes):,} given).")
+    check_notes(notes)
     review = LensReview.objects.select_for_update().get(pk=lens_review.pk)
     if review.notes == notes:
         return review
@@ -386,8 +402,7 @@ def pillar_notes_update(
     base_version: int,
     user: AbstractBaseUser,
 ) -> PillarNote:
-    if len(notes) > NOTES_MAX:
-        raise ReviewError(f"Notes are at most {NOTES_MAX:,} characters ({len(notes):,} given).")
+    check_notes(notes)
     note, _ = PillarNote.objects.select_for_update().get_or_create(
         lens_review=lens_review, pillar_id=pillar_pk
     )

@@ -14,15 +14,19 @@ Counts hold `unanswered`, `high`, `medium`, `none`, `not_applicable`, `answered`
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 
 from lenses.models import Choice, Pillar, Question
 from reviews.models import (
     Answer,
     AnswerRisk,
     ChoiceAnswer,
-    ImprovementItem,
     LensReview,
     PillarNote,
     Workload,
@@ -47,6 +51,30 @@ def total_counts(many: Iterable[dict[str, int]]) -> dict[str, int]:
     return total
 
 
+@contextmanager
+def one_state() -> Iterator[None]:
+    """A transaction whose reads all see the database as it was at one moment.
+
+    For reads spread over many queries, such as a workload export. PostgreSQL's default
+    isolation (READ COMMITTED) gives each statement a snapshot of its own, so a tick committed
+    between the answers query and the choices query would mix in; REPEATABLE READ gives the
+    whole transaction the snapshot of its first query. That level can only be set by the first
+    statement of a transaction, so this sets it only when it opens the transaction itself: with
+    no atomic block active, `atomic()` opens a real transaction (psycopg sends BEGIN lazily,
+    with the first query, so ours comes first), whereas inside a caller's block it would be a
+    savepoint in a transaction that may have read already, and SET TRANSACTION would fail
+    there. A caller that holds a transaction keeps its own level and is responsible for it.
+    READ ONLY makes a stray write inside fail rather than risk a serialisation error.
+    SQLite needs nothing more: its transactions read one state of the file until they end.
+    """
+    opens_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        if opens_transaction and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
 def workload_snapshots(workload: Workload) -> list[dict[str, Any]]:
     """Every active lens review of the workload, in a fixed number of queries."""
     reviews = list(
@@ -69,22 +97,10 @@ def snapshots_of(reviews: list[LensReview]) -> list[dict[str, Any]]:
     choices = defaultdict(list)
     for choice in Choice.objects.filter(question__lens_version__in=version_ids).order_by("order"):
         choices[choice.question_id].append(choice)
-    answers = {
-        (answer.lens_review_id, answer.question_id): answer
-        for answer in Answer.objects.filter(lens_review__in=review_ids)
-    }
-    answer_ids = {answer.pk for answer in answers.values()}
-    rows = {
-        (row.answer_id, row.choice_id): row
-        for row in ChoiceAnswer.objects.filter(answer__in=answer_ids)
-    }
+    answers = _answers_with_choices(review_ids)
     notes = {
         (note.lens_review_id, note.pillar_id): note.notes
         for note in PillarNote.objects.filter(lens_review__in=review_ids)
-    }
-    items = {
-        item.answer_id: item
-        for item in ImprovementItem.objects.filter(answer__in=answer_ids).select_related("assignee")
     }
     snapshots = []
     for review in reviews:
@@ -98,9 +114,7 @@ def snapshots_of(reviews: list[LensReview]) -> list[dict[str, Any]]:
                 if answer is None:  # a question added to the lens after the review began
                     continue
                 counts[answer.risk.lower()] += 1
-                question_data.append(
-                    _question(question, answer, choices[question.pk], rows, items.get(answer.pk))
-                )
+                question_data.append(_question(question, answer, choices[question.pk]))
             counts["total"] = len(question_data)
             counts["answered"] = counts["total"] - counts["unanswered"]
             add_counts(total, counts)
@@ -128,38 +142,101 @@ def snapshots_of(reviews: list[LensReview]) -> list[dict[str, Any]]:
     return snapshots
 
 
-def _question(
-    question: Question,
-    answer: Answer,
-    choices: list[Choice],
-    rows: dict[tuple[int, int], ChoiceAnswer],
-    item: ImprovementItem | None,
-) -> dict[str, Any]:
+@dataclass
+class _Answer:
+    """An answer as read by `_answers_with_choices`, with its choice rows and open item."""
+
+    risk: str
+    is_applicable: bool
+    reason: str
+    notes: str
+    choices: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    improvement: dict[str, str] | None = None
+
+
+def _answers_with_choices(review_ids: list[int]) -> dict[tuple[int, int], _Answer]:
+    """Per (lens review pk, question pk): the answer, its choice rows and its improvement item.
+
+    One SELECT on purpose. Each change of an answer writes the answer's risk, its choice rows
+    and its improvement item in one transaction, so only a read that sees all three at the same
+    moment can be trusted to agree with itself. Under PostgreSQL's default isolation (READ
+    COMMITTED) every statement sees the database as of its own start: with the answers read by
+    one query and the choices by the next, a tick committed in between mixed in, and milestones
+    froze a risk that contradicted their own ticks. One statement is one snapshot on every
+    database and at every isolation level, inside the caller's transaction or not, so the
+    answers, choices and items below always belong together.
+    """
+    username = f"improvement__assignee__{get_user_model().USERNAME_FIELD}"
+    rows = Answer.objects.filter(lens_review__in=review_ids).values_list(
+        "lens_review_id",
+        "question_id",
+        "risk",
+        "is_applicable",
+        "reason",
+        "notes",
+        "choice_answers__choice_id",
+        "choice_answers__status",
+        "choice_answers__reason",
+        "choice_answers__notes",
+        "improvement__is_open",
+        "improvement__status",
+        username,
+        "improvement__due_date",
+        "improvement__comment",
+    )
+    answers: dict[tuple[int, int], _Answer] = {}
+    for (
+        review_id,
+        question_id,
+        risk,
+        is_applicable,
+        reason,
+        notes,
+        choice_id,
+        status,
+        choice_reason,
+        choice_notes,
+        item_open,
+        item_status,
+        assignee,
+        due_date,
+        comment,
+    ) in rows:
+        answer = answers.get((review_id, question_id))
+        if answer is None:
+            answer = answers[review_id, question_id] = _Answer(risk, is_applicable, reason, notes)
+            if item_open:
+                answer.improvement = {
+                    "status": item_status,
+                    "assignee": assignee or "",
+                    "due_date": due_date.isoformat() if due_date else "",
+                    "comment": comment,
+                }
+        if choice_id is not None:
+            answer.choices[choice_id] = (status, choice_reason, choice_notes)
+    return answers
+
+
+def _question(question: Question, answer: _Answer, choices: list[Choice]) -> dict[str, Any]:
     choice_data = []
     for choice in choices:
-        row = rows.get((answer.pk, choice.pk))
+        status, reason, notes = answer.choices.get(
+            choice.pk, (ChoiceAnswer.Status.UNSELECTED, "NONE", "")
+        )
         choice_data.append(
             {
                 "id": choice.choice_id,
                 "title": choice.title,
                 "is_none": choice.is_none,
-                "status": row.status if row else ChoiceAnswer.Status.UNSELECTED,
-                "reason": row.reason if row else "NONE",
-                "notes": row.notes if row else "",
+                "status": status,
+                "reason": reason,
+                "notes": notes,
                 "improvement_plan": {
                     "text": choice.improvement_plan_text,
                     "url": choice.improvement_plan_url,
                 },
             }
         )
-    improvement = None
-    if item is not None and item.is_open:
-        improvement = {
-            "status": item.status,
-            "assignee": item.assignee.get_username() if item.assignee else "",
-            "due_date": item.due_date.isoformat() if item.due_date else "",
-            "comment": item.comment,
-        }
     return {
         "id": question.question_id,
         "title": question.title,
@@ -169,7 +246,7 @@ def _question(
         "reason": answer.reason,
         "notes": answer.notes,
         "choices": choice_data,
-        "improvement": improvement,
+        "improvement": answer.improvement,
     }
 
 

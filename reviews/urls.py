@@ -1,4 +1,5 @@
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import StringConverter
 
 from reviews.views import (
     answers,
@@ -16,9 +17,22 @@ from reviews.views import (
 
 app_name = "reviews"
 
-workload = "workloads/<str:public_id>/"
+
+class KeyConverter(StringConverter):
+    """An id in a path: any text but "/" and NUL.
+
+    No id holds a NUL, and PostgreSQL refuses one in a query ("%00" in a path gave a 500):
+    refused here, such a path is a 404 before any view runs.
+    """
+
+    regex = r"[^/\x00]+"
+
+
+register_converter(KeyConverter, "key")
+
+workload = "workloads/<key:public_id>/"
 lens_review = workload + "lenses/<slug:alias>/"
-question = lens_review + "questions/<str:question_id>/"
+question = lens_review + "questions/<key:question_id>/"
 milestone = workload + "milestones/<int:number>/lenses/<slug:alias>/"
 
 urlpatterns = [
@@ -36,12 +50,12 @@ urlpatterns = [
     path(workload + "compare/", milestones.compare, name="compare"),
     path(milestone, milestones.milestone_overview, name="milestone_overview"),
     path(
-        milestone + "pillars/<str:pillar_id>/",
+        milestone + "pillars/<key:pillar_id>/",
         milestones.milestone_pillar,
         name="milestone_pillar",
     ),
     path(
-        milestone + "questions/<str:question_id>/",
+        milestone + "questions/<key:question_id>/",
         milestones.milestone_question,
         name="milestone_question",
     ),
@@ -54,8 +68,8 @@ urlpatterns = [
     path(lens_review + "poll/", review.overview_poll, name="overview_poll"),
     path(lens_review + "notes/", review.lens_notes, name="lens_notes"),
     path(lens_review + "upgrade/", upgrades.lens_review_upgrade_view, name="upgrade"),
-    path(lens_review + "pillars/<str:pillar_id>/", review.pillar_detail, name="pillar"),
-    path(lens_review + "pillars/<str:pillar_id>/notes/", review.pillar_notes, name="pillar_notes"),
+    path(lens_review + "pillars/<key:pillar_id>/", review.pillar_detail, name="pillar"),
+    path(lens_review + "pillars/<key:pillar_id>/notes/", review.pillar_notes, name="pillar_notes"),
     path(lens_review + "improvements/", improvements.improvement_plan, name="improvement_plan"),
     path(
         lens_review + "improvements/<int:item_id>/",
@@ -66,7 +80,7 @@ urlpatterns = [
     path(lens_review + "answers.csv", exports.answers_csv, name="answers_csv"),
     path(question, answers.question_detail, name="question"),
     path(question + "poll/", answers.question_poll, name="question_poll"),
-    path(question + "choices/<str:choice_id>/", answers.choice_update, name="choice_update"),
+    path(question + "choices/<key:choice_id>/", answers.choice_update, name="choice_update"),
     path(question + "applicability/", answers.applicability_update, name="applicability"),
     path(question + "notes/", answers.notes_update, name="question_notes"),
     # reports (reviews.views.reports) and their branding

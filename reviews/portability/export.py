@@ -18,6 +18,7 @@ from reviews.models import (
     PillarNote,
     Workload,
 )
+from reviews.snapshots import one_state
 
 FORMAT = "archlens-workload"
 FORMAT_VERSION = 1
@@ -36,7 +37,16 @@ def _name(user) -> str | None:
 
 
 def workload_export(*, workload: Workload) -> dict[str, Any]:
-    """The workload as a document; one query per table, plus four per lens version used."""
+    """The workload as a document; one query per table, plus four per lens version used.
+
+    All read in one state (`one_state`), so the answers, their choices, history and items
+    belong together even while people keep answering.
+    """
+    with one_state():
+        return _export(Workload.objects.get(pk=workload.pk))
+
+
+def _export(workload: Workload) -> dict[str, Any]:
     reviews = list(
         LensReview.objects.filter(workload=workload)
         .select_related("lens", "lens_version")

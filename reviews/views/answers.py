@@ -1,7 +1,10 @@
 """The question page (the workshop screen) and the small requests that answer it."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,7 +55,7 @@ def _question_context(answer: Answer, choices=None) -> dict:
         "pillars": pillars,
         "pillar": pillar,
         "choices": choices if choices is not None else choices_with_status(answer),
-        "events": answer.events.select_related("user")[:20],
+        "events": list(answer.events.select_related("user")[:20]),
         "previous_question": flat[index - 1][1] if index > 0 else None,
         "next_question": flat[index + 1][1] if index + 1 < len(flat) else None,
         "previous_pillar": pillars[pillar_index - 1] if pillar_index > 0 else None,
@@ -81,14 +84,29 @@ def _question_url(answer: Answer) -> str:
     )
 
 
-def _live_response(request: HttpRequest, answer: Answer, choices=None) -> HttpResponse:
-    """htmx gets the page's live region; a plain form post goes back to the page."""
-    if not request.htmx:
-        return redirect(_question_url(answer))
-    # The review's risk version may have moved with this change; read it after the commit so
-    # polling stays quiet about what this response shows already.
-    answer.lens_review.refresh_from_db(fields=["risk_version"])
-    context = _question_context(answer, choices)
+def _save(request: HttpRequest, answer: Answer, change: Callable[[], tuple]) -> HttpResponse:
+    """Make `change` (a service call giving the answer and its choices, or None for them) and
+    answer with its result: htmx gets the page's live region, a plain form post goes back to
+    the page.
+
+    What the live region shows is read inside the change's transaction, before the commit.
+    Read after it, a connection dropped at that moment showed a failure for a change that was
+    stored. Once committed, nothing is left to read and the response cannot fail that way.
+    The review's risk version (for the poll token) is read first, then what the page shows: a
+    change that moved it holds the review's row lock (see `_record`), so no other risk change
+    commits in between; otherwise the token can only be older than what is shown, which costs
+    one more poll, never a missed change.
+    """
+    try:
+        if not request.htmx:
+            answer, _ = change()
+            return redirect(_question_url(answer))
+        with transaction.atomic():
+            answer, choices = change()
+            answer.lens_review.refresh_from_db(fields=["risk_version"])
+            context = _question_context(answer, choices)
+    except ReviewError as problem:
+        return _fail(request, answer, problem)
     return render(request, "reviews/question.html#live", context)
 
 
@@ -130,18 +148,18 @@ def choice_update(
 ) -> HttpResponse:
     """One choice of one question: ticked (`status=SELECTED`), unticked, or not applicable."""
     answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
-    try:
-        answer, choices = answer_choice_update(
+    return _save(
+        request,
+        answer,
+        lambda: answer_choice_update(
             answer=answer,
             choice_id=choice_id,
             status=request.POST.get("status") or ChoiceAnswer.Status.UNSELECTED,
             reason=request.POST.get("reason") or Reason.NONE,
             notes=request.POST.get("notes", ""),
             user=request.user,
-        )
-    except ReviewError as problem:
-        return _fail(request, answer, problem)
-    return _live_response(request, answer, choices)
+        ),
+    )
 
 
 @require_POST
@@ -150,16 +168,19 @@ def applicability_update(
     request: HttpRequest, public_id: str, alias: str, question_id: str
 ) -> HttpResponse:
     answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
-    try:
-        answer = answer_applicability_update(
-            answer=answer,
-            is_applicable=request.POST.get("applicable") != "no",
-            reason=request.POST.get("reason") or Reason.NONE,
-            user=request.user,
-        )
-    except ReviewError as problem:
-        return _fail(request, answer, problem)
-    return _live_response(request, answer)
+    return _save(
+        request,
+        answer,
+        lambda: (
+            answer_applicability_update(
+                answer=answer,
+                is_applicable=request.POST.get("applicable") != "no",
+                reason=request.POST.get("reason") or Reason.NONE,
+                user=request.user,
+            ),
+            None,
+        ),
+    )
 
 
 @require_POST

@@ -1,5 +1,6 @@
 """Milestones: save one, read one back as it was, compare two states, see the trend."""
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -130,7 +131,9 @@ def _state(workload: Workload, which: str):
     """(label, snapshots) for "now" or a milestone number; None when it does not exist."""
     if which == NOW:
         return "Now", workload_snapshots(workload)
-    milestone = workload.milestones.filter(number=int(which)).first() if which.isdigit() else None
+    # ASCII digits only: `isdigit()` also holds for "²", which `int()` then refuses.
+    number = int(which) if re.fullmatch(r"[0-9]{1,9}", which) else None
+    milestone = workload.milestones.filter(number=number).first() if number else None
     if milestone is None:
         return None
     return f"Milestone {milestone.number}: {milestone.name}", milestone.data["lens_reviews"]

@@ -453,7 +453,7 @@ def workload_lenses(request: HttpRequest, public_id: str) -> HttpResponse:
     form = LensChangeForm(request.POST)
     notice = None
     if form.is_valid():
-        lens = Lens.objects.filter(alias=form.cleaned_data["lens"]).first()
+        lens = _visible_lens(request.user, form.cleaned_data["lens"])
         try:
             if lens is None:
                 raise ReviewError("There is no such lens.")
@@ -469,6 +469,17 @@ def workload_lenses(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.success(request, notice)
         return redirect("reviews:workload_detail", public_id=public_id)
     return _render_detail(request, workload, form if form.errors else LensChangeForm(), notice)
+
+
+def _visible_lens(user, alias: str) -> Lens | None:
+    """The lens as the lens pages find it: only staff see a lens that has nothing but a draft.
+
+    Anyone else is told there is no such lens, as those pages say, rather than a message
+    naming the draft. Every lens a workload reviews has a version past draft, so this finds
+    all of them.
+    """
+    with_visible_version = LensVersion.objects.visible_to(user).values("lens")
+    return Lens.objects.filter(alias=alias, pk__in=with_visible_version).first()
 
 
 def _render_detail(

@@ -39,6 +39,21 @@
     }
   });
 
+  // The "does not apply" reason is picked before its box is ticked. While the question applies
+  // the pick is not saved, so each swap of the live region (a poll, a tick) would show the first
+  // reason again and the box would then send that one: the new select keeps the pick. A select
+  // rendered for a question that does not apply shows the stored reason instead.
+  var reasonPick = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var select = event.detail.target && event.detail.target.querySelector("select[data-reason-pick]");
+    reasonPick = select ? { id: select.id, value: select.value } : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var select = reasonPick && document.getElementById(reasonPick.id);
+    if (select && select.hasAttribute("data-reason-pick")) select.value = reasonPick.value;
+    reasonPick = null;
+  });
+
   // After a successful save the box's text is the saved text again.
   document.addEventListener("htmx:afterSwap", function (event) {
     if (!event.detail.target.querySelector("[data-notes-saved]")) return;

@@ -142,6 +142,24 @@ def test_a_question_that_does_not_apply_is_not_applicable_whatever_is_ticked(ans
     assert answer.reason == "NONE"
 
 
+@pytest.mark.parametrize("status", [SELECTED, UNSELECTED, ChoiceAnswer.Status.NOT_APPLICABLE])
+def test_a_tick_on_a_question_marked_not_applicable_is_refused(answer, alice, bob, status):
+    answer, _ = tick(answer, bp_ids(answer)[0], alice)
+    answer = answer_applicability_update(
+        answer=answer, is_applicable=False, reason="OUT_OF_SCOPE", user=alice
+    )
+    events = AnswerEvent.objects.count()
+
+    with pytest.raises(ReviewError, match="marked as not applying"):
+        tick(answer, bp_ids(answer)[1], bob, status)
+
+    stored = Answer.objects.get(pk=answer.pk)
+    assert (stored.risk, stored.version) == (AnswerRisk.NOT_APPLICABLE, answer.version)
+    assert selected(answer) == {bp_ids(answer)[0]}
+    assert ChoiceAnswer.objects.filter(answer=answer).count() == 1
+    assert AnswerEvent.objects.count() == events
+
+
 def test_every_change_is_in_the_audit_trail_with_before_and_after(answer, alice, bob):
     first = bp_ids(answer)[0]
     tick(answer, first, alice)

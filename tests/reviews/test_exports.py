@@ -15,8 +15,8 @@ from reviews.services import (
 )
 
 # session, user, workload, lens review; the snapshot: pillars, questions, choices, answers,
-# choice rows, pillar notes, items
-ANSWERS_QUERIES = 11
+# with their choice rows and items (one query), pillar notes
+ANSWERS_QUERIES = 9
 PLAN_QUERIES = ANSWERS_QUERIES + 1  # and the open items
 
 

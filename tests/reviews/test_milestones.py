@@ -228,6 +228,23 @@ def test_the_compare_page_explains_an_unknown_state(client, workload, alice):
     assert "Pick two saved milestones" in response.content.decode()
 
 
+@pytest.mark.parametrize("which", ["from", "to"])
+@pytest.mark.parametrize(
+    "value",
+    ["²", "١", "𝟙", "1²", "+1", " 1", "1_0", "0", "-1", "9" * 30, "1\x00", "now\x00"],
+)
+def test_the_compare_page_explains_a_state_that_is_no_milestone_number(
+    client, workload, alice, which, value
+):
+    milestone_create(workload=workload, name="Baseline", user=alice)
+    client.force_login(alice)
+
+    response = client.get(reverse("reviews:compare", args=[workload.public_id]), {which: value})
+
+    assert response.status_code == 200
+    assert "Pick two saved milestones" in response.content.decode()
+
+
 def test_milestone_pages_take_a_constant_number_of_queries(
     client, workload, alice, django_assert_max_num_queries
 ):

@@ -1,8 +1,10 @@
 import re
 
 import pytest
+from django.db import OperationalError, connection
 from django.urls import reverse
 
+from lenses.models import Choice
 from reviews.models import Answer, AnswerEvent, ChoiceAnswer, LensReview, Role
 from reviews.services import (
     answer_applicability_update,
@@ -202,6 +204,104 @@ def test_bad_choice_input_gets_a_clear_message_and_changes_nothing(
     assert not AnswerEvent.objects.exists()
 
 
+def test_a_tick_from_a_stale_page_on_a_question_marked_not_applicable_is_refused(
+    client, workload, bob
+):
+    client.force_login(bob)
+    client.post(url("applicability", workload), {"applicable": "no", "reason": "OUT_OF_SCOPE"})
+    choice = Choice.objects.get(choice_id="sec1_bp1")
+
+    response = client.post(
+        url("choice_update", workload, "sec1", "sec1_bp1"), {"status": "SELECTED"}, **HTMX
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "marked as not applying to the workload" in body
+    # The region now shows the question as it is: not applicable, the box disabled and empty.
+    box = re.search(rf'<input[^>]*id="tick-{choice.pk}"[^>]*>', body)[0]
+    assert "disabled" in box and "checked" not in box
+    assert "Not applicable" in body
+    assert selected(workload) == set()
+    assert answer_of(workload).risk == "NOT_APPLICABLE"
+
+
+def test_a_tick_posted_without_javascript_on_a_question_marked_not_applicable_is_refused(
+    client, workload, bob
+):
+    client.force_login(bob)
+    client.post(url("applicability", workload), {"applicable": "no", "reason": "OUT_OF_SCOPE"})
+
+    response = client.post(
+        url("choice_update", workload, "sec1", "sec1_bp1"), {"status": "SELECTED"}, follow=True
+    )
+
+    assert "marked as not applying to the workload" in response.content.decode()
+    assert selected(workload) == set()
+
+
+class DatabaseGoneAfterCommit:
+    """Fails every query made outside a transaction once something was written.
+
+    With autocommit on (a transactional test), a view's reads before its change run outside a
+    transaction, the change runs inside one, and a query outside one after that comes after
+    the commit: as if the connection dropped the moment the change was stored.
+    """
+
+    def __init__(self):
+        self.wrote = False
+        self.refused = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if self.wrote and not connection.in_atomic_block:
+            self.refused.append(sql)
+            raise OperationalError("server closed the connection unexpectedly")
+        if connection.in_atomic_block and sql.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            self.wrote = True
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_is_answered_as_stored_if_the_database_goes_after_the_commit(client, workload, bob):
+    client.force_login(bob)
+    choice = Choice.objects.get(choice_id="sec1_bp1")
+    gone = DatabaseGoneAfterCommit()
+
+    with connection.execute_wrapper(gone):
+        response = client.post(
+            url("choice_update", workload, "sec1", "sec1_bp1"), {"status": "SELECTED"}, **HTMX
+        )
+
+    body = response.content.decode()
+    assert (response.status_code, gone.refused) == (200, [])
+    assert gone.wrote
+    assert re.search(rf'<input[^>]*id="tick-{choice.pk}"[^>]*\bchecked\b', body)
+    assert "High risk" in body
+    assert selected(workload) == {"sec1_bp1"}
+    assert token_in(body) == open_page(client, workload)  # the token of what is stored
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_not_applicable_mark_is_answered_as_stored_if_the_database_goes_after_the_commit(
+    client, workload, bob
+):
+    client.force_login(bob)
+    gone = DatabaseGoneAfterCommit()
+
+    with connection.execute_wrapper(gone):
+        response = client.post(
+            url("applicability", workload),
+            {"applicable": "no", "reason": "BUSINESS_PRIORITIES"},
+            **HTMX,
+        )
+
+    body = response.content.decode()
+    assert (response.status_code, gone.refused) == (200, [])
+    assert re.search(r'<option value="BUSINESS_PRIORITIES" selected>', body)
+    assert "Not applicable" in body
+    assert answer_of(workload).reason == "BUSINESS_PRIORITIES"
+
+
 def test_saving_a_choice_takes_a_constant_number_of_queries(
     client, workload, bob, django_assert_max_num_queries
 ):
@@ -212,6 +312,27 @@ def test_saving_a_choice_takes_a_constant_number_of_queries(
         client.post(url("choice_update", workload, "sec1", "sec1_bp1"), {"status": "SELECTED"})
 
     assert len(plain.captured_queries) <= 12
+
+
+def test_saving_a_choice_from_the_page_takes_a_constant_number_of_queries(
+    client, workload, bob, django_assert_max_num_queries
+):
+    client.force_login(bob)
+    client.post(url("choice_update", workload, "sec1", "sec1_bp2"), {"status": "SELECTED"}, **HTMX)
+
+    # session, user, answer; the change (lock, choices, rows, rules, answer, event, review) in
+    # a savepoint; what the page shows (risk version, pillars, counts, answers, questions,
+    # history) before the commit. In a test the view's transaction is a savepoint too (2 more).
+    with django_assert_max_num_queries(20) as first:
+        client.post(
+            url("choice_update", workload, "sec1", "sec1_bp1"), {"status": "SELECTED"}, **HTMX
+        )
+    for question_id in ["sec2", "sec3", "ops1", "rel1", "cost1", "sus1"]:
+        set_choice(workload, bob, question_id, f"{question_id}_no")
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        client.post(
+            url("choice_update", workload, "sec1", "sec1_bp3"), {"status": "SELECTED"}, **HTMX
+        )
 
 
 def test_a_question_can_be_marked_as_not_applying(client, workload, bob):

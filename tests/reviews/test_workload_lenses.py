@@ -5,8 +5,15 @@ from django.urls import reverse
 
 from lenses.models import Lens
 from lenses.services import lens_import, lens_version_deprecate, lens_version_publish
-from reviews.models import MAX_EXTRA_LENSES, Answer, AnswerRisk, ChoiceAnswer, LensReview
-from reviews.services import answer_choice_update, workload_add_lens
+from reviews.models import (
+    MAX_EXTRA_LENSES,
+    Answer,
+    AnswerRisk,
+    ChoiceAnswer,
+    LensReview,
+    Role,
+)
+from reviews.services import answer_choice_update, workload_add_lens, workload_share
 from tests.factories import lens_bytes
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -108,13 +115,45 @@ def test_the_builtin_lens_cannot_be_removed(client, alice, workload):
     assert active_aliases(workload) == ["wellarchitected"]
 
 
-def test_a_draft_lens_cannot_be_added(client, alice, workload, draft_lens):
-    client.force_login(alice)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_contributor_adding_a_draft_lens_by_its_alias_is_not_told_its_name(
+    client, bob, workload, draft_lens, htmx
+):
+    client.force_login(bob)
+
+    response = client.post(
+        lenses_url(workload), {"action": "add", "lens": draft_lens.alias}, **(HTMX if htmx else {})
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "There is no such lens." in body
+    assert "Draft Lens" not in body
+    assert active_aliases(workload) == ["wellarchitected"]
+
+
+def test_staff_adding_a_draft_lens_are_told_it_has_no_published_version(
+    client, admin_user, workload, draft_lens
+):
+    workload_share(workload=workload, user=admin_user, role=Role.CONTRIBUTOR)
+    client.force_login(admin_user)
 
     response = client.post(lenses_url(workload), {"action": "add", "lens": draft_lens.alias})
 
-    assert response.status_code == 200
-    assert "has no published version" in response.content.decode()
+    assert "“Draft Lens” has no published version" in response.content.decode()
+    assert active_aliases(workload) == ["wellarchitected"]
+
+
+def test_the_owner_removes_a_lens_whose_versions_are_all_deprecated(
+    client, alice, workload, team_lens
+):
+    workload_add_lens(workload=workload, lens=team_lens)
+    lens_version_deprecate(lens_version=team_lens.versions.get())
+    client.force_login(alice)
+
+    response = client.post(lenses_url(workload), {"action": "remove", "lens": team_lens.alias})
+
+    assert response.status_code == 302
     assert active_aliases(workload) == ["wellarchitected"]
 
 
