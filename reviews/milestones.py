@@ -74,6 +74,8 @@ class QuestionChange:
     added: list[str]
     removed: list[str]
     notes_changed: bool
+    # Between two versions of the lens: NEW or REMOVED when only one of them asks it.
+    presence: str = ""
 
 
 @dataclass
@@ -118,19 +120,33 @@ def _compare_lens(old: dict | None, new: dict | None) -> LensComparison:
                 medium=(counts_before["medium"], counts_after["medium"]),
             )
         )
-        old_questions = {q["id"]: q for q in before["questions"]} if before else {}
-        new_questions = {q["id"]: q for q in after["questions"]} if after else {}
-        for question_id in [*new_questions, *(q for q in old_questions if q not in new_questions)]:
-            change = _compare_question(
-                (after or before)["name"],
-                old_questions.get(question_id),
-                new_questions.get(question_id),
+    # Questions are matched by id across the lens: an upgrade may move one to another pillar.
+    old_questions = _questions_by_id(old)
+    new_questions = _questions_by_id(new)
+    across_versions = (
+        old is not None and new is not None and result.versions[0] != result.versions[1]
+    )
+    for question_id in [*new_questions, *(q for q in old_questions if q not in new_questions)]:
+        before, after = old_questions.get(question_id), new_questions.get(question_id)
+        pillar = (after or before)[0]
+        change = _compare_question(pillar, before and before[1], after and after[1])
+        if across_versions and (before is None or after is None):
+            change = change or _compare_question(
+                pillar, before and before[1], after and after[1], force=True
             )
-            if change is None:
-                result.unchanged += 1
-            else:
-                result.changes.append(change)
+            change.presence = "NEW" if before is None else "REMOVED"
+        if change is None:
+            result.unchanged += 1
+        else:
+            result.changes.append(change)
     return result
+
+
+def _questions_by_id(snapshot: dict | None) -> dict[str, tuple[str, dict]]:
+    """Question id -> (pillar name, question) of a lens review's snapshot, in its order."""
+    if snapshot is None:
+        return {}
+    return {q["id"]: (p["name"], q) for p in snapshot["pillars"] for q in p["questions"]}
 
 
 def _selected(question: dict | None) -> dict[str, str]:
@@ -139,13 +155,15 @@ def _selected(question: dict | None) -> dict[str, str]:
     return {c["id"]: c["title"] for c in question["choices"] if c["status"] == "SELECTED"}
 
 
-def _compare_question(pillar: str, old: dict | None, new: dict | None) -> QuestionChange | None:
+def _compare_question(
+    pillar: str, old: dict | None, new: dict | None, *, force: bool = False
+) -> QuestionChange | None:
     before, after = _selected(old), _selected(new)
     risk = (old["risk"] if old else "UNANSWERED", new["risk"] if new else "UNANSWERED")
     notes_changed = (old or {}).get("notes", "") != (new or {}).get("notes", "")
     added = [title for choice_id, title in after.items() if choice_id not in before]
     removed = [title for choice_id, title in before.items() if choice_id not in after]
-    if risk[0] == risk[1] and not added and not removed and not notes_changed:
+    if risk[0] == risk[1] and not added and not removed and not notes_changed and not force:
         return None
     some = new or old
     return QuestionChange(

@@ -579,3 +579,25 @@ def test_the_command_upgrades_only_the_workload_it_names(review, second, alice):
 
     untouched.refresh_from_db()
     assert untouched.lens_version.label == "1.0"
+
+
+def test_comparing_the_milestone_before_an_upgrade_with_now_matches_questions_by_id(
+    client, alice, review, second
+):
+    lens_review_upgrade(lens_review=review, target=second, milestone_name="Before", user=alice)
+    client.force_login(alice)
+
+    response = client.get(
+        reverse("reviews:compare", args=[review.workload.public_id]), {"from": 1, "to": "now"}
+    )
+
+    assert response.status_code == 200
+    lens = next(c for c in response.context["lenses"] if c.alias == "team-lens")
+    assert lens.versions == ("1.0", "1.1")
+    presence = {c.question_id: c.presence for c in lens.changes}
+    assert presence["p1_q9"] == "NEW"
+    assert presence["p2_q2"] == "REMOVED"
+    assert presence["p1_q2"] == ""  # medium before, high now: a change, in both versions
+    assert "p2_q1" not in presence  # moved to another pillar, answered the same: unchanged
+    body = response.content.decode()
+    assert "New in 1.1" in body and "Removed in 1.1" in body
