@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -385,3 +386,53 @@ def lens_reviews_upgrade_every(
                 summary.problem = str(exc)
         summaries.append(summary)
     return summaries
+
+
+@dataclass
+class UpgradeNotice:
+    """A newer version of a review's lens, for the pages that tell members about it."""
+
+    lens_review: LensReview
+    target: LensVersion
+
+    @property
+    def changed_questions(self) -> int:
+        """Questions new, removed or changed since the review's version (cached: published
+        versions never change)."""
+        key = f"lens-difference-count:{self.lens_review.lens_version_id}:{self.target.pk}"
+        count = cache.get(key)
+        if count is None:
+            from lenses.differences import UNCHANGED, lens_version_difference
+
+            difference = lens_version_difference(
+                base=self.lens_review.lens_version, target=self.target
+            )
+            count = sum(
+                n for status, n in difference.question_counts().items() if status != UNCHANGED
+            )
+            cache.set(key, count, timeout=None)
+        return count
+
+
+def upgrade_notices(lens_reviews: list[LensReview]) -> dict[int, UpgradeNotice]:
+    """Per lens review pk: the newest published version it could move to (one query)."""
+    if not lens_reviews:
+        return {}
+    newest: dict[int, LensVersion] = {}
+    published = LensVersion.objects.filter(
+        lens_id__in={review.lens_id for review in lens_reviews},
+        status=LensVersion.Status.PUBLISHED,
+    ).order_by("lens_id", "-published_at", "-pk")
+    for version in published:
+        newest.setdefault(version.lens_id, version)
+    notices = {}
+    for review in lens_reviews:
+        target = newest.get(review.lens_id)
+        current = review.lens_version
+        if target is None or target.pk == current.pk:
+            continue
+        if target.published_at and target.published_at > (
+            current.published_at or current.created_at
+        ):
+            notices[review.pk] = UpgradeNotice(review, target)
+    return notices
