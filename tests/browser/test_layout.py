@@ -104,8 +104,9 @@ def overflow(page) -> dict:
           for (const element of document.body.querySelectorAll("*")) {
             const box = element.getBoundingClientRect();
             if (box.right > width + 1 && (!widest || box.right > widest.right)) {
-              const scrolls = element.closest(".table-scroll");
-              if (!scrolls) widest = {tag: element.tagName, cls: element.className, right: box.right};
+              if (!element.closest(".table-scroll")) {
+                widest = {tag: element.tagName, cls: element.className, right: box.right};
+              }
             }
           }
           return {scroll: document.documentElement.scrollWidth, inner: width, widest};
@@ -143,5 +144,137 @@ def test_no_page_scrolls_sideways_on_a_phone_a_tablet_or_a_laptop(
             too_wide.append(("login", size["width"], found))
     login.close()
 
-    assert not too_wide, "\n".join(f"{name} at {width}px: {found}" for name, width, found in too_wide)
+    report = [f"{name} at {width}px: {found}" for name, width, found in too_wide]
+    assert not too_wide, "\n".join(report)
+    assert not workshop.errors, workshop.errors
+
+
+def question_url(workload, question_id: str) -> str:
+    return reverse("reviews:question", args=[workload.public_id, LENS, question_id])
+
+
+def pillar_url(workload, pillar_id: str) -> str:
+    return reverse("reviews:pillar", args=[workload.public_id, LENS, pillar_id])
+
+
+def test_on_a_phone_the_question_comes_first_and_the_question_list_is_folded_away(
+    workshop, workload, alice
+):
+    tick(workload, alice, "sec1", "sec1_no")
+    page = workshop.join(alice)
+    page.set_viewport_size(PHONE)
+    page.goto(question_url(workload, "sec2"))
+
+    title = page.get_by_role("heading", level=1).bounding_box()
+    assert title["y"] >= 0 and title["y"] + title["height"] <= PHONE["height"]
+    summary = page.locator(".nav-fold > summary")
+    assert summary.inner_text() == "Questions (1/38 answered)"
+    nav = page.locator("#review-nav")
+    assert not nav.is_visible()
+
+    summary.click()
+
+    assert nav.is_visible()
+    assert nav.get_by_role("link", name="Overview").is_visible()
+    assert not workshop.errors, workshop.errors
+
+
+def test_on_a_laptop_the_question_list_is_shown_beside_the_question_without_a_summary(
+    workshop, workload, alice
+):
+    page = workshop.join(alice, question_url(workload, "sec2"))
+
+    nav = page.locator("#review-nav").bounding_box()
+    title = page.get_by_role("heading", level=1).bounding_box()
+    assert page.locator("#review-nav").is_visible()
+    assert not page.locator(".nav-fold > summary").is_visible()
+    assert nav["x"] + nav["width"] <= title["x"]
+    assert not workshop.errors, workshop.errors
+
+
+def current_entry_in_view(page) -> dict:
+    return page.evaluate(
+        """() => {
+          const nav = document.getElementById("review-nav");
+          const box = nav.getBoundingClientRect();
+          const current = nav.querySelector("[aria-current]").getBoundingClientRect();
+          return {
+            inside: current.top >= box.top && current.bottom <= box.bottom,
+            navScrolled: nav.scrollTop,
+            pageScrolled: window.scrollY,
+          };
+        }"""
+    )
+
+
+def test_the_question_list_scrolls_itself_to_the_current_question_and_not_the_page(
+    workshop, workload, alice
+):
+    page = workshop.join(alice, question_url(workload, "sus3"))
+
+    found = current_entry_in_view(page)
+
+    assert found["inside"], found
+    assert found["navScrolled"] > 0
+    assert found["pageScrolled"] == 0
+    assert not workshop.errors, workshop.errors
+
+
+def test_the_question_list_keeps_its_scroll_position_when_a_tick_updates_it(
+    workshop, workload, alice
+):
+    page = workshop.join(alice, question_url(workload, "sus3"))
+    before = current_entry_in_view(page)["navScrolled"]
+
+    with page.expect_response(lambda r: r.request.method == "POST" and "/choices/" in r.url):
+        page.keyboard.press("1")
+    page.wait_for_timeout(100)
+
+    assert page.locator("#review-nav .current .dot").get_attribute("class") != "dot risk-UNANSWERED"
+    assert current_entry_in_view(page)["navScrolled"] == before
+    assert not workshop.errors, workshop.errors
+
+
+def test_page_down_scrolls_the_page_and_brackets_or_shift_arrows_change_pillar(
+    workshop, workload, alice
+):
+    page = workshop.join(alice, question_url(workload, "sec2"))
+    page.set_viewport_size({"width": 1280, "height": 500})
+
+    page.keyboard.press("PageDown")
+    page.wait_for_timeout(300)
+
+    assert page.evaluate("window.scrollY") > 0
+    assert page.url.endswith(question_url(workload, "sec2"))
+
+    page.keyboard.press("]")
+    page.wait_for_url(f"**{pillar_url(workload, 'reliability')}")
+    page.keyboard.press("Shift+ArrowRight")
+    page.wait_for_url(f"**{pillar_url(workload, 'performance')}")
+    page.keyboard.press("[")
+    page.wait_for_url(f"**{pillar_url(workload, 'reliability')}")
+    page.keyboard.press("Shift+ArrowLeft")
+    page.wait_for_url(f"**{pillar_url(workload, 'security')}")
+    hint = page.locator(".keys").inner_text()
+    assert "previous / next pillar" in hint and "Page" not in hint
+    assert not workshop.errors, workshop.errors
+
+
+def test_a_read_only_member_is_told_so_and_number_keys_tick_nothing(workshop, workload, carol):
+    page = workshop.join(carol, question_url(workload, "sec1"))
+    posts = []
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
+
+    page.keyboard.press("1")
+    page.wait_for_timeout(300)
+
+    assert page.get_by_role("note").inner_text() == (
+        "You can read this review; you cannot change it."
+    )
+    hint = page.locator(".keys").inner_text()
+    assert "tick" not in hint and "previous / next question" in hint
+    assert posts == []
+    assert not page.get_by_role("checkbox").first.is_checked()
     assert not workshop.errors, workshop.errors
