@@ -270,5 +270,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Every answer is logged once, as one line, by archlens.requests (config/middleware.py).
+        # A 403 or 404 is expected: Django's own warning with a traceback would log it twice.
+        # Server errors (5xx) keep their traceback.
+        "django.request": {"level": "ERROR"},
     },
 }

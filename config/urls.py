@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from config import views
 
+handler403 = views.permission_denied
+handler404 = views.page_not_found
 handler500 = views.server_error
 
 urlpatterns = [

@@ -16,6 +16,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import Resolver404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -130,3 +131,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if unavailable:
         response["Retry-After"] = "5"
     return response
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """403 in the site's own layout, saying why (our PermissionDenied messages are for people)."""
+    context = {"message": _message_of(exception)}
+    return render(request, "403.html", context, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 in the site's own layout. An unknown address says nothing of the URL patterns tried."""
+    message = None if isinstance(exception, Resolver404) else _message_of(exception)
+    return render(request, "404.html", {"message": message}, status=404)
+
+
+def _message_of(exception: Exception) -> str | None:
+    given = exception.args[0] if exception.args else None
+    return given if isinstance(given, str) and given else None

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import URLValidator
 from django.db.models import Q
+from django.template.loader import render_to_string
 
 from lenses.models import Pillar
 from reviews.models import NOTES_MAX, Role, Workload, name_key
@@ -20,11 +21,96 @@ TAG_VALUE_MAX = 256
 MAX_REGIONS = 50
 REGION_MAX = 100
 
-ORDINALS = ["1st", "2nd", "3rd"]
+
+def moved(order: list[str], move: str) -> list[str]:
+    """`order` with one pillar moved a place: `move` is "<pillar id>:up" or "<pillar id>:down".
+
+    A move that names no pillar of the list, or would leave it, changes nothing.
+    """
+    pillar_id, _, direction = move.rpartition(":")
+    if pillar_id not in order or direction not in ("up", "down"):
+        return list(order)
+    place = order.index(pillar_id)
+    other = place - 1 if direction == "up" else place + 1
+    if not 0 <= other < len(order):
+        return list(order)
+    result = list(order)
+    result[place], result[other] = result[other], result[place]
+    return result
 
 
-def ordinal(n: int) -> str:
-    return ORDINALS[n - 1] if n <= len(ORDINALS) else f"{n}th"
+class PillarOrderWidget(forms.Widget):
+    """The pillars as an ordered list, each with "Move up" and "Move down" buttons.
+
+    It works without JavaScript: each button submits the whole form with `pillar_move` set, and
+    the form comes back with that pillar moved and nothing saved (see WorkloadForm). The order
+    travels in hidden inputs, one per pillar.
+    """
+
+    template_name = "reviews/widgets/pillar_order.html"
+    MOVE = "pillar_move"
+
+    def __init__(self, names: dict[str, str] | None = None, attrs: dict | None = None) -> None:
+        super().__init__(attrs)
+        self.names = names or {}
+        self.move = ""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        order = data.getlist(name) if hasattr(data, "getlist") else list(data.get(name) or [])
+        self.move = data.get(self.MOVE) or ""
+        return moved(order, self.move)
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data
+
+    def format_value(self, value: Any) -> list[str]:
+        return list(value or [])
+
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        order = context["widget"]["value"]
+        moved_id, _, direction = self.move.rpartition(":")
+        pillars = []
+        for place, pillar_id in enumerate(order):
+            first, last = place == 0, place == len(order) - 1
+            focus = ""
+            if pillar_id == moved_id:
+                # The focus stays on the pillar just moved, so that it can be moved on.
+                focus = "down" if (direction == "down" and not last) or first else "up"
+            pillars.append(
+                {
+                    "id": pillar_id,
+                    "name": self.names.get(pillar_id, pillar_id),
+                    "first": first,
+                    "last": last,
+                    "focus": focus,
+                }
+            )
+        context["widget"]["pillars"] = pillars
+        return context
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        # The project's templates, not the form renderer's own folders.
+        return render_to_string(self.template_name, self.get_context(name, value, attrs))
+
+
+class PillarOrderField(forms.Field):
+    """Every pillar exactly once, most important first."""
+
+    def __init__(self, *, pillars: list[Pillar], **kwargs: Any) -> None:
+        self.pillar_ids = [pillar.pillar_id for pillar in pillars]
+        names = {pillar.pillar_id: pillar.name for pillar in pillars}
+        super().__init__(widget=PillarOrderWidget(names), **kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        return [str(item) for item in value or []]
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        if value and sorted(value) != sorted(self.pillar_ids):
+            raise forms.ValidationError(
+                "The pillar order must name each pillar once. Reload the page and order them again."
+            )
 
 
 class LinesField(forms.CharField):
@@ -109,7 +195,11 @@ class WebURLField(forms.URLField):
 
 
 class WorkloadForm(forms.ModelForm):
-    """Workload properties. Pillar priorities are one select box per built-in pillar."""
+    """Workload properties, and the pillar priorities as a list to move pillars up and down in.
+
+    A "Move up" or "Move down" button posts the form as it is: it comes back unbound (nothing
+    saved, no errors shown) with what was typed kept and the pillar moved.
+    """
 
     name = forms.CharField(
         min_length=3,
@@ -174,15 +264,17 @@ class WorkloadForm(forms.ModelForm):
         ids = [pillar.pillar_id for pillar in pillars]
         current = [pid for pid in (self.instance.pillar_priorities or []) if pid in ids]
         current += [pid for pid in ids if pid not in current]
-        choices = [(pillar.pillar_id, pillar.name) for pillar in pillars]
-        for n, pillar_id in enumerate(current, start=1):
-            self.fields[f"priority_{n}"] = forms.ChoiceField(
-                label=f"{ordinal(n)} priority", choices=choices, initial=pillar_id
+        if pillars:
+            self.fields["pillar_priorities"] = PillarOrderField(
+                pillars=pillars, initial=current, required=False, label="Pillar priorities"
             )
-
-    @property
-    def priority_fields(self) -> list[forms.BoundField]:
-        return [self[f"priority_{n}"] for n in range(1, len(self.pillars) + 1)]
+        self.moving = self.is_bound and bool(self.data.get(PillarOrderWidget.MOVE))
+        if self.moving:
+            self.initial = {
+                name: field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+                for name, field in self.fields.items()
+            }
+            self.is_bound = False
 
     @property
     def property_fields(self) -> list[forms.BoundField]:
@@ -199,24 +291,12 @@ class WorkloadForm(forms.ModelForm):
             )
         return name
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        chosen = [cleaned.get(f"priority_{n}") for n in range(1, len(self.pillars) + 1)]
-        if all(chosen):
-            names = {pillar.pillar_id: pillar.name for pillar in self.pillars}
-            repeated = False
-            for n, pillar_id in enumerate(chosen, start=1):
-                if pillar_id in chosen[: n - 1]:
-                    repeated = True
-                    self.add_error(
-                        f"priority_{n}",
-                        f"“{names[pillar_id]}” has a higher priority already: "
-                        "give each pillar one place.",
-                    )
-            if not repeated:
-                # Set here because the model form copies only Meta.fields onto the instance.
-                self.instance.pillar_priorities = chosen
-        return cleaned
+    def clean_pillar_priorities(self) -> list[str]:
+        # Left out of the post, the order stays as it was.
+        order = self.cleaned_data["pillar_priorities"] or self.fields["pillar_priorities"].initial
+        # Set here because the model form copies only Meta.fields onto the instance.
+        self.instance.pillar_priorities = order
+        return order
 
     def workload_fields(self) -> dict[str, Any]:
         """The cleaned values as keyword arguments for `workload_create`."""

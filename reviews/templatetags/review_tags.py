@@ -1,6 +1,7 @@
 from django import template
 
 from reviews.models import AnswerRisk, ImprovementStatus, Reason
+from reviews.snapshots import total_counts
 
 register = template.Library()
 
@@ -48,3 +49,9 @@ def reason_label(value: str) -> str:
 @register.filter
 def improvement_label(value: str) -> str:
     return ImprovementStatus(value).label if value in ImprovementStatus.values else value
+
+
+@register.filter
+def pillar_totals(pillars: list) -> dict[str, int]:
+    """The counts of pillars carrying `counts` (as review_outline sets them), added up."""
+    return total_counts(pillar.counts for pillar in pillars)

@@ -54,6 +54,7 @@ from reviews.models import (
 )
 from reviews.services import ReviewError
 from reviews.views.access import get_workload_for_user
+from reviews.views.review import priority_rank
 
 UNIQUE_NAME_MESSAGE = "A workload with this name exists already (case and spaces do not count)."
 
@@ -227,6 +228,29 @@ def lens_reviews_with_counts(workload: Workload) -> list[LensReview]:
             **improvement_counts("answers__improvement"),
         )
     )
+
+
+def first_unanswered_questions(workload: Workload, reviews: list[LensReview]) -> dict[int, str]:
+    """Each lens review's first unanswered question id, in the order the review pages follow
+    (the workload's pillar priorities, then lens order; see review_outline). One query."""
+    rank = priority_rank(workload.pillar_priorities)
+    rows = (
+        Answer.objects.filter(lens_review__in=[r.pk for r in reviews], risk=AnswerRisk.UNANSWERED)
+        .order_by()
+        .values_list(
+            "lens_review_id",
+            "question__question_id",
+            "question__pillar__pillar_id",
+            "question__pillar__order",
+            "question__order",
+        )
+    )
+    first: dict[int, tuple[tuple[int, int, int], str]] = {}
+    for review_id, question_id, pillar_id, pillar_order, order in rows:
+        place = (rank(pillar_id), pillar_order, order)
+        if review_id not in first or place < first[review_id][0]:
+            first[review_id] = (place, question_id)
+    return {review_id: question_id for review_id, (_, question_id) in first.items()}
 
 
 def members_of(workload: Workload) -> QuerySet[WorkloadMember]:
@@ -490,6 +514,9 @@ def _render_detail(
 ) -> HttpResponse:
     reviews = [with_improvement_status(r) for r in lens_reviews_with_counts(workload)]
     active = [review for review in reviews if review.is_active]
+    continue_at = first_unanswered_questions(workload, active)
+    for review in active:
+        review.continue_question_id = continue_at.get(review.pk)
     removed = {review.lens_id for review in reviews if not review.is_active}
     can_write = workload.role in WRITE_ROLES
     extra = sum(1 for review in active if not review.lens.is_builtin)

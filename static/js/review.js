@@ -9,9 +9,15 @@
     return field !== null && !(field.matches && field.matches("input[type=checkbox], input[type=radio], input[type=submit], input[type=button]"));
   }
 
+  // A link's data-key lists the keys that follow it, e.g. "] Shift+ArrowRight". Page Up and
+  // Page Down are left to the browser: they scroll the page.
+  function keyName(event) {
+    return (event.shiftKey && /^Arrow/.test(event.key) ? "Shift+" : "") + event.key;
+  }
+
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
-    var link = document.querySelector('[data-key="' + event.key + '"]');
+    var link = document.querySelector('[data-key~="' + CSS.escape(keyName(event)) + '"]');
     if (link) {
       event.preventDefault();
       link.click();
@@ -23,6 +29,36 @@
         event.preventDefault();
         box.click();
       }
+    }
+  });
+
+  // The sidebar shows the current question: it scrolls itself (never the page) to bring the
+  // current entry into view, on load and when the folded list is opened on a small screen. A
+  // poll that replaces the sidebar keeps where its reader had scrolled it to.
+  function showCurrent() {
+    var nav = document.getElementById("review-nav");
+    var current = nav && nav.querySelector("[aria-current]");
+    if (!current || nav.scrollHeight <= nav.clientHeight) return;
+    var top = current.getBoundingClientRect().top - nav.getBoundingClientRect().top;
+    if (top < 0 || top + current.offsetHeight > nav.clientHeight) {
+      nav.scrollTop += top - (nav.clientHeight - current.offsetHeight) / 2;
+    }
+  }
+  showCurrent();
+  document.addEventListener("toggle", function (event) {
+    if (event.target.matches && event.target.matches(".nav-fold") && event.target.open) showCurrent();
+  }, true);
+
+  var navScroll = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "review-nav") navScroll = target.scrollTop;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var nav = document.getElementById("review-nav");
+    if (nav && navScroll !== null) {
+      nav.scrollTop = navScroll;
+      navScroll = null;
     }
   });
 

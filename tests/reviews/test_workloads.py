@@ -1,5 +1,7 @@
 """Workload pages: list, create, edit, delete and detail."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -60,8 +62,7 @@ def form_data(**overrides):
         "notes": "First review before the sale.",
         "tags": "team=shop\ncost-centre = 42\n",
     }
-    for n, pillar_id in enumerate(PILLARS, start=1):
-        data[f"priority_{n}"] = pillar_id
+    data["pillar_priorities"] = PILLARS
     data.update(overrides)
     return data
 
@@ -539,14 +540,16 @@ def test_the_create_form_offers_the_pillars_in_lens_order(client, alice, builtin
 
     form = response.context["form"]
     assert response.status_code == 200
-    assert [f.value() for f in form.priority_fields] == PILLARS
-    assert "1st priority" in response.content.decode()
+    body = response.content.decode()
+    assert form["pillar_priorities"].value() == PILLARS
+    assert 'name="pillar_move" value="operationalExcellence:down"' in body
+    assert "<select" not in body.split("Pillar priorities</legend>")[1]
 
 
 def test_it_creates_a_workload_with_all_fields_and_redirects_to_it(client, alice, builtin_lens):
     client.force_login(alice)
     priorities = [PILLARS[1], PILLARS[0], *PILLARS[2:]]
-    data = form_data(**{"priority_1": priorities[0], "priority_2": priorities[1]})
+    data = form_data(pillar_priorities=priorities)
 
     response = client.post(url("workload_create"), data)
 
@@ -606,8 +609,9 @@ def test_it_creates_a_workload_with_only_the_required_fields(client, alice, buil
         ("tags", "team=a\nteam=b", "the key “team” is given twice"),
         ("tags", "\n".join(f"k{n}=v" for n in range(51)), "At most 50 tags (51 given)"),
         ("regions", "\n".join(f"r{n}" for n in range(51)), "At most 50 regions"),
-        ("priority_2", PILLARS[0], "“Operational Excellence” has a higher priority already"),
-        ("priority_1", "nonsense", "Select a valid choice."),
+        ("pillar_priorities", [PILLARS[0]] * 6, "must name each pillar once"),
+        ("pillar_priorities", ["nonsense", *PILLARS[1:]], "must name each pillar once"),
+        ("pillar_priorities", PILLARS[1:], "must name each pillar once"),
     ],
 )
 def test_an_invalid_workload_is_not_created_and_the_form_says_why(
@@ -705,7 +709,84 @@ def test_the_edit_form_shows_the_saved_values(client, alice, workload):
     assert response.status_code == 200
     assert "eu-west-1\nus-east-1" in body
     assert "team=pay" in body
-    assert form.priority_fields[0].value() == "security"
+    assert form["pillar_priorities"].value()[0] == "security"
+
+
+def test_moving_a_pillar_up_shows_the_form_again_with_it_moved_and_saves_nothing(
+    client, alice, workload
+):
+    client.force_login(alice)
+    before = Workload.objects.get(pk=workload.pk).pillar_priorities
+
+    response = client.post(
+        url("workload_edit", workload),
+        form_data(name="Renamed meanwhile", pillar_move="reliability:up"),
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["form"]["pillar_priorities"].value() == [
+        "operationalExcellence",
+        "reliability",
+        "security",
+        *PILLARS[3:],
+    ]
+    assert 'value="Renamed meanwhile"' in body
+    assert "Pillar order changed. Save to keep it." in body
+    assert 'value="reliability:up" autofocus' in body
+    saved = Workload.objects.get(pk=workload.pk)
+    assert (saved.name, saved.pillar_priorities) == ("Payments API", before)
+
+
+def test_a_move_on_an_unfinished_new_workload_shows_no_errors(client, alice, builtin_lens):
+    client.force_login(alice)
+
+    response = client.post(
+        url("workload_create"),
+        {"name": "", "pillar_priorities": PILLARS, "pillar_move": "sustainability:up"},
+        **HTMX,
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "The workload was not saved" not in body and "This field is required" not in body
+    shown = re.findall(r'<li id="pillar-order-(\w+)">', body)
+    assert shown == [*PILLARS[:4], "sustainability", "costOptimization"]
+    assert not Workload.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "move", ["operationalExcellence:up", "sustainability:down", "nonsense:up", "security:sideways"]
+)
+def test_a_move_that_cannot_be_made_leaves_the_order_alone(client, alice, workload, move):
+    client.force_login(alice)
+
+    response = client.post(url("workload_edit", workload), form_data(pillar_move=move))
+
+    assert response.context["form"]["pillar_priorities"].value() == PILLARS
+
+
+def test_saving_after_moving_pillars_stores_the_new_order(client, alice, workload):
+    client.force_login(alice)
+    order = ["security", "reliability", "operationalExcellence", *PILLARS[3:]]
+
+    response = client.post(url("workload_edit", workload), form_data(pillar_priorities=order))
+
+    assert response.status_code == 302
+    assert Workload.objects.get(pk=workload.pk).pillar_priorities == order
+
+
+def test_an_edit_without_the_pillar_order_keeps_the_saved_one(client, alice, workload):
+    order = ["security", *[p for p in PILLARS if p != "security"]]
+    Workload.objects.filter(pk=workload.pk).update(pillar_priorities=order)
+    client.force_login(alice)
+    data = form_data()
+    del data["pillar_priorities"]
+
+    response = client.post(url("workload_edit", workload), data)
+
+    assert response.status_code == 302
+    assert Workload.objects.get(pk=workload.pk).pillar_priorities == order
 
 
 def test_a_workload_keeps_its_own_name_in_another_spelling(client, alice, workload):
@@ -886,8 +967,9 @@ def test_the_detail_page_takes_few_queries(
     workload_add_lens(workload=workload, lens=team_lens)
     client.force_login(alice)
 
-    # session, user, workload, lens reviews, lenses to add, pillar names, members
-    with django_assert_max_num_queries(7):
+    # session, user, workload, lens reviews, where each review continues, lenses to add,
+    # pillar names, members
+    with django_assert_max_num_queries(8):
         client.get(url("workload_detail", workload))
 
 
