@@ -1,5 +1,6 @@
 from django import template
 
+from reviews.improvements import person_label
 from reviews.models import AnswerRisk, ImprovementStatus, Reason
 
 register = template.Library()
@@ -48,3 +49,9 @@ def reason_label(value: str) -> str:
 @register.filter
 def improvement_label(value: str) -> str:
     return ImprovementStatus(value).label if value in ImprovementStatus.values else value
+
+
+@register.filter
+def person(user) -> str:
+    """A user's whole name and username (see reviews.improvements.person_label)."""
+    return person_label(user) if user else ""
