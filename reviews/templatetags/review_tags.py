@@ -1,7 +1,7 @@
 from django import template
 
 from reviews.improvements import person_label
-from reviews.models import AnswerRisk, ImprovementStatus, Reason
+from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, Reason
 
 register = template.Library()
 
@@ -44,6 +44,12 @@ def risk_label(value: str) -> str:
 @register.filter
 def reason_label(value: str) -> str:
     return Reason(value).label if value in Reason.values else value
+
+
+@register.filter
+def choice_status_label(value: str) -> str:
+    """Selected, Unselected, Not applicable: what a frozen tick box says to a screen reader."""
+    return ChoiceAnswer.Status(value).label if value in ChoiceAnswer.Status.values else value
 
 
 @register.filter
