@@ -108,6 +108,22 @@ def test_ticked_rows_change_together_or_not_at_all(workshop, workload, alice, ca
         assert (item.status, item.assignee) == (ImprovementStatus.IN_PROGRESS, carol)
     expect(row(page, workload, "rel1")).to_contain_text("Not started")
     assert item_of(workload, "rel1").assignee is None
+
+    # "Tick every item shown" ticks the rows of the filtered table, and only those.
+    page.get_by_label("Risk", exact=True).select_option("HIGH")
+    page.get_by_label("Pillar").select_option("security")
+    expect(page.locator("table.plan-table tbody tr")).to_have_count(3)
+    page.get_by_label("Tick every item shown").check()
+    expect(page.locator("input[name=items]:checked")).to_have_count(3)
+    page.locator("#bulk-form").get_by_label("Status").select_option("COMPLETE")
+    page.get_by_role("button", name="Apply to ticked items").click()
+    expect(page.locator("#plan-notices")).to_contain_text("Changed 3 items.")
+    completed = ImprovementItem.objects.filter(status=ImprovementStatus.COMPLETE)
+    assert sorted(completed.values_list("answer__question__question_id", flat=True)) == [
+        "sec1",
+        "sec2",
+        "sec3",
+    ]
     assert workshop.errors == []
 
 
