@@ -15,8 +15,8 @@ from tests.factories import lens_bytes
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # session, user, workload, lens review; the snapshot: pillars, questions, choices, answers,
-# choice rows, pillar notes, items; open items with the latest events (two); members for the
-# assignee list.
+# choice rows, pillar notes, items; open items with the latest events (two); members (the bulk
+# form's assignees, and who lost access).
 PLAN_QUERIES = 14
 
 
@@ -802,3 +802,28 @@ def test_the_plan_table_takes_the_same_number_of_queries_for_5_and_40_items(
         response = client.get(url)
 
     assert len(response.context["entries"]) == count
+
+
+# The plan's reads and the item; saving adds the savepoint and its release, the item locked,
+# the assignee checked, the UPDATE, the history line and the item read again.
+ROW_QUERIES = PLAN_QUERIES + 1
+SAVE_QUERIES = ROW_QUERIES + 7
+
+
+@pytest.mark.parametrize("count", [5, 40])
+def test_editing_a_row_takes_the_same_number_of_queries_for_5_and_40_items(
+    client, alice, bob, workload, forty_questions, count, django_assert_max_num_queries
+):
+    risky_items(workload, forty_questions, alice, count)
+    item = ImprovementItem.objects.filter(answer__lens_review__lens=forty_questions).first()
+    url = reverse(
+        "reviews:improvement_update", args=[workload.public_id, forty_questions.alias, item.pk]
+    )
+    client.force_login(alice)
+
+    with django_assert_max_num_queries(ROW_QUERIES):
+        assert client.get(url, **HTMX).status_code == 200
+    with django_assert_max_num_queries(SAVE_QUERIES):
+        response = client.post(url, item_data(assignee=bob.pk), **HTMX)
+
+    assert "Saved." in response.content.decode()
