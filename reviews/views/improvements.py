@@ -374,12 +374,15 @@ def improvement_bulk(request: HttpRequest, public_id: str, alias: str) -> HttpRe
         template = "#items" if wants_partial(request) else ""
         return render(request, f"reviews/improvement_plan.html{template}", context)
     count = len(form.cleaned_data["items"])
-    notices = [("success", f"Changed {count} item{'s' if count != 1 else ''}.")]
-    if len(changed) < count:
-        notices[0] = (
-            "success",
-            f"Changed {len(changed)} of {count} ticked items; the others had these values already.",
+    if not changed:
+        said = "Nothing to change: the ticked items have these values already."
+    elif len(changed) < count:
+        said = (
+            f"Changed {len(changed)} of {count} ticked items; the others had these values already."
         )
+    else:
+        said = f"Changed {count} item{'s' if count != 1 else ''}."
+    notices = [("success", said)]
     notices += [
         ("warning", still_risky_message(item)) for item in changed if complete_but_risky(item)
     ]

@@ -181,6 +181,14 @@ def test_items_that_have_the_values_already_are_counted_apart(client, bob, risky
     ]
     assert item_of(risky, "ops1").events.count() == 1  # only "Opened"
 
+    again = client.post(
+        bulk_url(risky), data(items(risky, "ops1", "sec1"), status="IN_PROGRESS"), follow=True
+    )
+
+    assert [str(m) for m in again.context["messages"]] == [
+        "Nothing to change: the ticked items have these values already."
+    ]
+
 
 @pytest.mark.parametrize(
     ("fields", "message"),
