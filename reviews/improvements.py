@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime
 import enum
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from reviews.models import (
@@ -94,12 +94,9 @@ def _problems(change: ItemChange) -> list[str]:
     return problems
 
 
-def _check_assignees(workload_of: Any, assignee_ids: set[int]) -> None:
-    """Every assignee must be a member of the workload (`workload_of`: a workload id query)."""
-    if not assignee_ids:
-        return
-    members = WorkloadMember.objects.filter(workload__in=workload_of, user_id__in=assignee_ids)
-    if members.count() != len(assignee_ids):
+def _check_assignee(workload_id: QuerySet, user_id: int) -> None:
+    """The assignee must be a member of the workload (`workload_id`: a query of its id)."""
+    if not WorkloadMember.objects.filter(workload__in=workload_id, user_id=user_id).exists():
         raise ImprovementError("The assignee must be someone this workload is shared with.")
 
 
@@ -136,9 +133,9 @@ def improvement_item_update(
         .select_related("assignee")
         .get(pk=item.pk)
     )
-    workload_id = Answer.objects.filter(pk=item.answer_id).values("lens_review__workload")[:1]
     if change.assignee_id is not None:
-        _check_assignees(workload_id, {change.assignee_id})
+        workload_id = Answer.objects.filter(pk=item.answer_id).values("lens_review__workload")
+        _check_assignee(workload_id, change.assignee_id)
     event = _apply(item, change, user)
     if event is None:
         return item
@@ -165,11 +162,9 @@ class BulkChange:
     reason: str = ""
 
     def for_item(self, item: ImprovementItem) -> ItemChange:
-        comment = item.comment
-        if self.reason.strip():
-            comment = (
-                f"{comment.rstrip()}\n{self.reason.strip()}" if comment.strip() else self.reason
-            )
+        comment, reason = item.comment, self.reason.strip()
+        if reason:
+            comment = f"{comment.rstrip()}\n{reason}" if comment.strip() else reason
         return ItemChange(
             status=item.status if self.status is KEEP else self.status,
             assignee_id=item.assignee_id if self.assignee_id is KEEP else self.assignee_id,
@@ -185,7 +180,8 @@ def improvement_items_bulk_update(
     """Apply one change to many open items of a lens review: all of them or, on any problem,
     none (the error names every item that cannot take it). Returns the items that changed.
 
-    A fixed number of queries however many items: one read, one UPDATE, one INSERT.
+    A fixed number of queries however many items: the items read and locked, the assignee
+    checked, one UPDATE, one INSERT of history lines.
     """
     if not item_ids:
         raise ImprovementError("Tick the items to change first.")
@@ -194,8 +190,8 @@ def improvement_items_bulk_update(
     ):
         raise ImprovementError("Choose a status, an assignee or a due date to set.")
     wanted = set(item_ids)
-    # Locked in primary key order, like every other bulk lock, so two bulk changes never
-    # wait for each other in a circle.
+    # Locked in primary key order, so two bulk changes of overlapping items never wait for each
+    # other in a circle.
     items = list(
         ImprovementItem.objects.select_for_update(of=("self",))
         .filter(pk__in=wanted, answer__lens_review=review)
@@ -216,8 +212,8 @@ def improvement_items_bulk_update(
     if problems:
         raise ImprovementError(" ".join(problems))
     if isinstance(change.assignee_id, int):
-        _check_assignees(
-            LensReview.objects.filter(pk=review.pk).values("workload"), {change.assignee_id}
+        _check_assignee(
+            LensReview.objects.filter(pk=review.pk).values("workload"), change.assignee_id
         )
     now = timezone.now()
     changed, events = [], []
