@@ -89,6 +89,8 @@ def test_a_choice_ruled_out_shows_its_reason_in_words_on_the_question_page(clien
         ("reviews:milestone_question", {"number": 1, "alias": LENS, "question_id": "rel1"}),
         ("reviews:milestone_improvements", {"number": 1, "alias": LENS}),
         ("reviews:sharing", {}),
+        ("reviews:compare", {}),
+        ("reviews:reports", {}),
         ("reviews:answers_csv", {"alias": LENS}),
         ("reviews:improvement_csv", {"alias": LENS}),
     ],
@@ -102,6 +104,16 @@ def test_no_page_or_csv_of_a_review_shows_a_stored_code(client, alice, reasons, 
     body = response.content.decode()
     text = body if name.endswith("_csv") else visible(body)
     assert CODES.findall(text) == []
+
+
+@pytest.mark.parametrize("name", ["reviews:workload_list", "reviews:dashboard", "lenses:catalogue"])
+def test_no_list_page_shows_a_stored_code(client, alice, reasons, name):
+    client.force_login(alice)
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 200
+    assert CODES.findall(visible(response.content.decode())) == []
 
 
 def test_the_frozen_tick_boxes_say_their_state_in_words(client, alice, reasons):
