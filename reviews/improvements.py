@@ -206,9 +206,13 @@ def improvement_items_bulk_update(
         problems.append(
             f"“{item.answer.question.title}” is no longer high or medium risk: its item closed."
         )
+    # Each problem once, with the items it stops: forty items may share one.
+    stopped: dict[str, list[str]] = {}
     for item in items:
         for problem in _problems(change.for_item(item)):
-            problems.append(f"“{item.answer.question.title}”: {problem}")
+            stopped.setdefault(problem, []).append(f"“{item.answer.question.title}”")
+    for problem, titles in stopped.items():
+        problems.append(f"{problem.removesuffix('.')} ({', '.join(titles)}).")
     if problems:
         raise ImprovementError(" ".join(problems))
     if isinstance(change.assignee_id, int):

@@ -121,8 +121,11 @@ def test_risk_acknowledged_for_many_is_all_or_nothing_and_names_who_lacks_a_reas
     text = text_of(response)
     assert "Nothing was changed." in text
     rel1, sec1 = item_of(risky, "rel1").answer.question, item_of(risky, "sec1").answer.question
-    assert f"“{rel1.title}”: “Risk acknowledged” needs a reason" in text
-    assert f"“{sec1.title}”: “Risk acknowledged” needs a reason" in text
+    assert (
+        "“Risk acknowledged” needs a reason: say in the comment why the risk is accepted "
+        f"(“{rel1.title}”, “{sec1.title}”)." in text
+    )
+    assert text.count("needs a reason") == 1
     assert {q: state(risky, q) for q in before} == before
     # The ticks stay, so fixing the form is one step.
     body = response.content.decode()
