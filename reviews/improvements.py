@@ -7,10 +7,12 @@ away, and reopens with its comment, assignee and history when the risk returns.
 from __future__ import annotations
 
 import datetime
+import enum
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from reviews.models import (
@@ -20,6 +22,7 @@ from reviews.models import (
     ImprovementEvent,
     ImprovementItem,
     ImprovementStatus,
+    LensReview,
     WorkloadMember,
 )
 
@@ -94,27 +97,31 @@ class ItemChange:
     comment: str
 
 
-@transaction.atomic
-def improvement_item_update(
-    *, item: ImprovementItem, change: ItemChange, user: AbstractBaseUser
-) -> ImprovementItem:
+ACKNOWLEDGE_NEEDS_REASON = (
+    "“Risk acknowledged” needs a reason: say in the comment why the risk is accepted."
+)
+
+
+def _problems(change: ItemChange) -> list[str]:
+    """What is wrong with a change on its own (the assignee is checked against the workload)."""
+    problems = []
     if change.status not in ImprovementStatus.values:
-        raise ImprovementError(f"Unknown status {change.status!r}.")
+        problems.append(f"Unknown status {change.status!r}.")
     if len(change.comment) > NOTES_MAX:
-        raise ImprovementError(f"The comment is at most {NOTES_MAX:,} characters.")
-    item = (
-        ImprovementItem.objects.select_for_update(of=("self",))
-        .select_related("assignee")
-        .get(pk=item.pk)
-    )
-    workload_id = Answer.objects.filter(pk=item.answer_id).values("lens_review__workload")[:1]
-    if (
-        change.assignee_id is not None
-        and not WorkloadMember.objects.filter(
-            workload__in=workload_id, user_id=change.assignee_id
-        ).exists()
-    ):
+        problems.append(f"The comment is at most {NOTES_MAX:,} characters.")
+    if change.status == ImprovementStatus.RISK_ACKNOWLEDGED and not change.comment.strip():
+        problems.append(ACKNOWLEDGE_NEEDS_REASON)
+    return problems
+
+
+def _check_assignee(workload_id: QuerySet, user_id: int) -> None:
+    """The assignee must be a member of the workload (`workload_id`: a query of its id)."""
+    if not WorkloadMember.objects.filter(workload__in=workload_id, user_id=user_id).exists():
         raise ImprovementError("The assignee must be someone this workload is shared with.")
+
+
+def _apply(item: ImprovementItem, change: ItemChange, user: AbstractBaseUser | None):
+    """Copy the change onto the item; returns the history line, or None when nothing changes."""
     notes = []
     if item.status != change.status:
         before, after = ImprovementStatus(item.status).label, ImprovementStatus(change.status).label
@@ -126,15 +133,142 @@ def improvement_item_update(
     if item.comment != change.comment:
         notes.append("comment edited")
     if not notes:
-        return item
+        return None
     item.status = change.status
     item.assignee_id = change.assignee_id
     item.due_date = change.due_date
     item.comment = change.comment
-    item.save()
     text = "; ".join(notes)
-    ImprovementEvent.objects.create(item=item, user=user, text=f"{text[0].upper()}{text[1:]}.")
+    return ImprovementEvent(item=item, user=user, text=f"{text[0].upper()}{text[1:]}.")
+
+
+@transaction.atomic
+def improvement_item_update(
+    *, item: ImprovementItem, change: ItemChange, user: AbstractBaseUser
+) -> ImprovementItem:
+    if problems := _problems(change):
+        raise ImprovementError(" ".join(problems))
+    item = (
+        ImprovementItem.objects.select_for_update(of=("self",))
+        .select_related("assignee")
+        .get(pk=item.pk)
+    )
+    if change.assignee_id is not None:
+        workload_id = Answer.objects.filter(pk=item.answer_id).values("lens_review__workload")
+        _check_assignee(workload_id, change.assignee_id)
+    event = _apply(item, change, user)
+    if event is None:
+        return item
+    item.save()
+    event.save()
     return item
+
+
+class Keep(enum.Enum):
+    """A bulk change leaves this value of each item as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass
+class BulkChange:
+    status: str | Keep = KEEP
+    assignee_id: int | None | Keep = KEEP
+    due_date: datetime.date | None | Keep = KEEP
+    # Added to each item's comment (on a line of its own): the reason for acknowledging a risk.
+    reason: str = ""
+
+    def for_item(self, item: ImprovementItem) -> ItemChange:
+        comment, reason = item.comment, self.reason.strip()
+        if reason:
+            comment = f"{comment.rstrip()}\n{reason}" if comment.strip() else reason
+        return ItemChange(
+            status=item.status if self.status is KEEP else self.status,
+            assignee_id=item.assignee_id if self.assignee_id is KEEP else self.assignee_id,
+            due_date=item.due_date if self.due_date is KEEP else self.due_date,
+            comment=comment,
+        )
+
+
+@transaction.atomic
+def improvement_items_bulk_update(
+    *, review: LensReview, item_ids: list[int], change: BulkChange, user: AbstractBaseUser
+) -> list[ImprovementItem]:
+    """Apply one change to many open items of a lens review: all of them or, on any problem,
+    none (the error names every item that cannot take it). Returns the items that changed.
+
+    A fixed number of queries however many items: the items read and locked, the assignee
+    checked, one UPDATE, one INSERT of history lines.
+    """
+    if not item_ids:
+        raise ImprovementError("Tick the items to change first.")
+    if (change.status, change.assignee_id, change.due_date) == (KEEP, KEEP, KEEP) and not (
+        change.reason.strip()
+    ):
+        raise ImprovementError("Choose a status, an assignee or a due date to set.")
+    wanted = set(item_ids)
+    # Locked in primary key order, so two bulk changes of overlapping items never wait for each
+    # other in a circle.
+    items = list(
+        ImprovementItem.objects.select_for_update(of=("self",))
+        .filter(pk__in=wanted, answer__lens_review=review)
+        .select_related("answer__question")
+        .order_by("pk")
+    )
+    if len(items) != len(wanted):
+        raise ImprovementError("Some ticked items are not in this plan. Reload the plan.")
+    problems = []
+    closed = [item for item in items if not item.is_open]
+    for item in closed:
+        problems.append(
+            f"“{item.answer.question.title}” is no longer high or medium risk: its item closed."
+        )
+    # Each problem once, with the items it stops: forty items may share one.
+    stopped: dict[str, list[str]] = {}
+    for item in items:
+        for problem in _problems(change.for_item(item)):
+            stopped.setdefault(problem, []).append(f"“{item.answer.question.title}”")
+    for problem, titles in stopped.items():
+        problems.append(f"{problem.removesuffix('.')} ({', '.join(titles)}).")
+    if problems:
+        raise ImprovementError(" ".join(problems))
+    if isinstance(change.assignee_id, int):
+        _check_assignee(
+            LensReview.objects.filter(pk=review.pk).values("workload"), change.assignee_id
+        )
+    now = timezone.now()
+    changed, events = [], []
+    for item in items:
+        event = _apply(item, change.for_item(item), user)
+        if event is not None:
+            item.updated_at = now  # bulk_update skips auto_now
+            changed.append(item)
+            events.append(event)
+    if changed:
+        ImprovementItem.objects.bulk_update(
+            changed, ["status", "assignee", "due_date", "comment", "updated_at"]
+        )
+        ImprovementEvent.objects.bulk_create(events)
+    return changed
+
+
+def complete_but_risky(item: ImprovementItem) -> bool:
+    """Marked complete while its question is still high or medium risk.
+
+    An item is open exactly as long as its question is risky (improvement_sync), so a complete
+    open item means the answers do not show the improvement yet.
+    """
+    return item.is_open and item.status == ImprovementStatus.COMPLETE
+
+
+def person_label(user: AbstractBaseUser) -> str:
+    """How the plan names an assignee: the whole name and the username, never shortened, as
+    two people may share a name."""
+    name = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
+    return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
 def is_overdue(item: ImprovementItem, today: datetime.date | None = None) -> bool:

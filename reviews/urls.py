@@ -76,6 +76,14 @@ urlpatterns = [
         improvements.improvement_update,
         name="improvement_update",
     ),
+    path(
+        lens_review + "improvements/<int:item_id>/row/",
+        improvements.improvement_row,
+        name="improvement_row",
+    ),
+    path(
+        lens_review + "improvements/bulk/", improvements.improvement_bulk, name="improvement_bulk"
+    ),
     path(lens_review + "improvements.csv", exports.improvement_csv, name="improvement_csv"),
     path(lens_review + "answers.csv", exports.answers_csv, name="answers_csv"),
     path(question, answers.question_detail, name="question"),

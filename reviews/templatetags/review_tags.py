@@ -1,6 +1,7 @@
 from django import template
 
-from reviews.models import AnswerRisk, ImprovementStatus, Reason
+from reviews.improvements import person_label
+from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, Reason
 from reviews.snapshots import total_counts
 
 register = template.Library()
@@ -47,6 +48,12 @@ def reason_label(value: str) -> str:
 
 
 @register.filter
+def choice_status_label(value: str) -> str:
+    """Selected, Unselected, Not applicable: what a frozen tick box says to a screen reader."""
+    return ChoiceAnswer.Status(value).label if value in ChoiceAnswer.Status.values else value
+
+
+@register.filter
 def improvement_label(value: str) -> str:
     return ImprovementStatus(value).label if value in ImprovementStatus.values else value
 
@@ -55,3 +62,9 @@ def improvement_label(value: str) -> str:
 def pillar_totals(pillars: list) -> dict[str, int]:
     """The counts of pillars carrying `counts` (as review_outline sets them), added up."""
     return total_counts(pillar.counts for pillar in pillars)
+
+
+@register.filter
+def person(user) -> str:
+    """A user's whole name and username (see reviews.improvements.person_label)."""
+    return person_label(user) if user else ""

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from lenses.templatetags.links import http_url
 from reviews import snapshots
+from reviews.improvements import person_label
 from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, LensReview, Reason
 from reviews.views.access import get_lens_review_for_user
 from reviews.views.improvements import filter_entries, plan_filters, plan_of
@@ -49,7 +50,12 @@ ANSWERS_HEADER = [
     "Selected choices",
     "Not applicable choices",
     "Notes",
+    # Last, so the columns before it keep their places for whoever reads them by position.
+    "Selected choices count",
 ]
+# A question marked not applicable keeps its ticks (they count again if it applies again), but
+# they give it no risk: the CSV says so beside them, so nobody reads them as the answer.
+NOT_COUNTED = "No: the question does not apply"
 
 
 def safe_cell(value: Any) -> str:
@@ -95,7 +101,7 @@ def improvement_csv(request: HttpRequest, public_id: str, alias: str) -> HttpRes
                 question["title"],
                 _label(AnswerRisk, question["risk"]),
                 _label(ImprovementStatus, item.status) if item else "",
-                item.assignee.get_username() if item and item.assignee else "",
+                person_label(item.assignee) if item and item.assignee else "",
                 item.due_date.isoformat() if item and item.due_date else "",
                 "Yes" if entry["overdue"] else "No",
                 JOIN.join(choice["title"] for choice in entry["missing"]),
@@ -119,6 +125,8 @@ def answers_csv(request: HttpRequest, public_id: str, alias: str) -> HttpRespons
             by_status: dict[str, list[str]] = {}
             for choice in question["choices"]:
                 by_status.setdefault(choice["status"], []).append(choice["title"])
+            selected = by_status.get(ChoiceAnswer.Status.SELECTED, [])
+            counted = "" if not selected else "Yes" if question["is_applicable"] else NOT_COUNTED
             rows.append(
                 [
                     pillar["name"],
@@ -127,9 +135,10 @@ def answers_csv(request: HttpRequest, public_id: str, alias: str) -> HttpRespons
                     _label(AnswerRisk, question["risk"]),
                     "Yes" if question["is_applicable"] else "No",
                     "" if question["reason"] == Reason.NONE else _label(Reason, question["reason"]),
-                    JOIN.join(by_status.get(ChoiceAnswer.Status.SELECTED, [])),
+                    JOIN.join(selected),
                     JOIN.join(by_status.get(ChoiceAnswer.Status.NOT_APPLICABLE, [])),
                     question["notes"],
+                    counted,
                 ]
             )
     return csv_response(_filename(review, "answers"), ANSWERS_HEADER, rows)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F, Prefetch
@@ -18,12 +17,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reviews import snapshots
-from reviews.improvements import ImprovementError, ItemChange, improvement_item_update, is_overdue
+from reviews.forms_improvements import BulkForm, ItemForm
+from reviews.improvements import (
+    ImprovementError,
+    complete_but_risky,
+    improvement_item_update,
+    improvement_items_bulk_update,
+    is_overdue,
+)
 from reviews.models import (
-    NOTES_MAX,
     WRITE_ROLES,
     AnswerRisk,
     ImprovementEvent,
@@ -63,7 +68,8 @@ def plan_of(
     review: LensReview, *, history: bool = False
 ) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
     """The lens's pillars as (id, name) and the plan: risky questions in plan order, each with
-    its pillar, missing practices, item and `overdue` (a fixed number of queries)."""
+    its pillar, missing practices, item, `overdue` and `still_risky` (a fixed number of
+    queries)."""
     [snapshot] = snapshots.snapshots_of([review])
     items = _open_items(review, history=history)
     today = timezone.localdate()
@@ -73,6 +79,7 @@ def plan_of(
         item = items.get(entry["question"]["id"])
         entry["item"] = item
         entry["overdue"] = item is not None and is_overdue(item, today)
+        entry["still_risky"] = item is not None and complete_but_risky(item)
         entries.append(entry)
     return [(pillar["id"], pillar["name"]) for pillar in snapshot["pillars"]], entries
 
@@ -122,61 +129,7 @@ def plan_summary(entries: list[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-# -- the item form -------------------------------------------------------------------------------
-
-
-class ItemForm(forms.Form):
-    status = forms.ChoiceField(choices=ImprovementStatus.choices)
-    assignee = forms.TypedChoiceField(
-        coerce=int,
-        empty_value=None,
-        required=False,
-        error_messages={
-            "invalid_choice": "The assignee must be someone this workload is shared with."
-        },
-    )
-    due_date = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter the due date as a date, like 2030-06-30."},
-    )
-    comment = forms.CharField(
-        required=False,
-        max_length=NOTES_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={
-            "max_length": f"The comment is at most {NOTES_MAX:,} characters "
-            "(it has %(show_value)d)."
-        },
-    )
-
-    def __init__(self, *args, item: ImprovementItem, members: list[WorkloadMember], **kwargs):
-        self.item = item
-        kwargs.setdefault("auto_id", f"item-{item.pk}-%s")
-        kwargs.setdefault("label_suffix", "")
-        if not args and "data" not in kwargs:
-            kwargs["initial"] = {
-                "status": item.status,
-                "assignee": item.assignee_id,
-                "due_date": item.due_date,
-                "comment": item.comment,
-            }
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Nobody"), *_assignee_choices(members)]
-
-    def change(self) -> ItemChange:
-        data = self.cleaned_data
-        return ItemChange(data["status"], data["assignee"], data["due_date"], data["comment"])
-
-
-def _assignee_choices(members: list[WorkloadMember]) -> list[tuple[int, str]]:
-    choices = []
-    for member in members:
-        user = member.user
-        name = user.get_full_name()
-        label = f"{name} ({user.get_username()})" if name else user.get_username()
-        choices.append((user.pk, label))
-    return choices
+# -- views ---------------------------------------------------------------------------------------
 
 
 def workload_members(review: LensReview) -> list[WorkloadMember]:
@@ -188,45 +141,43 @@ def workload_members(review: LensReview) -> list[WorkloadMember]:
     )
 
 
-# -- views ---------------------------------------------------------------------------------------
-
-
-def _add_forms(
-    entries: list[dict[str, Any]],
-    members: list[WorkloadMember],
-    bound: ItemForm | None = None,
-) -> None:
-    """Give each tracked entry its edit form; `bound` (with the typed values) replaces one."""
+def _mark_assignees(entries: list[dict[str, Any]], members: list[WorkloadMember]) -> None:
+    """Flag the entries whose assignee lost access to the workload since being assigned."""
     member_ids = {member.user_id for member in members}
     for entry in entries:
         item = entry["item"]
-        if item is None:
-            continue
-        if bound is not None and bound.item.pk == item.pk:
-            entry["form"] = bound
-        else:
-            entry["form"] = ItemForm(item=item, members=members)
-        entry["assignee_gone"] = bool(item.assignee_id and item.assignee_id not in member_ids)
+        entry["assignee_gone"] = bool(
+            item and item.assignee_id and item.assignee_id not in member_ids
+        )
 
 
 def _plan_context(
-    request: HttpRequest, review: LensReview, bound: ItemForm | None = None
+    request: HttpRequest,
+    review: LensReview,
+    *,
+    bulk_form: BulkForm | None = None,
+    notices: list[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     workload = review.workload
     can_write = workload.role in WRITE_ROLES
     pillars, entries = plan_of(review, history=True)
+    members = workload_members(review)
     filters = plan_filters(request, pillars)
     shown = filter_entries(entries, filters)
-    if can_write:
-        _add_forms(shown, workload_members(review), bound)
+    _mark_assignees(shown, members)
+    if can_write and bulk_form is None:
+        bulk_form = BulkForm(members=members)
+    query = filter_query(filters)
     return {
         "workload": workload,
         "review": review,
         "pillars": pillars,
         "filters": filters,
-        "filter_query": filter_query(filters),
-        "plan_url": reverse(
-            "reviews:improvement_plan", args=[workload.public_id, review.lens.alias]
+        "filter_query": query,
+        "plan_url": _plan_url(review),
+        "bulk_url": _with_query(
+            reverse("reviews:improvement_bulk", args=[workload.public_id, review.lens.alias]),
+            query,
         ),
         "is_filtered": any(filters.values()),
         "risk_filters": RISK_FILTERS,
@@ -234,12 +185,16 @@ def _plan_context(
         "entries": shown,
         "summary": plan_summary(entries),
         "can_write": can_write,
+        "bulk_form": bulk_form,
+        "ticked": bulk_form.ticked() if bulk_form is not None else set(),
+        "notices": notices,
     }
 
 
 @require_GET
 @login_required
 def improvement_plan(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
+    """The plan as a table: every member reads it, owners and contributors edit it in place."""
     review = get_lens_review_for_user(request, public_id, alias)
     context = _plan_context(request, review)
     if wants_partial(request):
@@ -253,33 +208,29 @@ CLOSED_MESSAGE = (
 )
 
 
-def _back_to_plan(request: HttpRequest, review: LensReview) -> str:
-    """The plan's URL with the filters the form was posted with (they ride on its action)."""
-    url = reverse("reviews:improvement_plan", args=[review.workload.public_id, review.lens.alias])
-    query = filter_query(plan_filters(request, plan_pillars(review)))
+def still_risky_message(item: ImprovementItem) -> str:
+    risk = AnswerRisk(item.answer.risk).label.lower()
+    return (
+        f"“{item.answer.question.title}” is marked complete but is still {risk}: "
+        "it stays in the plan until its answers show the improvement."
+    )
+
+
+def _plan_url(review: LensReview) -> str:
+    return reverse("reviews:improvement_plan", args=[review.workload.public_id, review.lens.alias])
+
+
+def _with_query(url: str, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-def _closed(request: HttpRequest, review: LensReview, item: ImprovementItem) -> HttpResponse:
-    """Someone changed the answer while the form was open: the item is not in the plan now."""
-    if not request.htmx:
-        messages.error(request, CLOSED_MESSAGE)
-        return redirect(_back_to_plan(request, review))
-    context = {"item": item, "closed_message": CLOSED_MESSAGE}
-    return render(request, "reviews/improvement_plan.html#closed-item", context)
+def _back_to_plan(request: HttpRequest, review: LensReview) -> str:
+    """The plan's URL with the filters the form was posted with (they ride on its action)."""
+    query = filter_query(plan_filters(request, plan_pillars(review)))
+    return _with_query(_plan_url(review), query)
 
 
-@require_POST
-@login_required
-def improvement_update(
-    request: HttpRequest, public_id: str, alias: str, item_id: int
-) -> HttpResponse:
-    """Save an item's status, assignee, due date and comment (owner and contributors).
-
-    htmx gets the item's card back (and the summary line, out of band); a plain post goes back
-    to the plan. Invalid input comes back with 200 and the typed values, so htmx swaps it in.
-    """
-    review = get_lens_review_for_user(request, public_id, alias, write=True)
+def _item_of(review: LensReview, item_id: int) -> ImprovementItem:
     item = (
         ImprovementItem.objects.filter(pk=item_id, answer__lens_review=review)
         .select_related("answer__question")
@@ -287,37 +238,162 @@ def improvement_update(
     )
     if item is None:
         raise Http404("No such improvement item in this review.")
+    return item
+
+
+def _entry_of(entries: list[dict[str, Any]], item: ImprovementItem) -> dict[str, Any] | None:
+    return next((e for e in entries if e["item"] and e["item"].pk == item.pk), None)
+
+
+def _closed(request: HttpRequest, review: LensReview, item: ImprovementItem) -> HttpResponse:
+    """Someone changed the answer while the form was open: the item is not in the plan now."""
+    if not request.htmx:
+        messages.error(request, CLOSED_MESSAGE)
+        return redirect(_back_to_plan(request, review))
+    context = {"item": item, "closed_message": CLOSED_MESSAGE, "can_write": True}
+    return render(request, "reviews/improvement_plan.html#closed-row", context)
+
+
+def _row_context(
+    request: HttpRequest, review: LensReview, entry: dict[str, Any], pillars: list[tuple[str, str]]
+) -> dict[str, Any]:
+    return {
+        "workload": review.workload,
+        "review": review,
+        "can_write": review.workload.role in WRITE_ROLES,
+        "filter_query": filter_query(plan_filters(request, pillars)),
+        "entry": entry,
+    }
+
+
+def _edit_response(
+    request: HttpRequest, review: LensReview, item: ImprovementItem, form: ItemForm
+) -> HttpResponse:
+    """The item's form: in place of its row for htmx, else on a page of its own."""
+    pillars, entries = plan_of(review, history=True)
+    entry = _entry_of(entries, item)
+    if entry is None:
+        return _closed(request, review, item)
+    context = {**_row_context(request, review, entry, pillars), "form": form}
+    if wants_partial(request):
+        return render(request, "reviews/improvement_plan.html#edit-row", context)
+    context["plan_url"] = _back_to_plan(request, review)
+    return render(request, "reviews/improvement_item.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def improvement_update(
+    request: HttpRequest, public_id: str, alias: str, item_id: int
+) -> HttpResponse:
+    """Edit one item's status, assignee, due date and comment (owner and contributors).
+
+    GET gives the form: for htmx a table row that replaces the item's row, else a page. A saved
+    change gives htmx the item's row back (and the summary, out of band); a plain post goes back
+    to the plan. Invalid input comes back with 200 and the typed values, so htmx swaps it in.
+    """
+    review = get_lens_review_for_user(request, public_id, alias, write=True)
+    item = _item_of(review, item_id)
     if not item.is_open:
         return _closed(request, review, item)
     members = workload_members(review)
+    if request.method == "GET":
+        return _edit_response(request, review, item, ItemForm(item=item, members=members))
     data = request.POST.copy()
     data["comment"] = data.get("comment", "").replace("\r\n", "\n")
     form = ItemForm(data, item=item, members=members)
     if form.is_valid():
         try:
-            improvement_item_update(item=item, change=form.change(), user=request.user)
+            item = improvement_item_update(item=item, change=form.change(), user=request.user)
         except ImprovementError as exc:
             form.add_error(None, str(exc))
-    saved = not form.errors
+    if form.errors:
+        return _edit_response(request, review, form.item, form)
+    item = _item_of(review, item_id)
+    warning = still_risky_message(item) if complete_but_risky(item) else ""
     if not request.htmx:
-        if saved:
-            title = item.answer.question.title
-            messages.success(request, f"Saved the improvement item of “{title}”.")
-            return redirect(f"{_back_to_plan(request, review)}#item-{item.pk}")
-        context = _plan_context(request, review, form)
-        return render(request, "reviews/improvement_plan.html", context)
+        messages.success(request, f"Saved the improvement item of “{item.answer.question.title}”.")
+        if warning:
+            messages.warning(request, warning)
+        return redirect(f"{_back_to_plan(request, review)}#item-{item.pk}")
     pillars, entries = plan_of(review, history=True)
-    entry = next((e for e in entries if e["item"] and e["item"].pk == item.pk), None)
+    entry = _entry_of(entries, item)
     if entry is None:
         return _closed(request, review, item)
-    _add_forms([entry], members, None if saved else form)
+    _mark_assignees([entry], members)
     context = {
-        "workload": review.workload,
-        "review": review,
-        "can_write": True,
-        "filter_query": filter_query(plan_filters(request, pillars)),
+        **_row_context(request, review, entry, pillars),
         "summary": plan_summary(entries),
-        "entry": entry,
-        "saved": saved,
+        "saved": True,
+        "notices": [("warning", warning)] if warning else [],
     }
-    return render(request, "reviews/improvement_plan.html#item-response", context)
+    return render(request, "reviews/improvement_plan.html#row-response", context)
+
+
+@require_GET
+@login_required
+def improvement_row(request: HttpRequest, public_id: str, alias: str, item_id: int) -> HttpResponse:
+    """One item's row as the plan shows it: what "Cancel" puts back in place of the form."""
+    review = get_lens_review_for_user(request, public_id, alias)
+    item = _item_of(review, item_id)
+    if not wants_partial(request):
+        return redirect(f"{_back_to_plan(request, review)}#item-{item.pk}")
+    pillars, entries = plan_of(review, history=True)
+    entry = _entry_of(entries, item)
+    if entry is None:
+        return _closed(request, review, item)
+    _mark_assignees([entry], workload_members(review))
+    return render(
+        request,
+        "reviews/improvement_plan.html#row",
+        _row_context(request, review, entry, pillars),
+    )
+
+
+@require_POST
+@login_required
+def improvement_bulk(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
+    """One change (status, assignee, due date) for the ticked items: all of them or none."""
+    review = get_lens_review_for_user(request, public_id, alias, write=True)
+    members = workload_members(review)
+    form = BulkForm(request.POST, members=members)
+    changed: list[ImprovementItem] = []
+    if form.is_valid():
+        try:
+            changed = improvement_items_bulk_update(
+                review=review,
+                item_ids=form.cleaned_data["items"],
+                change=form.change(),
+                user=request.user,
+            )
+        except ImprovementError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        notices = [("error", "Nothing was changed. " + " ".join(_form_errors(form)))]
+        context = _plan_context(request, review, bulk_form=form, notices=notices)
+        template = "#items" if wants_partial(request) else ""
+        return render(request, f"reviews/improvement_plan.html{template}", context)
+    count = len(form.cleaned_data["items"])
+    if not changed:
+        said = "Nothing to change: the ticked items have these values already."
+    elif len(changed) < count:
+        said = (
+            f"Changed {len(changed)} of {count} ticked items; the others had these values already."
+        )
+    else:
+        said = f"Changed {count} item{'s' if count != 1 else ''}."
+    notices = [("success", said)]
+    notices += [
+        ("warning", still_risky_message(item)) for item in changed if complete_but_risky(item)
+    ]
+    if not request.htmx:
+        for level, text in notices:
+            getattr(messages, level)(request, text)
+        return redirect(_back_to_plan(request, review))
+    context = _plan_context(request, review, notices=notices)
+    return render(request, "reviews/improvement_plan.html#bulk-response", context)
+
+
+def _form_errors(form: BulkForm) -> list[str]:
+    """Every message of the form; each one reads on its own, without its field's name."""
+    return [error for errors in form.errors.values() for error in errors]

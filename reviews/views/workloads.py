@@ -549,6 +549,9 @@ def _render_detail(
     }
     if wants_partial(request):
         return render(request, "reviews/workload_detail.html#lenses", context)
+    # As in add_list_counts: answers and notes move their lens review's time, not the workload's
+    # (a tick locks no workload row), so the page shows the latest of them all.
+    context["last_updated"] = max([workload.updated_at, *(r.updated_at for r in reviews)])
     builtin = next((review for review in active if review.lens.is_builtin), None)
     names = {}
     if builtin is not None:

@@ -149,6 +149,9 @@ def page_urls(workload: Workload) -> Iterator[tuple[str, bool]]:
     w = {"public_id": workload.public_id}
     lens = {**w, "alias": ALIAS}
     milestone = {**lens, "number": 1}
+    item_id = ImprovementItem.objects.get(
+        answer__lens_review__workload=workload, answer__question__question_id="p1_q1"
+    ).pk
     pages = [
         ("reviews:workload_list", {}),
         ("reviews:workload_detail", w),
@@ -163,6 +166,8 @@ def page_urls(workload: Workload) -> Iterator[tuple[str, bool]]:
         ("reviews:question", {**lens, "question_id": "p1_q2"}),
         ("reviews:question", {**lens, "question_id": "p2_q1"}),
         ("reviews:improvement_plan", lens),
+        # The item's edit page (where "Edit" leads without JavaScript).
+        ("reviews:improvement_update", {**lens, "item_id": item_id}),
         ("reviews:milestone_overview", milestone),
         ("reviews:milestone_pillar", {**milestone, "pillar_id": "pillar1"}),
         ("reviews:milestone_question", {**milestone, "question_id": "p1_q1"}),

@@ -71,6 +71,7 @@ def test_the_answers_csv_has_a_row_per_question_in_lens_order(client, carol, wor
         "Selected choices",
         "Not applicable choices",
         "Notes",
+        "Selected choices count",
     ]
     assert len(rows) == Answer.objects.filter(lens_review__workload=workload).count()
     assert rows[0][:2] == ["Operational Excellence", "ops1"]
@@ -87,6 +88,7 @@ def test_the_answers_csv_has_a_row_per_question_in_lens_order(client, carol, wor
         f"{titles['sec1_bp1']}; {titles['sec1_bp2']}",
         "",
         "",
+        "Yes",
     ]
     assert next(row for row in rows if row[1] == "rel1")[3] == "Unanswered"
 
@@ -104,6 +106,41 @@ def test_the_answers_csv_lists_not_applicable_choices_and_questions(client, alic
     assert sec1[7] == answer.question.choices.get(choice_id="sec1_bp6").title
     rel1 = next(row for row in rows if row[1] == "rel1")
     assert rel1[3:6] == ["Not applicable", "No", "Out of scope"]
+
+
+def test_ticks_of_a_question_that_does_not_apply_are_marked_as_not_counting(
+    client, alice, workload
+):
+    ticked = tick(workload, alice, "rel1", "rel1_bp1", "rel1_bp2")
+    answer_applicability_update(
+        answer=ticked, is_applicable=False, reason="BUSINESS_PRIORITIES", user=alice
+    )
+    tick(workload, alice, "sec1", "sec1_bp1")
+    client.force_login(alice)
+
+    header, *rows = rows_of(client.get(csv_url("answers_csv", workload)))
+
+    rel1 = dict(zip(header, next(row for row in rows if row[1] == "rel1"), strict=True))
+    titles = dict(ticked.question.choices.values_list("choice_id", "title"))
+    assert rel1["Applicable"] == "No" and rel1["Reason"] == "Business priorities"
+    assert rel1["Selected choices"] == f"{titles['rel1_bp1']}; {titles['rel1_bp2']}"
+    assert rel1["Selected choices count"] == "No: the question does not apply"
+    sec1 = dict(zip(header, next(row for row in rows if row[1] == "sec1"), strict=True))
+    assert sec1["Selected choices count"] == "Yes"
+    unanswered = dict(zip(header, next(row for row in rows if row[1] == "ops1"), strict=True))
+    assert unanswered["Selected choices count"] == ""
+
+
+def test_the_plan_csv_names_assignees_in_full(client, alice, bob, workload):
+    bob.first_name, bob.last_name = "Maximiliane", "von Wolkenstein-Rodenegg"
+    bob.save()
+    tick(workload, alice, "sec1", "sec1_no")
+    ImprovementItem.objects.update(assignee=bob)
+    client.force_login(alice)
+
+    rows = rows_of(client.get(csv_url("improvement_csv", workload)))
+
+    assert rows[1][5] == "Maximiliane von Wolkenstein-Rodenegg (bob)"
 
 
 def test_notes_with_commas_and_newlines_survive_the_round_trip(client, alice, workload):

@@ -8,13 +8,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lenses.models import Choice
+from lenses.services import lens_import, lens_version_publish
 from reviews.models import Answer, ImprovementItem, ImprovementStatus, Workload
-from reviews.services import answer_choice_update, workload_create
+from reviews.services import answer_choice_update, workload_add_lens, workload_create
+from tests.factories import lens_bytes
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # session, user, workload, lens review; the snapshot: pillars, questions, choices, answers,
-# choice rows, pillar notes, items; open items with the latest events (two); members for the
-# assignee list.
+# choice rows, pillar notes, items; open items with the latest events (two); members (the bulk
+# form's assignees, and who lost access).
 PLAN_QUERIES = 14
 
 
@@ -49,6 +51,12 @@ def item_of(workload, question_id) -> ImprovementItem:
     )
 
 
+def row_of(body: str, item) -> str:
+    """The table row of an item, from its opening tag to its end."""
+    start = body.index(f'id="item-{item.pk}"')
+    return body[body.rindex("<tr", 0, start) : body.index("</tr>", start)]
+
+
 def text_of(response) -> str:
     """The page as plain text with whitespace folded, for reading sentences."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", response.content.decode()))
@@ -60,13 +68,17 @@ def item_data(**overrides):
     return data
 
 
+def make_risky(workload, user):
+    """ops1 and rel1 high, sec1 medium: one risky question in each of three pillars."""
+    answer(workload, user, "ops1", "ops1_no")
+    answer(workload, user, "rel1", "rel1_no")
+    answer(workload, user, "sec1", "sec1_bp1", "sec1_bp2")
+    return workload
+
+
 @pytest.fixture
 def risky(workload, alice):
-    """ops1 and rel1 high, sec1 medium: one risky question in each of three pillars."""
-    answer(workload, alice, "ops1", "ops1_no")
-    answer(workload, alice, "rel1", "rel1_no")
-    answer(workload, alice, "sec1", "sec1_bp1", "sec1_bp2")
-    return workload
+    return make_risky(workload, alice)
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -165,7 +177,7 @@ def test_an_overdue_item_says_so_in_words_and_colour(client, alice, risky):
 
     body = client.get(plan_url(risky)).content.decode()
 
-    assert f'class="card plan-item is-overdue" id="item-{sec1.pk}"' in body
+    assert f'class="plan-row risk-row-MEDIUM is-overdue" id="item-{sec1.pk}"' in body
     assert body.count('<span class="badge overdue">Overdue</span>') == 1
 
 
@@ -320,28 +332,47 @@ def test_the_plan_rejects_post(client, alice, risky):
     assert client.post(plan_url(risky)).status_code == 405
 
 
-def test_read_only_members_see_the_items_without_controls(client, carol, risky):
+def test_read_only_members_see_the_table_without_edit_controls(client, carol, risky):
     sec1 = item_of(risky, "sec1")
     ImprovementItem.objects.filter(pk=sec1.pk).update(comment="Waiting for the audit")
     client.force_login(carol)
 
     body = client.get(plan_url(risky)).content.decode()
 
-    assert "Waiting for the audit" in body
+    assert body.count('class="plan-row ') == 3
+    assert "Waiting for the audit" in body and "Not started" in body
     assert 'class="item-form"' not in body and "<textarea" not in body
-    assert "Not started" in body
+    assert 'type="checkbox"' not in body and 'id="bulk-form"' not in body
+    assert update_url(risky, sec1) not in body and ">Edit<" not in body
 
 
-def test_contributors_get_a_form_per_item_with_the_members_to_assign(client, bob, risky):
+def test_the_plan_is_one_compact_row_per_item_with_an_edit_link(client, bob, risky):
     client.force_login(bob)
 
     body = client.get(plan_url(risky)).content.decode()
 
-    assert body.count('class="item-form"') == 3
+    # No form per item any more: one bulk form, and each row's form comes on demand.
+    assert 'class="item-form"' not in body and "<textarea" not in body
+    assert body.count('class="plan-row ') == 3
     sec1 = item_of(risky, "sec1")
-    assert f'action="{update_url(risky, sec1)}"' in body
-    assert f'id="item-{sec1.pk}-assignee"' in body
-    assert ">carol</option>" in body and "mallory" not in body
+    row = row_of(body, sec1)
+    assert (
+        f'href="{update_url(risky, sec1)}"' in row and f'hx-get="{update_url(risky, sec1)}"' in row
+    )
+    assert f'value="{sec1.pk}" form="bulk-form"' in row
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row))
+    for cell in ("Security", "Medium risk", "Not started", "Unassigned"):
+        assert cell in text
+    assert f"{sec1.due_date:%-d %b %Y}" in text
+
+
+def test_the_bulk_form_offers_the_members_to_assign(client, bob, risky):
+    client.force_login(bob)
+
+    body = client.get(plan_url(risky)).content.decode()
+
+    bulk = body[body.index('id="bulk-form"') : body.index("</form>", body.index('id="bulk-form"'))]
+    assert ">carol</option>" in bulk and ">Nobody</option>" in bulk and "mallory" not in bulk
 
 
 # -- updates -------------------------------------------------------------------------------------
@@ -375,7 +406,7 @@ def test_a_plain_update_keeps_the_filters_on_the_way_back(client, alice, risky):
     assert response.url == plan_url(risky, risk="MEDIUM") + f"#item-{sec1.pk}"
 
 
-def test_an_htmx_update_gets_the_item_and_the_new_summary(client, alice, risky):
+def test_an_htmx_update_gets_the_row_and_the_new_summary(client, alice, risky):
     sec1 = item_of(risky, "sec1")
     ImprovementItem.objects.filter(pk=sec1.pk).update(
         due_date=timezone.localdate() - datetime.timedelta(days=1)
@@ -383,12 +414,15 @@ def test_an_htmx_update_gets_the_item_and_the_new_summary(client, alice, risky):
     client.force_login(alice)
 
     response = client.post(
-        update_url(risky, sec1), item_data(status="RISK_ACKNOWLEDGED", due_date=""), **HTMX
+        update_url(risky, sec1),
+        item_data(status="RISK_ACKNOWLEDGED", due_date="", comment="Retired in March"),
+        **HTMX,
     )
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.lstrip().startswith(f'<li class="card plan-item" id="item-{sec1.pk}"')
+    assert body.lstrip().startswith(f'<tr class="plan-row risk-row-MEDIUM" id="item-{sec1.pk}"')
+    assert 'class="item-form"' not in body
     assert "Saved." in body and "Risk acknowledged" in body
     assert 'id="plan-summary" hx-swap-oob="true"' in body
     assert "0 overdue" in text_of(response)
@@ -446,7 +480,7 @@ def test_an_unknown_status_is_refused(client, bob, risky):
     assert "Select a valid choice." in response.content.decode()
 
 
-def test_invalid_input_without_htmx_shows_the_whole_page_with_the_message(client, bob, risky):
+def test_invalid_input_without_htmx_shows_the_edit_page_with_the_message(client, bob, risky):
     sec1 = item_of(risky, "sec1")
     client.force_login(bob)
 
@@ -454,7 +488,7 @@ def test_invalid_input_without_htmx_shows_the_whole_page_with_the_message(client
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "<html" in body and 'id="plan-summary"' in body
+    assert "<html" in body and "Back to the plan" in body
     assert "Enter the due date as a date" in body and 'value="soon"' in body
 
 
@@ -512,10 +546,10 @@ def test_an_item_of_another_workload_is_not_found(client, alice, risky):
     assert item_of(other, "sec1").status == ImprovementStatus.NOT_STARTED
 
 
-def test_updates_reject_get(client, alice, risky):
+def test_updates_reject_other_methods(client, alice, risky):
     client.force_login(alice)
 
-    assert client.get(update_url(risky, item_of(risky, "sec1"))).status_code == 405
+    assert client.put(update_url(risky, item_of(risky, "sec1"))).status_code == 405
 
 
 # -- queries -------------------------------------------------------------------------------------
@@ -548,3 +582,248 @@ def test_the_lens_review_overview_links_to_the_plan_and_the_answers_csv(client, 
 
     assert f'href="{reverse("reviews:improvement_plan", args=args)}"' in body
     assert f'href="{reverse("reviews:answers_csv", args=args)}"' in body
+
+
+# -- editing in place ----------------------------------------------------------------------------
+
+
+def row_url(workload, item):
+    return reverse("reviews:improvement_row", args=[workload.public_id, "wellarchitected", item.pk])
+
+
+def test_edit_gives_htmx_the_items_row_as_a_small_form(client, bob, risky):
+    sec1 = item_of(risky, "sec1")
+    client.force_login(bob)
+
+    response = client.get(update_url(risky, sec1) + "?risk=MEDIUM", **HTMX)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith(
+        f'<tr class="plan-row is-editing risk-row-MEDIUM" id="item-{sec1.pk}"'
+    )
+    assert "<html" not in body
+    assert f'hx-post="{update_url(risky, sec1)}?risk=MEDIUM" hx-target="closest tr"' in body
+    assert f'id="item-{sec1.pk}-status"' in body and f'id="item-{sec1.pk}-comment"' in body
+    assert f'hx-get="{row_url(risky, sec1)}?risk=MEDIUM"' in body  # Cancel
+
+
+def test_edit_without_javascript_is_a_page_of_its_own(client, bob, risky):
+    sec1 = item_of(risky, "sec1")
+    client.force_login(bob)
+
+    response = client.get(update_url(risky, sec1))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in body and "Back to the plan" in body
+    assert f'<form class="item-form" method="post" action="{update_url(risky, sec1)}">' in body
+    assert "Best practices not yet followed" in body
+
+
+def test_read_only_members_may_not_open_the_edit_form(client, carol, risky):
+    client.force_login(carol)
+
+    assert client.get(update_url(risky, item_of(risky, "sec1")), **HTMX).status_code == 403
+
+
+def test_cancel_puts_the_items_row_back(client, bob, risky):
+    sec1 = item_of(risky, "sec1")
+    client.force_login(bob)
+
+    response = client.get(row_url(risky, sec1), **HTMX)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith(f'<tr class="plan-row risk-row-MEDIUM" id="item-{sec1.pk}"')
+    assert 'class="item-form"' not in body and f'href="{update_url(risky, sec1)}"' in body
+
+
+def test_the_row_without_htmx_is_the_plan_at_the_item(client, carol, risky):
+    sec1 = item_of(risky, "sec1")
+    client.force_login(carol)
+
+    response = client.get(row_url(risky, sec1) + "?pillar=security")
+
+    assert response.status_code == 302
+    assert response.url == plan_url(risky, pillar="security") + f"#item-{sec1.pk}"
+
+
+def test_a_read_only_members_row_has_no_edit_controls(client, carol, risky):
+    client.force_login(carol)
+
+    body = client.get(row_url(risky, item_of(risky, "sec1")), **HTMX).content.decode()
+
+    assert 'type="checkbox"' not in body and ">Edit<" not in body
+
+
+def test_the_edit_form_of_a_closed_item_says_it_closed(client, bob, risky):
+    sec1 = item_of(risky, "sec1")
+    answer(risky, bob, "sec1", "sec1_bp3", "sec1_bp4", "sec1_bp5", "sec1_bp6")
+    client.force_login(bob)
+
+    response = client.get(update_url(risky, sec1), **HTMX)
+
+    assert "no longer high or medium risk" in response.content.decode()
+
+
+# -- risk acknowledged and complete ---------------------------------------------------------------
+
+
+def test_risk_acknowledged_without_a_reason_is_refused_and_nothing_changes(client, bob, risky):
+    sec1 = item_of(risky, "sec1")
+    client.force_login(bob)
+
+    response = client.post(
+        update_url(risky, sec1), item_data(status="RISK_ACKNOWLEDGED", comment="  "), **HTMX
+    )
+
+    assert response.status_code == 200
+    assert "“Risk acknowledged” needs a reason" in text_of(response)
+    assert 'class="item-form"' in response.content.decode()  # the form stays, with the message
+    sec1.refresh_from_db()
+    assert sec1.status == ImprovementStatus.NOT_STARTED
+
+
+def test_risk_acknowledged_with_a_reason_is_saved(client, bob, risky):
+    sec1 = item_of(risky, "sec1")
+    client.force_login(bob)
+
+    client.post(
+        update_url(risky, sec1),
+        item_data(status="RISK_ACKNOWLEDGED", comment="The service is retired in March."),
+    )
+
+    sec1.refresh_from_db()
+    assert sec1.status == ImprovementStatus.RISK_ACKNOWLEDGED
+    assert sec1.comment == "The service is retired in March."
+
+
+def test_marking_complete_while_still_risky_warns_in_the_row_and_above(client, bob, risky):
+    ops1 = item_of(risky, "ops1")
+    client.force_login(bob)
+
+    response = client.post(update_url(risky, ops1), item_data(status="COMPLETE"), **HTMX)
+
+    body = response.content.decode()
+    row = row_of(body, ops1)
+    assert "Still high risk: the answers do not show the improvement yet." in text_of_html(row)
+    notices = body[body.index('id="plan-notices"') :]
+    assert 'hx-swap-oob="true"' in notices[:80]
+    assert "is marked complete but is still high risk" in text_of_html(notices)
+    ops1.refresh_from_db()
+    assert ops1.status == ImprovementStatus.COMPLETE
+
+
+def test_marking_complete_without_javascript_warns_after_saving(client, bob, risky):
+    ops1 = item_of(risky, "ops1")
+    client.force_login(bob)
+
+    response = client.post(update_url(risky, ops1), item_data(status="COMPLETE"), follow=True)
+
+    levels = [m.level_tag for m in response.context["messages"]]
+    assert levels == ["success", "warning"]
+    text = text_of(response)
+    assert "is marked complete but is still high risk" in text
+    assert "Still high risk: the answers do not show the improvement yet." in text
+
+
+def test_a_complete_item_whose_risk_stays_is_flagged_for_every_reader(client, carol, risky):
+    ImprovementItem.objects.filter(pk=item_of(risky, "rel1").pk).update(status="COMPLETE")
+    client.force_login(carol)
+
+    body = client.get(plan_url(risky)).content.decode()
+
+    assert body.count('class="row-warning"') == 1
+    assert "Still high risk" in text_of_html(row_of(body, item_of(risky, "rel1")))
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+
+
+# -- assignees -----------------------------------------------------------------------------------
+
+
+def test_assignees_are_named_in_full_in_the_row_and_the_choices(client, alice, bob, risky):
+    bob.first_name, bob.last_name = "Maximiliane", "von Wolkenstein-Rodenegg"
+    bob.save()
+    sec1 = item_of(risky, "sec1")
+    ImprovementItem.objects.filter(pk=sec1.pk).update(assignee=bob)
+    client.force_login(alice)
+
+    body = client.get(plan_url(risky)).content.decode()
+    form = client.get(update_url(risky, sec1), **HTMX).content.decode()
+
+    full = "Maximiliane von Wolkenstein-Rodenegg (bob)"
+    assert f'<span class="person">{full}</span>' in row_of(body, sec1)
+    assert f">{full}</option>" in form
+    assert f">{full}</option>" in body  # the bulk form
+
+
+# -- queries -------------------------------------------------------------------------------------
+
+
+def add_forty_questions(workload):
+    """A lens of 4 pillars × 10 questions added to the workload (every answer high risk when
+    "None of these" is ticked)."""
+    version = lens_import(raw=lens_bytes(pillars=4, questions=10))
+    version = lens_version_publish(lens_version=version, version="1.0")
+    workload_add_lens(workload=workload, lens=version.lens)
+    return version.lens
+
+
+@pytest.fixture
+def forty_questions(workload):
+    return add_forty_questions(workload)
+
+
+def risky_items(workload, lens, user, count):
+    answers = Answer.objects.select_related("question", "lens_review").filter(
+        lens_review__workload=workload, lens_review__lens=lens
+    )
+    for one in answers.order_by("question__order", "question__pillar__order")[:count]:
+        answer_choice_update(
+            answer=one, choice_id=f"{one.question.question_id}_no", status="SELECTED", user=user
+        )
+
+
+@pytest.mark.parametrize("count", [5, 40])
+def test_the_plan_table_takes_the_same_number_of_queries_for_5_and_40_items(
+    client, alice, bob, workload, forty_questions, count, django_assert_max_num_queries
+):
+    risky_items(workload, forty_questions, alice, count)
+    items = ImprovementItem.objects.filter(answer__lens_review__lens=forty_questions)
+    items.update(assignee=bob, comment="On it")
+    client.force_login(alice)
+    url = reverse("reviews:improvement_plan", args=[workload.public_id, forty_questions.alias])
+
+    with django_assert_max_num_queries(PLAN_QUERIES):
+        response = client.get(url)
+
+    assert len(response.context["entries"]) == count
+
+
+# The plan's reads and the item; saving adds the savepoint and its release, the item locked,
+# the assignee checked, the UPDATE, the history line and the item read again.
+ROW_QUERIES = PLAN_QUERIES + 1
+SAVE_QUERIES = ROW_QUERIES + 7
+
+
+@pytest.mark.parametrize("count", [5, 40])
+def test_editing_a_row_takes_the_same_number_of_queries_for_5_and_40_items(
+    client, alice, bob, workload, forty_questions, count, django_assert_max_num_queries
+):
+    risky_items(workload, forty_questions, alice, count)
+    item = ImprovementItem.objects.filter(answer__lens_review__lens=forty_questions).first()
+    url = reverse(
+        "reviews:improvement_update", args=[workload.public_id, forty_questions.alias, item.pk]
+    )
+    client.force_login(alice)
+
+    with django_assert_max_num_queries(ROW_QUERIES):
+        assert client.get(url, **HTMX).status_code == 200
+    with django_assert_max_num_queries(SAVE_QUERIES):
+        response = client.post(url, item_data(assignee=bob.pk), **HTMX)
+
+    assert "Saved." in response.content.decode()

@@ -4,12 +4,16 @@ import pytest
 from django.utils import timezone
 
 from reviews.improvements import (
+    BulkChange,
     ImprovementError,
     ItemChange,
+    complete_but_risky,
     improvement_item_update,
+    improvement_items_bulk_update,
     improvement_status,
     improvement_sync,
     is_overdue,
+    person_label,
 )
 from reviews.models import Answer, ImprovementItem, ImprovementStatus
 from reviews.services import answer_applicability_update, answer_choice_update
@@ -147,3 +151,76 @@ def test_the_workload_status_is_derived_from_its_items(counts, expected):
         )
         == expected
     )
+
+
+def test_risk_acknowledged_needs_a_comment_in_the_service_itself(workload, alice):
+    set_choices(answer_of(workload), alice, "sec1_no")
+    item = ImprovementItem.objects.get()
+
+    for blank in ("", "  \n "):
+        with pytest.raises(ImprovementError, match="needs a reason"):
+            improvement_item_update(
+                item=item,
+                change=ItemChange(ImprovementStatus.RISK_ACKNOWLEDGED, None, None, blank),
+                user=alice,
+            )
+    item.refresh_from_db()
+    assert item.status == ImprovementStatus.NOT_STARTED and item.events.count() == 1
+
+
+def test_a_bulk_change_is_refused_as_a_whole_when_one_item_cannot_take_it(workload, alice):
+    set_choices(answer_of(workload, "sec1"), alice, "sec1_no")
+    set_choices(answer_of(workload, "ops1"), alice, "ops1_no")
+    explained, bare = ImprovementItem.objects.order_by("pk")
+    ImprovementItem.objects.filter(pk=explained.pk).update(comment="Accepted by the board")
+
+    with pytest.raises(ImprovementError, match="needs a reason") as refused:
+        improvement_items_bulk_update(
+            review=explained.answer.lens_review,
+            item_ids=[explained.pk, bare.pk],
+            change=BulkChange(status=ImprovementStatus.RISK_ACKNOWLEDGED),
+            user=alice,
+        )
+
+    assert bare.answer.question.title in str(refused.value)
+    assert explained.answer.question.title not in str(refused.value)
+    assert set(ImprovementItem.objects.values_list("status", flat=True)) == {"NOT_STARTED"}
+
+
+def test_a_bulk_change_records_one_history_line_per_changed_item(workload, alice, bob):
+    set_choices(answer_of(workload, "sec1"), alice, "sec1_no")
+    set_choices(answer_of(workload, "ops1"), alice, "ops1_no")
+    first, second = ImprovementItem.objects.order_by("pk")
+
+    changed = improvement_items_bulk_update(
+        review=first.answer.lens_review,
+        item_ids=[first.pk, second.pk],
+        change=BulkChange(assignee_id=bob.pk, due_date=datetime.date(2031, 1, 31)),
+        user=alice,
+    )
+
+    assert {item.pk for item in changed} == {first.pk, second.pk}
+    for item in ImprovementItem.objects.all():
+        assert (item.assignee, item.due_date) == (bob, datetime.date(2031, 1, 31))
+        assert item.events.first().text == "Assignee changed; due 31 Jan 2031."
+        assert item.updated_at > item.created_at
+
+
+def test_an_open_item_marked_complete_is_complete_but_still_risky(workload, alice):
+    answer = set_choices(answer_of(workload), alice, "sec1_no")
+    item = improvement_item_update(
+        item=ImprovementItem.objects.get(),
+        change=ItemChange(ImprovementStatus.COMPLETE, None, None, ""),
+        user=alice,
+    )
+
+    assert complete_but_risky(item)
+    set_choices(answer, alice, *best_practices(answer))
+    item.refresh_from_db()
+    assert item.status == ImprovementStatus.COMPLETE and not complete_but_risky(item)
+
+
+def test_people_are_named_by_full_name_and_username(alice):
+    assert person_label(alice) == "alice"
+    alice.first_name, alice.last_name = "Alice", "Archer-Montgomery"
+    assert person_label(alice) == "Alice Archer-Montgomery (alice)"

@@ -473,7 +473,10 @@ class _Loader:
                     status=status,
                     assignee_id=self.rng.choice(people).pk if self.rng.random() < 0.8 else None,
                     due_date=due,
-                    comment=self.rng.choice(ITEM_COMMENTS) if self.rng.random() < 0.4 else "",
+                    # An acknowledged risk always says why (improvement_item_update checks it).
+                    comment=self.rng.choice(ITEM_COMMENTS)
+                    if self.rng.random() < 0.4 or status == ImprovementStatus.RISK_ACKNOWLEDGED
+                    else "",
                 ),
                 user=people[0],
             )
