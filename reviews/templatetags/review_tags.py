@@ -17,6 +17,11 @@ _CHOICE_VERBS = {
 def change_text(change: dict) -> str:
     """One audit-trail entry as a sentence fragment (plain text; the template escapes it)."""
     field = change.get("field")
+    if field == "lens_version":
+        return f"upgraded the lens from {change['before']} to {change['after']}"
+    if field == "choice" and change.get("after") == "REMOVED_FROM_LENS":
+        title = change.get("title", change.get("choice"))
+        return f"dropped “{title}”, no longer in the lens"
     if field == "choice":
         verb = _CHOICE_VERBS.get(change.get("after"), "changed")
         return f"{verb} “{change.get('title', change.get('choice'))}”"

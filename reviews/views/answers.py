@@ -19,6 +19,7 @@ from reviews.services import (
     answer_notes_update,
     choices_with_status,
 )
+from reviews.upgrades import upgrade_notices
 from reviews.views.access import get_answer_for_user
 from reviews.views.notes import notes_response, parse_notes, wants_theirs
 from reviews.views.review import review_outline
@@ -117,6 +118,9 @@ def question_detail(
 ) -> HttpResponse:
     answer = get_answer_for_user(request, public_id, alias, question_id)
     context = _question_context(answer)
+    if context["can_write"]:
+        review = answer.lens_review
+        context["upgrade_notice"] = upgrade_notices([review]).get(review.pk)
     return render(request, "reviews/question.html", context)
 
 

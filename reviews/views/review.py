@@ -18,6 +18,7 @@ from reviews.services import (
     risk_counts_by_pillar,
 )
 from reviews.snapshots import total_counts
+from reviews.upgrades import upgrade_notices
 from reviews.views.access import get_lens_review_for_user
 from reviews.views.notes import notes_response, parse_notes, wants_theirs
 
@@ -122,14 +123,23 @@ def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
 @login_required
 def overview(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
     review = get_lens_review_for_user(request, public_id, alias)
-    return render(request, "reviews/overview.html", _overview_context(review, None))
+    return render(request, "reviews/overview.html", _with_upgrade_notice(review, None))
+
+
+def _with_upgrade_notice(review: LensReview, pillar_id: str | None) -> dict:
+    """The page's context with a newer version of the lens, for those who may upgrade (full
+    pages only: polls do without it)."""
+    context = _overview_context(review, pillar_id)
+    if context["can_write"]:
+        context["upgrade_notice"] = upgrade_notices([review]).get(review.pk)
+    return context
 
 
 @require_GET
 @login_required
 def pillar_detail(request: HttpRequest, public_id: str, alias: str, pillar_id: str) -> HttpResponse:
     review = get_lens_review_for_user(request, public_id, alias)
-    return render(request, "reviews/overview.html", _overview_context(review, pillar_id))
+    return render(request, "reviews/overview.html", _with_upgrade_notice(review, pillar_id))
 
 
 @require_GET

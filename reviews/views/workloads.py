@@ -53,6 +53,7 @@ from reviews.models import (
     WorkloadMember,
 )
 from reviews.services import ReviewError
+from reviews.upgrades import upgrade_notices
 from reviews.views.access import get_workload_for_user
 from reviews.views.review import priority_rank
 
@@ -519,6 +520,10 @@ def _render_detail(
         review.continue_question_id = continue_at.get(review.pk)
     removed = {review.lens_id for review in reviews if not review.is_active}
     can_write = workload.role in WRITE_ROLES
+    notices = upgrade_notices(active) if can_write else {}
+    for review in active:
+        review.workload = workload
+        review.upgrade_notice = notices.get(review.pk)
     extra = sum(1 for review in active if not review.lens.is_builtin)
     addable = []
     if can_write:

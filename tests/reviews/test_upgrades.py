@@ -601,3 +601,49 @@ def test_comparing_the_milestone_before_an_upgrade_with_now_matches_questions_by
     assert "p2_q1" not in presence  # moved to another pillar, answered the same: unchanged
     body = response.content.decode()
     assert "New in 1.1" in body and "Removed in 1.1" in body
+
+
+# -- notices ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["workload", "overview", "pillar", "question"])
+def test_writers_are_told_a_newer_version_is_available_with_links(
+    client, bob, review, second, page
+):
+    client.force_login(bob)
+    workload = review.workload.public_id
+    url = {
+        "workload": reverse("reviews:workload_detail", args=[workload]),
+        "overview": reverse("reviews:overview", args=[workload, "team-lens"]),
+        "pillar": reverse("reviews:pillar", args=[workload, "team-lens", "pillar1"]),
+        "question": reverse("reviews:question", args=[workload, "team-lens", "p1_q1"]),
+    }[page]
+
+    body = client.get(url).content.decode()
+
+    assert 'id="upgrade-notice-team-lens"' in body
+    assert "Team Lens 1.1 is available" in body
+    assert "5 questions new, removed or changed" in body
+    assert reverse("reviews:upgrade", args=[workload, "team-lens"]) in body
+    assert reverse("lenses:difference", args=["team-lens", second.pk]) in body
+
+
+def test_read_only_members_get_no_upgrade_notice(client, carol, review, second):
+    client.force_login(carol)
+
+    body = client.get(
+        reverse("reviews:overview", args=[review.workload.public_id, "team-lens"])
+    ).content.decode()
+
+    assert "upgrade-notice" not in body
+
+
+def test_no_notice_once_the_review_is_on_the_newest_version(client, alice, review, second):
+    lens_review_upgrade(lens_review=review, target=second, milestone_name="Before", user=alice)
+    client.force_login(alice)
+
+    body = client.get(
+        reverse("reviews:workload_detail", args=[review.workload.public_id])
+    ).content.decode()
+
+    assert "upgrade-notice" not in body
