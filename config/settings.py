@@ -198,8 +198,8 @@ REPORT_HEARTBEAT_SECONDS = env_int("REPORT_HEARTBEAT_SECONDS", 10)
 REPORT_STALE_SECONDS = env_int("REPORT_STALE_SECONDS", 60)
 # The queue report builds go to; the default queue, so `celery -A config worker` takes them.
 REPORT_QUEUE = os.environ.get("REPORT_QUEUE", "celery")
-# Asking for a report must not hang when the broker is down: give up after a few seconds and
-# tell the user (see reviews.reports.services.report_enqueue).
+# Workers and beat wait this long to connect. Asking for a report bounds its send to the broker
+# on its own, within two seconds (reviews.reports.services.report_enqueue).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -19,6 +19,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -56,8 +57,17 @@ TRANSIENT_ERRORS = (
     ConnectionError,
     TimeoutError,
 )
-# Publishing to a broker that does not answer: two quick tries, then the user is told.
+# Asking for a report answers within about two seconds even when the broker is down: the send
+# is given up on after ENQUEUE_TIMEOUT seconds (a thread bounds it, as /healthz does). Inside
+# that, a refused connection gets a second quick try.
+ENQUEUE_TIMEOUT = 1.5
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# Ends a send that was given up on: each try waits at most this long to connect or for a reply.
+SEND_SOCKET_TIMEOUT = 1
+SEND_TRANSPORT_OPTIONS = {
+    "socket_timeout": SEND_SOCKET_TIMEOUT,
+    "socket_connect_timeout": SEND_SOCKET_TIMEOUT,
+}
 
 
 class ReportError(Exception):
@@ -121,29 +131,52 @@ def report_request(
 
 
 def report_enqueue(report: Report) -> bool:
-    """Send the build task; on a broker failure, fail the report instead (never raise)."""
+    """Send the build task; on a broker failure, fail the report instead (never raise).
+
+    The person who asked waits for this, so it gives up after ENQUEUE_TIMEOUT seconds whatever
+    the broker does: refusing connections, or accepting them and never answering (a broker
+    hung mid-restart kept requests waiting without end). Should a send that was given up on
+    still arrive, its worker finds the report FAILED and leaves it; a retry sends it again.
+    """
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"report-{report.pk}-send")
+    try:
+        executor.submit(_send, report.pk).result(timeout=ENQUEUE_TIMEOUT)
+    except Exception:  # the wait ran out, or the transport's own error (OSError, redis, kombu)
+        logger.warning("could not enqueue report %s", report.pk, exc_info=True)
+        now = timezone.now()
+        failed = Report.objects.filter(pk=report.pk, status=Report.Status.QUEUED).update(
+            status=Report.Status.FAILED, error=QUEUE_UNAVAILABLE, finished_at=now
+        )
+        if failed:
+            report.status, report.error, report.finished_at = (
+                Report.Status.FAILED,
+                QUEUE_UNAVAILABLE,
+                now,
+            )
+        else:  # the message got through late and a worker has the report already
+            report.refresh_from_db()
+        return False
+    finally:
+        executor.shutdown(wait=False)
+    return True
+
+
+def _send(report_id: int) -> None:
+    from config.celery import app
     from reviews.tasks import report_build_task  # the tasks module imports this one
 
-    try:
+    # A connection of its own with short socket timeouts, so that a send given up on does not
+    # leave its thread waiting on a broker that never answers.
+    with app.connection_for_write(
+        connect_timeout=SEND_SOCKET_TIMEOUT, transport_options=SEND_TRANSPORT_OPTIONS
+    ) as connection:
         report_build_task.apply_async(
-            args=[report.pk],
+            args=[report_id],
             queue=settings.REPORT_QUEUE,
+            connection=connection,
             retry=True,
             retry_policy=PUBLISH_RETRY,
         )
-    except Exception:  # each broker transport raises its own errors (OSError, redis, kombu)
-        logger.warning("could not enqueue report %s", report.pk, exc_info=True)
-        now = timezone.now()
-        Report.objects.filter(pk=report.pk, status=Report.Status.QUEUED).update(
-            status=Report.Status.FAILED, error=QUEUE_UNAVAILABLE, finished_at=now
-        )
-        report.status, report.error, report.finished_at = (
-            Report.Status.FAILED,
-            QUEUE_UNAVAILABLE,
-            now,
-        )
-        return False
-    return True
 
 
 @transaction.atomic

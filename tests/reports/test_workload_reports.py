@@ -1,5 +1,7 @@
 """The workload's report pages: ask, watch (htmx polling), download, retry."""
 
+import socket
+import time
 from unittest import mock
 
 import kombu.exceptions
@@ -8,12 +10,13 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from reviews.milestones import milestone_create
 from reviews.models import Report
 from reviews.reports import services
 from reviews.reports.services import QUEUE_UNAVAILABLE, report_request
 from reviews.tasks import report_build_task
-from tests.reports.conftest import HTMX
+from tests.reports.conftest import HTMX, point_celery_at
 
 
 def list_url(workload):
@@ -167,6 +170,45 @@ def test_without_htmx_a_down_queue_is_a_message(transactional_db, client, worklo
 
     assert response.status_code == 200
     assert "report queue is unavailable" in response.content.decode()
+
+
+@pytest.fixture
+def closed_port():
+    """A port nothing listens on: connecting is refused, as when Redis is stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections and never answers, as a broker hung mid-restart."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        yield server.getsockname()[1]
+
+
+@pytest.mark.parametrize("port", ["closed_port", "silent_port"])
+def test_asking_while_the_broker_is_down_answers_within_two_seconds_every_time(
+    transactional_db, client, workload, alice, monkeypatch, request, port
+):
+    url = f"redis://127.0.0.1:{request.getfixturevalue(port)}/0"
+    # The transport options config/settings.py gives a Redis broker.
+    point_celery_at(monkeypatch, celery_app, url, {"socket_connect_timeout": 2})
+    client.force_login(alice)
+
+    for _ in range(3):
+        started = time.monotonic()
+        response = client.post(list_url(workload), {"lens": "wellarchitected"}, **HTMX)
+        elapsed = time.monotonic() - started
+
+        assert response.status_code == 200
+        assert "report queue is unavailable" in response.content.decode()
+        assert elapsed < 2.5, f"{port}: answered after {elapsed:.1f} s"
+    assert set(Report.objects.values_list("status", "error")) == {
+        (Report.Status.FAILED, QUEUE_UNAVAILABLE)
+    }
 
 
 def test_the_list_recovers_reports_whose_worker_died(client, workload, report, alice, sent):
