@@ -7,10 +7,17 @@ The task (reviews.tasks) passes the report id to report_build, which does the wo
 Workers may die in the middle of a build (out of memory, a host restart, the hard time limit).
 Nothing then moves the report on, so while a build runs a thread of its worker writes a
 heartbeat; a RUNNING report whose heartbeat is older than REPORT_STALE_SECONDS is stale:
-reports_recover_stale queues it again, at most MAX_ATTEMPTS builds in all, and fails it after
+reports_recover_stale queues it again, at most MAX_ATTEMPTS attempts in all, and fails it after
 that. The report pages, a periodic task and every worker start run that check.
 Every state change is a conditional UPDATE on (status, attempts), so a build that was given up
 on cannot overwrite the result of the build that replaced it.
+
+Brokers may lose messages too (Redis without persistence, restarted): a QUEUED report then
+waits for a message that no longer exists. For a QUEUED report `heartbeat_at` is the moment it
+was last sent to the queue (until then its creation counts); one that waited longer than
+REPORT_QUEUED_STALE_SECONDS while the workers had time for it is sent again, and that lost send
+counts as an attempt. Sending again is safe: the build claims a report only while it is QUEUED,
+so whichever message comes first builds it and any other finds it taken and does nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from lenses.models import Lens
@@ -76,6 +83,10 @@ class ReportError(Exception):
 
 def stale_after() -> timedelta:
     return timedelta(seconds=settings.REPORT_STALE_SECONDS)
+
+
+def queued_stale_after() -> timedelta:
+    return timedelta(seconds=settings.REPORT_QUEUED_STALE_SECONDS)
 
 
 # -- asking --------------------------------------------------------------------------------------
@@ -190,7 +201,10 @@ def report_retry(*, report: Report) -> Report:
     locked.attempts = 0
     locked.started_at = None
     locked.finished_at = None
-    locked.save(update_fields=["status", "error", "attempts", "started_at", "finished_at"])
+    locked.heartbeat_at = timezone.now()  # queued now: see the module's docstring
+    locked.save(
+        update_fields=["status", "error", "attempts", "started_at", "finished_at", "heartbeat_at"]
+    )
     transaction.on_commit(lambda: report_enqueue(locked))
     return locked
 
@@ -361,7 +375,9 @@ def _fail(report: Report, message: str) -> None:
 
 def _requeue(report: Report, message: str) -> None:
     try:
-        _current(report).update(status=Report.Status.QUEUED, started_at=None, error=message)
+        _current(report).update(
+            status=Report.Status.QUEUED, started_at=None, heartbeat_at=timezone.now(), error=message
+        )
     except TRANSIENT_ERRORS:
         logger.warning("could not requeue report %s", report.pk, exc_info=True)
 
@@ -372,49 +388,118 @@ def _requeue(report: Report, message: str) -> None:
 def reports_recover_stale(
     *, reports: QuerySet[Report] | None = None, now: Any = None
 ) -> dict[str, int]:
-    """Queue again, or fail, the RUNNING reports whose worker must have died.
+    """Queue again, or fail, the RUNNING reports whose worker must have died, and the QUEUED
+    ones whose message the broker must have lost.
 
     `reports` narrows the check (a report page checks its own workload's reports). Returns how
-    many were queued again and how many failed.
+    many were queued (or sent) again and how many failed.
     """
     now = now or timezone.now()
     scope = Report.objects.all() if reports is None else reports
     cutoff = now - stale_after()
-    silent = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
-    stale = scope.filter(silent, status=Report.Status.RUNNING)
+    silent = Q(status=Report.Status.RUNNING) & (
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    queued_cutoff = now - queued_stale_after()
+    waiting = Q(status=Report.Status.QUEUED) & (
+        Q(heartbeat_at__lt=queued_cutoff)
+        | Q(heartbeat_at__isnull=True, created_at__lt=queued_cutoff)
+    )
     # The cheap check first: report pages call this on every view.
-    if not stale.exists():
+    if not scope.filter(silent | waiting).exists():
         return {"requeued": 0, "failed": 0}
     counts = {"requeued": 0, "failed": 0}
     with transaction.atomic():
         # skip_locked: two pages checking at once do not wait for, or double, each other.
-        for report in stale.select_for_update(skip_locked=True).order_by("pk"):
-            logger.warning(
-                "report %s: attempt %s on worker %s stopped answering",
-                report.pk,
-                report.attempts,
-                report.worker or "(unknown)",
-            )
-            if report.attempts < MAX_ATTEMPTS:
-                report.status = Report.Status.QUEUED
-                report.started_at = report.heartbeat_at = None
-                report.error = (
-                    f"Attempt {report.attempts} stopped answering (its worker probably crashed "
-                    "or was stopped); the report was queued again."
-                )
-                report.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
-                transaction.on_commit(lambda report=report: report_enqueue(report))
-                counts["requeued"] += 1
-            else:
-                report.status = Report.Status.FAILED
-                report.finished_at = now
-                report.error = (
-                    f"The report's worker stopped answering {report.attempts} times (it probably "
-                    "crashed or was stopped). Retry it, and tell your administrator if it fails "
-                    "again."
-                )
-                report.save(update_fields=["status", "finished_at", "error"])
-                counts["failed"] += 1
+        for report in scope.filter(silent).select_for_update(skip_locked=True).order_by("pk"):
+            _recover_running(report, now, counts)
+        # Read after the loop above: a report it has just queued again is not waiting.
+        waited = list(scope.filter(waiting).select_for_update(skip_locked=True).order_by("pk"))
+        if waited:
+            workers = _worker_activity(cutoff)
+            for report in waited:
+                _recover_queued(report, now, workers, counts)
     if counts["requeued"] or counts["failed"]:
         logger.warning("stale reports: %(requeued)s queued again, %(failed)s failed", counts)
     return counts
+
+
+def _recover_running(report: Report, now: Any, counts: dict[str, int]) -> None:
+    logger.warning(
+        "report %s: attempt %s on worker %s stopped answering",
+        report.pk,
+        report.attempts,
+        report.worker or "(unknown)",
+    )
+    if report.attempts < MAX_ATTEMPTS:
+        report.status = Report.Status.QUEUED
+        report.started_at = None
+        report.heartbeat_at = now  # queued now
+        report.error = (
+            f"Attempt {report.attempts} stopped answering (its worker probably crashed "
+            "or was stopped); the report was queued again."
+        )
+        report.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
+        transaction.on_commit(lambda report=report: report_enqueue(report))
+        counts["requeued"] += 1
+    else:
+        report.status = Report.Status.FAILED
+        report.finished_at = now
+        report.error = (
+            f"The report's worker stopped answering {report.attempts} times (it probably "
+            "crashed or was stopped). Retry it, and tell your administrator if it fails "
+            "again."
+        )
+        report.save(update_fields=["status", "finished_at", "error"])
+        counts["failed"] += 1
+
+
+def _worker_activity(cutoff: Any) -> dict[str, Any]:
+    """What the workers are doing: whether a build is under way (its heartbeat fresh), and when
+    the newest report that a worker has started was asked for."""
+    return {
+        "busy": Report.objects.filter(
+            status=Report.Status.RUNNING, heartbeat_at__gte=cutoff
+        ).exists(),
+        "newest_started": Report.objects.filter(started_at__isnull=False).aggregate(
+            newest=Max("created_at")
+        )["newest"],
+    }
+
+
+def _recover_queued(
+    report: Report, now: Any, workers: dict[str, Any], counts: dict[str, int]
+) -> None:
+    """Send a report again whose message is lost, or fail it after MAX_ATTEMPTS attempts.
+
+    A long wait alone does not show the message is lost: with many reports asked for at once
+    the workers may simply not have reached it. It is lost when no build is under way (idle
+    workers would have taken it), or when workers have started a report asked for after it was
+    queued (they have gone past it). When no worker runs at all, it fails after a few sends,
+    saying so.
+    """
+    queued_at = report.heartbeat_at or report.created_at
+    newest = workers["newest_started"]
+    if workers["busy"] and not (newest and newest > queued_at):
+        return
+    report.attempts += 1
+    logger.warning("report %s: no worker took attempt %s", report.pk, report.attempts)
+    if report.attempts < MAX_ATTEMPTS:
+        report.heartbeat_at = now
+        report.error = (
+            f"No worker took attempt {report.attempts} (the report queue probably lost it); "
+            "the report was sent again."
+        )
+        report.save(update_fields=["attempts", "heartbeat_at", "error"])
+        transaction.on_commit(lambda report=report: report_enqueue(report))
+        counts["requeued"] += 1
+    else:
+        report.status = Report.Status.FAILED
+        report.finished_at = now
+        report.error = (
+            f"No worker took attempt {report.attempts} either (the report queue lost it, or no "
+            "worker is running), so the report was given up. Retry it, and tell your "
+            "administrator if it fails again."
+        )
+        report.save(update_fields=["attempts", "status", "finished_at", "error"])
+        counts["failed"] += 1

@@ -93,8 +93,9 @@ def _duration(elapsed: timedelta) -> str:
 
 
 def _recovered(report: Report) -> bool:
-    """Whether the report was stale (its worker died) and has been queued again or failed."""
-    if report.status != Report.Status.RUNNING:
+    """Whether the report was stale (its worker died, or the queue lost it) and has been
+    queued again or failed."""
+    if report.status not in PENDING:
         return False
     counts = reports_recover_stale(reports=Report.objects.filter(pk=report.pk))
     return any(counts.values())

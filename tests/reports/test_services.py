@@ -17,6 +17,7 @@ from reviews.reports.services import (
     MAX_PENDING_PER_USER,
     QUEUE_UNAVAILABLE,
     ReportError,
+    queued_stale_after,
     report_build,
     report_request,
     report_retry,
@@ -359,7 +360,9 @@ def test_a_report_whose_heartbeat_stopped_is_queued_again(report):
     with mock.patch.object(report_build_task, "apply_async"):
         assert reports_recover_stale() == {"requeued": 1, "failed": 0}
     report.refresh_from_db()
-    assert (report.status, report.heartbeat_at) == (Report.Status.QUEUED, None)
+    assert report.status == Report.Status.QUEUED
+    # A queued report's heartbeat is when it was queued: from now it waits for a worker afresh.
+    assert report.heartbeat_at > silent_since + stale_after()
 
 
 def test_a_build_records_its_worker_and_a_first_heartbeat(report):
@@ -412,3 +415,127 @@ def test_the_periodic_task_recovers_stale_reports(report):
     make_running(report, attempts=3, started_ago=stale_after() * 2)
 
     assert reports_recover_stale_task() == {"requeued": 0, "failed": 1}
+
+
+# -- reports the queue lost ----------------------------------------------------------------------
+
+
+def make_waiting(report, *, waited: datetime.timedelta) -> Report:
+    """A QUEUED report whose message has not reached a worker for `waited`."""
+    Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - waited)
+    report.refresh_from_db()
+    return report
+
+
+def test_a_queued_report_no_worker_took_is_sent_again(report, django_capture_on_commit_callbacks):
+    make_waiting(report, waited=queued_stale_after() + datetime.timedelta(seconds=5))
+
+    with (
+        mock.patch.object(report_build_task, "apply_async") as send,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        counts = reports_recover_stale()
+
+    assert counts == {"requeued": 1, "failed": 0}
+    send.assert_called_once()
+    assert send.call_args.kwargs["args"] == [report.pk]
+    report.refresh_from_db()
+    assert (report.status, report.attempts) == (Report.Status.QUEUED, 1)
+    assert "No worker took attempt 1" in report.error
+    # It waits afresh from now: the next check leaves it alone.
+    assert timezone.now() - report.heartbeat_at < datetime.timedelta(seconds=5)
+    assert reports_recover_stale() == {"requeued": 0, "failed": 0}
+
+
+def test_the_old_message_coming_back_after_a_resend_builds_the_report_once(report):
+    make_waiting(report, waited=queued_stale_after() * 2)
+    with mock.patch.object(report_build_task, "apply_async"):
+        reports_recover_stale()
+
+    # The lost message turns up after all, and so does the one sent again.
+    with fake_render() as render:
+        built = report_build(report_id=report.pk)
+        assert report_build(report_id=report.pk) is None
+
+    render.assert_called_once()
+    assert (built.status, built.attempts, built.error) == (Report.Status.DONE, 2, "")
+
+
+def test_a_report_lost_again_and_again_fails_and_frees_its_slot(workload, lens, alice):
+    lost = [
+        report_request(user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+        for _ in range(MAX_PENDING_PER_USER)
+    ]
+    with pytest.raises(ReportError, match="waiting already"):
+        report_request(user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+
+    now = timezone.now()
+    with mock.patch.object(report_build_task, "apply_async"):
+        for check in range(1, services.MAX_ATTEMPTS + 1):
+            now += queued_stale_after() + datetime.timedelta(seconds=1)
+            counts = reports_recover_stale(now=now)
+            resent = check < services.MAX_ATTEMPTS
+            assert counts == {"requeued": 5 if resent else 0, "failed": 0 if resent else 5}
+
+    for report in lost:
+        report.refresh_from_db()
+        assert (report.status, report.attempts) == (Report.Status.FAILED, services.MAX_ATTEMPTS)
+        assert "no worker is running" in report.error
+        assert "Retry it" in report.error
+    # The slots are free again, and a lost report can be retried.
+    report_request(user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+    assert report_retry(report=lost[0]).status == Report.Status.QUEUED
+
+
+def test_a_report_waiting_its_turn_behind_a_build_is_left_alone(report, workload, lens, bob):
+    make_waiting(report, waited=queued_stale_after() * 2)
+    building = report_request(user=bob, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+    # Asked for earlier still, and being built now (its heartbeat is fresh).
+    Report.objects.filter(pk=building.pk).update(
+        created_at=report.created_at - datetime.timedelta(minutes=1),
+        status=Report.Status.RUNNING,
+        attempts=1,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+
+    assert reports_recover_stale() == {"requeued": 0, "failed": 0}
+    report.refresh_from_db()
+    assert (report.status, report.attempts) == (Report.Status.QUEUED, 0)
+
+
+def test_a_report_the_workers_went_past_is_sent_again_while_they_are_busy(
+    report, workload, lens, bob
+):
+    make_waiting(report, waited=queued_stale_after() * 2)
+    later = report_request(user=bob, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+    # Asked for after the lost one, and a worker is building it already.
+    Report.objects.filter(pk=later.pk).update(
+        status=Report.Status.RUNNING,
+        attempts=1,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+    )
+
+    with mock.patch.object(report_build_task, "apply_async"):
+        assert reports_recover_stale() == {"requeued": 1, "failed": 0}
+    report.refresh_from_db()
+    assert report.attempts == 1
+
+
+def test_a_report_queued_within_the_bound_is_left_alone(report):
+    make_waiting(report, waited=queued_stale_after() - datetime.timedelta(seconds=10))
+
+    assert reports_recover_stale() == {"requeued": 0, "failed": 0}
+    report.refresh_from_db()
+    assert (report.status, report.attempts) == (Report.Status.QUEUED, 0)
+
+
+def test_a_retried_report_waits_afresh_from_its_retry(report, django_capture_on_commit_callbacks):
+    make_waiting(report, waited=queued_stale_after() * 10)
+    Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, attempts=3)
+
+    with mock.patch.object(report_build_task, "apply_async"):
+        report_retry(report=report)
+
+    assert reports_recover_stale() == {"requeued": 0, "failed": 0}

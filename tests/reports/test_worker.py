@@ -18,7 +18,7 @@ from django.db import connections
 from config.celery import app
 from lenses.models import Pillar
 from reviews.models import Report
-from reviews.reports.services import report_request
+from reviews.reports.services import report_request, reports_recover_stale
 from tests.reports.conftest import NOTE, answer_everything, pdf_text, point_celery_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -116,3 +116,65 @@ def test_a_worker_builds_the_report_and_the_pdf_reads_back(
     for pillar in Pillar.objects.filter(lens_version=builtin_lens):
         assert pillar.name in text
     assert f"{NOTE} Question rel1." in text
+
+
+def purge(queue: str) -> int:
+    """Drop every message of the queue, as a broker restarted without persistence does."""
+    with app.connection_for_write() as connection:
+        return connection.default_channel.queue_purge(queue) or 0
+
+
+@pytest.fixture
+def deliveries():
+    """The report ids of the build tasks a worker has run, in order."""
+    seen = []
+
+    def record(sender=None, args=None, **kwargs):
+        if sender is not None and sender.name == "reviews.report_build":
+            seen.append(args[0])
+
+    task_postrun.connect(record, weak=False, dispatch_uid="test-worker-deliveries")
+    yield seen
+    task_postrun.disconnect(dispatch_uid="test-worker-deliveries")
+
+
+def test_a_report_whose_message_the_broker_lost_is_sent_again_and_built(
+    broker, worker_connections, workload, alice, builtin_lens, settings
+):
+    settings.REPORT_QUEUED_STALE_SECONDS = 1
+    report = report_request(
+        user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=builtin_lens.lens
+    )
+    assert purge(broker) == 1
+    time.sleep(1.2)
+
+    assert reports_recover_stale() == {"requeued": 1, "failed": 0}
+    with start_worker(app, queues=[broker], perform_ping_check=False, shutdown_timeout=30):
+        done = wait_for(report)
+
+    assert done.status == Report.Status.DONE, done.error
+    # The lost send was attempt 1; the build, attempt 2.
+    assert done.attempts == 2
+
+
+def test_a_message_that_was_only_late_and_its_resend_build_the_report_once(
+    broker, worker_connections, deliveries, workload, alice, builtin_lens, settings, media_root
+):
+    settings.REPORT_QUEUED_STALE_SECONDS = 1
+    report = report_request(
+        user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=builtin_lens.lens
+    )
+    time.sleep(1.2)
+    # No worker is running: the message looks lost, but it is still in the queue.
+    assert reports_recover_stale() == {"requeued": 1, "failed": 0}
+
+    with start_worker(app, queues=[broker], perform_ping_check=False, shutdown_timeout=30):
+        done = wait_for(report)
+        deadline = time.monotonic() + 30
+        while len(deliveries) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+    assert deliveries == [report.pk, report.pk]
+    assert done.status == Report.Status.DONE, done.error
+    assert done.attempts == 2
+    assert [path.name for path in media_root.rglob("*.pdf")] == [done.file.name.split("/")[-1]]

@@ -226,6 +226,23 @@ def test_the_list_recovers_reports_whose_worker_died(client, workload, report, a
     sent.assert_called_once()
 
 
+def test_polling_a_report_the_queue_lost_sends_it_again(
+    client, report, carol, sent, django_capture_on_commit_callbacks
+):
+    waited = services.queued_stale_after() + services.stale_after()
+    Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - waited)
+    client.force_login(carol)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        body = client.get(status_url(report), **HTMX).content.decode()
+
+    sent.assert_called_once()
+    assert "No worker took attempt 1" in body
+    assert 'hx-trigger="every 2s"' in body
+    report.refresh_from_db()
+    assert (report.status, report.attempts) == (Report.Status.QUEUED, 1)
+
+
 def test_the_list_takes_a_fixed_number_of_queries(
     client, workload, lens, alice, django_assert_max_num_queries
 ):
