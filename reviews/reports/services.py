@@ -34,6 +34,7 @@ from typing import Any
 import kombu.exceptions
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
@@ -123,11 +124,7 @@ def report_request(
     filters = dict(filters or {})
     if filters.get("paper", "A4") not in PAPER_SIZES:
         raise ReportError("Paper is A4 or Letter.")
-    pending = Report.objects.filter(requested_by=user, status__in=PENDING).count()
-    if pending >= MAX_PENDING_PER_USER:
-        raise ReportError(
-            f"You have {pending} reports waiting already; ask for more once they are done."
-        )
+    _take_pending_slot(user)
     report = Report.objects.create(
         kind=kind,
         format=format,
@@ -139,6 +136,21 @@ def report_request(
     )
     transaction.on_commit(lambda: report_enqueue(report))
     return report
+
+
+def _take_pending_slot(user: AbstractBaseUser) -> None:
+    """Refuse when the user has MAX_PENDING_PER_USER reports waiting already.
+
+    The user's row stays locked until the caller's transaction ends, so that simultaneous
+    requests of one person count one after the other: counting alone let 24 requests at once
+    leave six waiting. (SQLite takes its write lock when the transaction begins.)
+    """
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    pending = Report.objects.filter(requested_by=user, status__in=PENDING).count()
+    if pending >= MAX_PENDING_PER_USER:
+        raise ReportError(
+            f"You have {pending} reports waiting already; ask for more once they are done."
+        )
 
 
 def report_enqueue(report: Report) -> bool:
@@ -191,11 +203,17 @@ def _send(report_id: int) -> None:
 
 
 @transaction.atomic
-def report_retry(*, report: Report) -> Report:
-    """Queue a FAILED report again, with a fresh count of attempts."""
+def report_retry(*, report: Report, user: AbstractBaseUser) -> Report:
+    """Queue a FAILED report again, with a fresh count of attempts.
+
+    Retrying is asking again: it takes one of the pending slots of the person who retries, and
+    the report is theirs from then on (whoever may ask for it may retry it; the caller checks).
+    """
+    _take_pending_slot(user)  # first: the same lock order as asking
     locked = Report.objects.select_for_update().get(pk=report.pk)
     if locked.status != Report.Status.FAILED:
         raise ReportError("Only a failed report can be retried.")
+    locked.requested_by = user
     locked.status = Report.Status.QUEUED
     locked.error = ""
     locked.attempts = 0
@@ -203,7 +221,15 @@ def report_retry(*, report: Report) -> Report:
     locked.finished_at = None
     locked.heartbeat_at = timezone.now()  # queued now: see the module's docstring
     locked.save(
-        update_fields=["status", "error", "attempts", "started_at", "finished_at", "heartbeat_at"]
+        update_fields=[
+            "status",
+            "error",
+            "attempts",
+            "started_at",
+            "finished_at",
+            "heartbeat_at",
+            "requested_by",
+        ]
     )
     transaction.on_commit(lambda: report_enqueue(locked))
     return locked

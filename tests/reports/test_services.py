@@ -272,7 +272,7 @@ def test_a_failed_report_can_be_retried_with_fresh_attempts(
         mock.patch.object(report_build_task, "apply_async") as send,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        retried = report_retry(report=report)
+        retried = report_retry(report=report, user=report.requested_by)
 
     send.assert_called_once()
     assert (retried.status, retried.error, retried.attempts) == (Report.Status.QUEUED, "", 0)
@@ -284,7 +284,7 @@ def test_only_failed_reports_are_retried(report, status):
     Report.objects.filter(pk=report.pk).update(status=status)
 
     with pytest.raises(ReportError, match="Only a failed report"):
-        report_retry(report=report)
+        report_retry(report=report, user=report.requested_by)
 
 
 # -- stale reports -------------------------------------------------------------------------------
@@ -484,7 +484,7 @@ def test_a_report_lost_again_and_again_fails_and_frees_its_slot(workload, lens, 
         assert "Retry it" in report.error
     # The slots are free again, and a lost report can be retried.
     report_request(user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
-    assert report_retry(report=lost[0]).status == Report.Status.QUEUED
+    assert report_retry(report=lost[0], user=alice).status == Report.Status.QUEUED
 
 
 def test_a_report_waiting_its_turn_behind_a_build_is_left_alone(report, workload, lens, bob):
@@ -536,6 +536,6 @@ def test_a_retried_report_waits_afresh_from_its_retry(report, django_capture_on_
     Report.objects.filter(pk=report.pk).update(status=Report.Status.FAILED, attempts=3)
 
     with mock.patch.object(report_build_task, "apply_async"):
-        report_retry(report=report)
+        report_retry(report=report, user=report.requested_by)
 
     assert reports_recover_stale() == {"requeued": 0, "failed": 0}

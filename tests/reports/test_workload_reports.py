@@ -393,6 +393,30 @@ def test_retrying_with_htmx_returns_the_polling_row(
     sent.assert_called_once()
     report.refresh_from_db()
     assert report.status == Report.Status.QUEUED
+    # Retrying is asking again: the report is Carol's now, and takes one of her slots.
+    assert report.requested_by == carol
+    assert "<td>carol</td>" in body
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_retrying_over_the_limit_says_why_and_changes_nothing(
+    client, report, workload, lens, carol, sent, htmx
+):
+    mark_failed(report)
+    for _ in range(services.MAX_PENDING_PER_USER):
+        report_request(user=carol, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+    client.force_login(carol)
+
+    if htmx:
+        response = client.post(retry_url(report), **HTMX)
+        assert response.content.decode().lstrip().startswith(f'<tr id="report-{report.pk}"')
+    else:
+        response = client.post(retry_url(report), follow=True)
+    assert response.status_code == 200
+    assert "You have 5 reports waiting already" in response.content.decode()
+    sent.assert_not_called()
+    report.refresh_from_db()
+    assert (report.status, report.requested_by.username) == (Report.Status.FAILED, "alice")
 
 
 def test_retrying_without_htmx_redirects_to_the_list(client, report, alice, sent):
