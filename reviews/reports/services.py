@@ -166,22 +166,38 @@ def report_enqueue(report: Report) -> bool:
         executor.submit(_send, report.pk).result(timeout=ENQUEUE_TIMEOUT)
     except Exception:  # the wait ran out, or the transport's own error (OSError, redis, kombu)
         logger.warning("could not enqueue report %s", report.pk, exc_info=True)
-        now = timezone.now()
-        failed = Report.objects.filter(pk=report.pk, status=Report.Status.QUEUED).update(
-            status=Report.Status.FAILED, error=QUEUE_UNAVAILABLE, finished_at=now
-        )
-        if failed:
-            report.status, report.error, report.finished_at = (
-                Report.Status.FAILED,
-                QUEUE_UNAVAILABLE,
-                now,
-            )
-        else:  # the message got through late and a worker has the report already
-            report.refresh_from_db()
+        _fail_unsent(report)
         return False
     finally:
         executor.shutdown(wait=False)
     return True
+
+
+def reports_enqueue(reports: list[Report]) -> None:
+    """Send several build tasks; once one cannot be sent, fail the others without trying.
+
+    A page that finds several stale reports then waits for one timeout, not one per report.
+    """
+    for index, report in enumerate(reports):
+        if not report_enqueue(report):
+            for unsent in reports[index + 1 :]:
+                _fail_unsent(unsent)
+            return
+
+
+def _fail_unsent(report: Report) -> None:
+    now = timezone.now()
+    failed = Report.objects.filter(pk=report.pk, status=Report.Status.QUEUED).update(
+        status=Report.Status.FAILED, error=QUEUE_UNAVAILABLE, finished_at=now
+    )
+    if failed:
+        report.status, report.error, report.finished_at = (
+            Report.Status.FAILED,
+            QUEUE_UNAVAILABLE,
+            now,
+        )
+    else:  # the message got through late and a worker has the report already
+        report.refresh_from_db()
 
 
 def _send(report_id: int) -> None:
@@ -435,22 +451,30 @@ def reports_recover_stale(
     if not scope.filter(silent | waiting).exists():
         return {"requeued": 0, "failed": 0}
     counts = {"requeued": 0, "failed": 0}
+    resend: list[Report] = []
     with transaction.atomic():
         # skip_locked: two pages checking at once do not wait for, or double, each other.
-        for report in scope.filter(silent).select_for_update(skip_locked=True).order_by("pk"):
-            _recover_running(report, now, counts)
+        running = scope.filter(silent).select_for_update(skip_locked=True).order_by("pk")
+        outcomes = [(report, _recover_running(report, now)) for report in running]
         # Read after the loop above: a report it has just queued again is not waiting.
         waited = list(scope.filter(waiting).select_for_update(skip_locked=True).order_by("pk"))
         if waited:
             workers = _worker_activity(cutoff)
-            for report in waited:
-                _recover_queued(report, now, workers, counts)
+            outcomes += [(report, _recover_queued(report, now, workers)) for report in waited]
+        for report, outcome in outcomes:
+            if outcome:
+                counts[outcome] += 1
+            if outcome == "requeued":
+                resend.append(report)
+        if resend:
+            transaction.on_commit(lambda: reports_enqueue(resend))
     if counts["requeued"] or counts["failed"]:
         logger.warning("stale reports: %(requeued)s queued again, %(failed)s failed", counts)
     return counts
 
 
-def _recover_running(report: Report, now: Any, counts: dict[str, int]) -> None:
+def _recover_running(report: Report, now: Any) -> str:
+    """Queue again ("requeued") or fail ("failed") a report whose worker stopped answering."""
     logger.warning(
         "report %s: attempt %s on worker %s stopped answering",
         report.pk,
@@ -466,18 +490,16 @@ def _recover_running(report: Report, now: Any, counts: dict[str, int]) -> None:
             "or was stopped); the report was queued again."
         )
         report.save(update_fields=["status", "started_at", "heartbeat_at", "error"])
-        transaction.on_commit(lambda report=report: report_enqueue(report))
-        counts["requeued"] += 1
-    else:
-        report.status = Report.Status.FAILED
-        report.finished_at = now
-        report.error = (
-            f"The report's worker stopped answering {report.attempts} times (it probably "
-            "crashed or was stopped). Retry it, and tell your administrator if it fails "
-            "again."
-        )
-        report.save(update_fields=["status", "finished_at", "error"])
-        counts["failed"] += 1
+        return "requeued"
+    report.status = Report.Status.FAILED
+    report.finished_at = now
+    report.error = (
+        f"The report's worker stopped answering {report.attempts} times (it probably "
+        "crashed or was stopped). Retry it, and tell your administrator if it fails "
+        "again."
+    )
+    report.save(update_fields=["status", "finished_at", "error"])
+    return "failed"
 
 
 def _worker_activity(cutoff: Any) -> dict[str, Any]:
@@ -493,10 +515,9 @@ def _worker_activity(cutoff: Any) -> dict[str, Any]:
     }
 
 
-def _recover_queued(
-    report: Report, now: Any, workers: dict[str, Any], counts: dict[str, int]
-) -> None:
-    """Send a report again whose message is lost, or fail it after MAX_ATTEMPTS attempts.
+def _recover_queued(report: Report, now: Any, workers: dict[str, Any]) -> str | None:
+    """Send again ("requeued") a report whose message is lost, or fail it ("failed") after
+    MAX_ATTEMPTS attempts; None while it is only waiting its turn.
 
     A long wait alone does not show the message is lost: with many reports asked for at once
     the workers may simply not have reached it. It is lost when no build is under way (idle
@@ -507,7 +528,7 @@ def _recover_queued(
     queued_at = report.heartbeat_at or report.created_at
     newest = workers["newest_started"]
     if workers["busy"] and not (newest and newest > queued_at):
-        return
+        return None
     report.attempts += 1
     logger.warning("report %s: no worker took attempt %s", report.pk, report.attempts)
     if report.attempts < MAX_ATTEMPTS:
@@ -517,15 +538,13 @@ def _recover_queued(
             "the report was sent again."
         )
         report.save(update_fields=["attempts", "heartbeat_at", "error"])
-        transaction.on_commit(lambda report=report: report_enqueue(report))
-        counts["requeued"] += 1
-    else:
-        report.status = Report.Status.FAILED
-        report.finished_at = now
-        report.error = (
-            f"No worker took attempt {report.attempts} either (the report queue lost it, or no "
-            "worker is running), so the report was given up. Retry it, and tell your "
-            "administrator if it fails again."
-        )
-        report.save(update_fields=["attempts", "status", "finished_at", "error"])
-        counts["failed"] += 1
+        return "requeued"
+    report.status = Report.Status.FAILED
+    report.finished_at = now
+    report.error = (
+        f"No worker took attempt {report.attempts} either (the report queue lost it, or no "
+        "worker is running), so the report was given up. Retry it, and tell your "
+        "administrator if it fails again."
+    )
+    report.save(update_fields=["attempts", "status", "finished_at", "error"])
+    return "failed"

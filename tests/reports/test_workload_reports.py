@@ -197,10 +197,11 @@ def test_asking_while_the_broker_is_down_answers_within_two_seconds_every_time(
     # The transport options config/settings.py gives a Redis broker.
     point_celery_at(monkeypatch, celery_app, url, {"socket_connect_timeout": 2})
     client.force_login(alice)
+    url = list_url(workload)
 
     for _ in range(3):
         started = time.monotonic()
-        response = client.post(list_url(workload), {"lens": "wellarchitected"}, **HTMX)
+        response = client.post(url, {"lens": "wellarchitected"}, **HTMX)
         elapsed = time.monotonic() - started
 
         assert response.status_code == 200
@@ -209,6 +210,34 @@ def test_asking_while_the_broker_is_down_answers_within_two_seconds_every_time(
     assert set(Report.objects.values_list("status", "error")) == {
         (Report.Status.FAILED, QUEUE_UNAVAILABLE)
     }
+
+
+def test_a_page_finding_lost_reports_while_the_broker_hangs_answers_within_two_seconds(
+    transactional_db, client, workload, lens, alice, monkeypatch, silent_port
+):
+    lost = [
+        report_request(user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+        for _ in range(services.MAX_PENDING_PER_USER)
+    ]
+    waited = services.queued_stale_after() + services.stale_after()
+    Report.objects.update(created_at=timezone.now() - waited)
+    point_celery_at(
+        monkeypatch, celery_app, f"redis://127.0.0.1:{silent_port}/0", {"socket_connect_timeout": 2}
+    )
+    client.force_login(alice)
+
+    url = list_url(workload)
+
+    started = time.monotonic()
+    response = client.get(url)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    # One send waits for the broker; the others are not tried once it has not answered.
+    assert elapsed < 2.5, f"answered after {elapsed:.1f} s"
+    for report in lost:
+        report.refresh_from_db()
+        assert (report.status, report.error) == (Report.Status.FAILED, QUEUE_UNAVAILABLE)
 
 
 def test_the_list_recovers_reports_whose_worker_died(client, workload, report, alice, sent):
