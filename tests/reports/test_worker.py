@@ -7,6 +7,9 @@ the task is sent when the request's transaction commits, and the worker thread m
 """
 
 import os
+import shutil
+import socket
+import subprocess
 import time
 import uuid
 
@@ -178,3 +181,72 @@ def test_a_message_that_was_only_late_and_its_resend_build_the_report_once(
     assert done.status == Report.Status.DONE, done.error
     assert done.attempts == 2
     assert [path.name for path in media_root.rglob("*.pdf")] == [done.file.name.split("/")[-1]]
+
+
+class RedisOfOurOwn:
+    """A Redis server without persistence on a free port, which the test may restart."""
+
+    def __init__(self, binary: str, folder) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.command = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        self.command += ["--save", "", "--appendonly", "no", "--dir", str(folder)]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as client:
+                    client.sendall(b"PING\r\n")
+                    if client.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(tmp_path, monkeypatch, settings):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    redis = RedisOfOurOwn(binary, tmp_path)
+    redis.start()
+    point_celery_at(monkeypatch, app, redis.url, {"socket_connect_timeout": 2})
+    monkeypatch.setitem(app.conf, "worker_hijack_root_logger", False)
+    settings.REPORT_QUEUE = f"archlens-test-{uuid.uuid4().hex[:12]}"
+    yield redis
+    redis.stop()
+
+
+def test_reports_a_restarted_redis_lost_are_built_once_it_is_back(
+    own_redis, worker_connections, workload, alice, builtin_lens, settings
+):
+    """The field test: reports asked for, then Redis restarted (no persistence) before a
+    worker took them."""
+    settings.REPORT_QUEUED_STALE_SECONDS = 1
+    reports = [
+        report_request(
+            user=alice, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=builtin_lens.lens
+        )
+        for _ in range(2)
+    ]
+    own_redis.stop()
+    own_redis.start()
+    time.sleep(1.2)
+
+    assert reports_recover_stale() == {"requeued": 2, "failed": 0}
+    with start_worker(app, queues=[settings.REPORT_QUEUE], perform_ping_check=False):
+        done = [wait_for(report) for report in reports]
+
+    assert [(r.status, r.attempts) for r in done] == [(Report.Status.DONE, 2)] * 2, [
+        r.error for r in done
+    ]
