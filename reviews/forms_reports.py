@@ -14,8 +14,8 @@ from reviews.models import Branding, LensReview, Milestone, Report, Workload
 
 PAPER_CHOICES = [("A4", "A4"), ("LETTER", "Letter")]
 LOGO_MAX_BYTES = 1024 * 1024
-# Each report draws the logo from its pixels: a 9400 × 9400 PNG of 258 KB took 4 s and 476 MB
-# per report. 2000 px a side is plenty for a cover and costs a fraction of a second.
+# Each report draws the logo from its pixels: a 9400 × 9400 PNG of 258 KB cost every report
+# 4–6 s and about 500 MB. 2000 px a side is plenty for a cover and costs a fraction of a second.
 LOGO_MAX_SIDE = 2000
 LOGO_TOO_LARGE = f"at most {LOGO_MAX_SIDE} × {LOGO_MAX_SIDE} pixels"
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg"}

@@ -271,7 +271,8 @@ def _retry(request: HttpRequest, report: Report, back: str) -> HttpResponse:
         messages.success(request, "Report queued again.")
     if not request.htmx:
         return redirect(back)
-    # Keep what the list shows about the report (who asked, the lens, the milestone).
+    # Keep what the list shows about the report (the lens, the milestone); who asked is now
+    # whoever retried.
     for field in ("status", "error", "attempts", "started_at", "finished_at", "requested_by"):
         setattr(report, field, getattr(retried, field))
     return _row(request, report)
