@@ -191,15 +191,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A report build is asked to stop after REPORT_SOFT_TIME_LIMIT seconds (it fails with a message)
 # and killed after REPORT_TIME_LIMIT. While it runs, its worker writes a heartbeat every
 # REPORT_HEARTBEAT_SECONDS; a RUNNING report without one for REPORT_STALE_SECONDS has lost its
-# worker: it is queued again (fewer than 3 attempts) or failed.
+# worker: it is queued again (fewer than 3 attempts) or failed. A QUEUED report that no worker
+# has taken REPORT_QUEUED_STALE_SECONDS after it was sent, while the workers had time for it,
+# was lost by the broker: it is sent again, and counts as an attempt.
 REPORT_SOFT_TIME_LIMIT = env_int("REPORT_SOFT_TIME_LIMIT", 240)
 REPORT_TIME_LIMIT = env_int("REPORT_TIME_LIMIT", 300)
 REPORT_HEARTBEAT_SECONDS = env_int("REPORT_HEARTBEAT_SECONDS", 10)
 REPORT_STALE_SECONDS = env_int("REPORT_STALE_SECONDS", 60)
+REPORT_QUEUED_STALE_SECONDS = env_int("REPORT_QUEUED_STALE_SECONDS", 120)
 # The queue report builds go to; the default queue, so `celery -A config worker` takes them.
 REPORT_QUEUE = os.environ.get("REPORT_QUEUE", "celery")
-# Asking for a report must not hang when the broker is down: give up after a few seconds and
-# tell the user (see reviews.reports.services.report_enqueue).
+# Workers and beat wait this long to connect. Asking for a report bounds its send to the broker
+# on its own, within two seconds (reviews.reports.services.report_enqueue).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -4,6 +4,8 @@ Who may do what: every member of a workload (read-only ones too) may ask for, do
 retry its lens review reports — a report shows nothing its reader cannot already see on the
 review pages. A consolidated report covers the workloads of the person who asked for it, so
 only that person sees, downloads or retries it. Anyone else gets a 404, as for workloads.
+Retrying is asking again: it counts against the limit of reports waiting of whoever retries,
+and the report is theirs from then on.
 
 Pending reports poll their own row (htmx, every 2 s); the row stops polling once the report is
 done or failed, because only QUEUED and RUNNING rows carry the polling attributes.
@@ -93,8 +95,9 @@ def _duration(elapsed: timedelta) -> str:
 
 
 def _recovered(report: Report) -> bool:
-    """Whether the report was stale (its worker died) and has been queued again or failed."""
-    if report.status != Report.Status.RUNNING:
+    """Whether the report was stale (its worker died, or the queue lost it) and has been
+    queued again or failed."""
+    if report.status not in PENDING:
         return False
     counts = reports_recover_stale(reports=Report.objects.filter(pk=report.pk))
     return any(counts.values())
@@ -255,11 +258,12 @@ def report_retry_view(request: HttpRequest, public_id: str, report_id: int) -> H
 
 def _retry(request: HttpRequest, report: Report, back: str) -> HttpResponse:
     try:
-        retried = report_retry(report=report)
+        retried = report_retry(report=report, user=request.user)
     except ReportError as exc:
         if not request.htmx:
             messages.error(request, str(exc))
             return redirect(back)
+        report.refusal = str(exc)
         return _row(request, report)
     if retried.status == Report.Status.FAILED and not request.htmx:
         messages.error(request, retried.error)
@@ -267,8 +271,9 @@ def _retry(request: HttpRequest, report: Report, back: str) -> HttpResponse:
         messages.success(request, "Report queued again.")
     if not request.htmx:
         return redirect(back)
-    # Keep what the list shows about the report (who asked, the lens, the milestone).
-    for field in ("status", "error", "attempts", "started_at", "finished_at"):
+    # Keep what the list shows about the report (the lens, the milestone); who asked is now
+    # whoever retried.
+    for field in ("status", "error", "attempts", "started_at", "finished_at", "requested_by"):
         setattr(report, field, getattr(retried, field))
     return _row(request, report)
 

@@ -1,8 +1,12 @@
 """The branding settings page: staff set the organisation name and a PNG or JPEG logo."""
 
+import io
+import warnings
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from reviews.forms_reports import LOGO_MAX_BYTES
 from reviews.models import Branding
@@ -77,6 +81,60 @@ def test_a_logo_over_one_megabyte_is_refused(client, admin_user):
 
     assert response.status_code == 200
     assert "larger than 1 MB" in response.content.decode()
+
+
+def blank_png(width: int, height: int) -> bytes:
+    """A real PNG of that many pixels: one bit each and all white, so it compresses to little."""
+    buffer = io.BytesIO()
+    Image.new("1", (width, height), 1).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_logo_of_at_most_2000_by_2000_pixels_is_accepted(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(URL, {"organisation_name": "Acme", "logo": upload(blank_png(2000, 800))})
+
+    assert response.status_code == 302
+    assert Branding.current().logo
+
+
+@pytest.mark.parametrize("size", [(9400, 9400), (2001, 100), (100, 2001)])
+def test_a_logo_of_more_pixels_is_refused_saying_its_size(client, admin_user, size):
+    client.force_login(admin_user)
+    content = blank_png(*size)
+    assert len(content) < LOGO_MAX_BYTES  # small as a file, huge once drawn
+
+    response = client.post(URL, {"organisation_name": "Acme", "logo": upload(content)})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert f"The logo is {size[0]} × {size[1]} pixels; at most 2000 × 2000" in body
+    assert not Branding.objects.exists()
+
+
+@pytest.mark.parametrize("warnings_as_errors", [False, True])
+@pytest.mark.parametrize("side", [10_000, 14_000])
+def test_a_decompression_bomb_is_refused_as_too_large(client, admin_user, side, warnings_as_errors):
+    """Past Pillow's limits (a warning above 89 million pixels, an error above twice that)."""
+    client.force_login(admin_user)
+    content = blank_png(side, side)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error" if warnings_as_errors else "ignore")
+        response = client.post(URL, {"organisation_name": "Acme", "logo": upload(content)})
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "at most 2000 × 2000 pixels" in body
+    assert "valid image" not in body
+    assert not Branding.objects.exists()
+
+
+def test_the_form_says_how_large_a_logo_may_be(client, admin_user):
+    client.force_login(admin_user)
+
+    assert "at most 2000 × 2000 pixels" in client.get(URL).content.decode()
 
 
 def test_replacing_or_removing_the_logo_deletes_the_old_file(

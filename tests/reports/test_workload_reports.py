@@ -1,5 +1,7 @@
 """The workload's report pages: ask, watch (htmx polling), download, retry."""
 
+import socket
+import time
 from unittest import mock
 
 import kombu.exceptions
@@ -8,12 +10,13 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from reviews.milestones import milestone_create
 from reviews.models import Report
 from reviews.reports import services
 from reviews.reports.services import QUEUE_UNAVAILABLE, report_request
 from reviews.tasks import report_build_task
-from tests.reports.conftest import HTMX
+from tests.reports.conftest import HTMX, point_celery_at
 
 
 def list_url(workload):
@@ -169,6 +172,77 @@ def test_without_htmx_a_down_queue_is_a_message(transactional_db, client, worklo
     assert "report queue is unavailable" in response.content.decode()
 
 
+@pytest.fixture
+def closed_port():
+    """A port nothing listens on: connecting is refused, as when Redis is stopped."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def silent_port():
+    """A port that accepts connections and never answers, as a broker hung mid-restart."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        yield server.getsockname()[1]
+
+
+@pytest.mark.parametrize("port", ["closed_port", "silent_port"])
+def test_asking_while_the_broker_is_down_answers_within_two_seconds_every_time(
+    transactional_db, client, workload, alice, monkeypatch, request, port
+):
+    url = f"redis://127.0.0.1:{request.getfixturevalue(port)}/0"
+    # The transport options config/settings.py gives a Redis broker.
+    point_celery_at(monkeypatch, celery_app, url, {"socket_connect_timeout": 2})
+    client.force_login(alice)
+    url = list_url(workload)
+
+    for _ in range(3):
+        started = time.monotonic()
+        response = client.post(url, {"lens": "wellarchitected"}, **HTMX)
+        elapsed = time.monotonic() - started
+
+        assert response.status_code == 200
+        assert "report queue is unavailable" in response.content.decode()
+        assert elapsed < 2.5, f"{port}: answered after {elapsed:.1f} s"
+    assert set(Report.objects.values_list("status", "error")) == {
+        (Report.Status.FAILED, QUEUE_UNAVAILABLE)
+    }
+
+
+def test_a_page_finding_lost_reports_while_the_broker_hangs_answers_within_two_seconds(
+    transactional_db, client, workload, lens, alice, monkeypatch, silent_port
+):
+    # Queued a while ago, their messages since lost (rows only: nothing is sent here).
+    lost = [
+        Report.objects.create(
+            kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens, requested_by=alice
+        )
+        for _ in range(services.MAX_PENDING_PER_USER)
+    ]
+    waited = services.queued_stale_after() + services.stale_after()
+    Report.objects.update(created_at=timezone.now() - waited)
+    point_celery_at(
+        monkeypatch, celery_app, f"redis://127.0.0.1:{silent_port}/0", {"socket_connect_timeout": 2}
+    )
+    client.force_login(alice)
+
+    url = list_url(workload)
+
+    started = time.monotonic()
+    response = client.get(url)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 200
+    # One send waits for the broker; the others are not tried once it has not answered.
+    assert elapsed < 2.5, f"answered after {elapsed:.1f} s"
+    for report in lost:
+        report.refresh_from_db()
+        assert (report.status, report.error) == (Report.Status.FAILED, QUEUE_UNAVAILABLE)
+
+
 def test_the_list_recovers_reports_whose_worker_died(client, workload, report, alice, sent):
     started = timezone.now() - services.stale_after() * 2
     Report.objects.filter(pk=report.pk).update(
@@ -182,6 +256,23 @@ def test_the_list_recovers_reports_whose_worker_died(client, workload, report, a
     report.refresh_from_db()
     assert report.status == Report.Status.QUEUED
     sent.assert_called_once()
+
+
+def test_polling_a_report_the_queue_lost_sends_it_again(
+    client, report, carol, sent, django_capture_on_commit_callbacks
+):
+    waited = services.queued_stale_after() + services.stale_after()
+    Report.objects.filter(pk=report.pk).update(created_at=timezone.now() - waited)
+    client.force_login(carol)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        body = client.get(status_url(report), **HTMX).content.decode()
+
+    sent.assert_called_once()
+    assert "No worker took attempt 1" in body
+    assert 'hx-trigger="every 2s"' in body
+    report.refresh_from_db()
+    assert (report.status, report.attempts) == (Report.Status.QUEUED, 1)
 
 
 def test_the_list_takes_a_fixed_number_of_queries(
@@ -334,6 +425,30 @@ def test_retrying_with_htmx_returns_the_polling_row(
     sent.assert_called_once()
     report.refresh_from_db()
     assert report.status == Report.Status.QUEUED
+    # Retrying is asking again: the report is Carol's now, and takes one of her slots.
+    assert report.requested_by == carol
+    assert "<td>carol</td>" in body
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_retrying_over_the_limit_says_why_and_changes_nothing(
+    client, report, workload, lens, carol, sent, htmx
+):
+    mark_failed(report)
+    for _ in range(services.MAX_PENDING_PER_USER):
+        report_request(user=carol, kind=Report.Kind.LENS_REVIEW, workload=workload, lens=lens)
+    client.force_login(carol)
+
+    if htmx:
+        response = client.post(retry_url(report), **HTMX)
+        assert response.content.decode().lstrip().startswith(f'<tr id="report-{report.pk}"')
+    else:
+        response = client.post(retry_url(report), follow=True)
+    assert response.status_code == 200
+    assert "You have 5 reports waiting already" in response.content.decode()
+    sent.assert_not_called()
+    report.refresh_from_db()
+    assert (report.status, report.requested_by.username) == (Report.Status.FAILED, "alice")
 
 
 def test_retrying_without_htmx_redirects_to_the_list(client, report, alice, sent):
