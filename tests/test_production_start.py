@@ -46,15 +46,14 @@ def get(url: str) -> tuple[int, str, bytes]:
         return error.code, error.headers.get("Content-Type", ""), error.read()
 
 
-def test_commands_refuse_debug_off_before_static_files_are_collected(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=BASE_DIR,
-        env=production_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
+def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300
     )
+
+
+def test_commands_refuse_debug_off_before_static_files_are_collected(tmp_path):
+    result = run([sys.executable, "manage.py", "check"], production_env(tmp_path))
 
     assert result.returncode != 0
     assert "archlens.E001" in result.stderr
@@ -62,14 +61,7 @@ def test_commands_refuse_debug_off_before_static_files_are_collected(tmp_path):
 
 
 def test_the_web_server_refuses_to_start_before_static_files_are_collected(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi"],
-        cwd=BASE_DIR,
-        env=production_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run([sys.executable, "-c", "import config.wsgi"], production_env(tmp_path))
 
     assert result.returncode != 0
     assert "Static files are not collected" in result.stderr
@@ -121,14 +113,7 @@ def test_make_serve_asks_for_a_secret_key_first(tmp_path):
     env = production_env(tmp_path)
     del env["SECRET_KEY"]
 
-    result = subprocess.run(
-        ["make", "--no-print-directory", "serve"],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run(["make", "--no-print-directory", "serve"], env)
 
     assert result.returncode != 0
     assert "make serve needs SECRET_KEY" in result.stdout + result.stderr

@@ -488,6 +488,23 @@ def run_command(*args):
     return out.getvalue(), err.getvalue()
 
 
+def another_review_of(review, owner, name):
+    """Another workload of `owner` reviewing the same lens version as `review`."""
+    from reviews.models import Workload
+    from reviews.services import workload_create
+
+    other = workload_create(
+        owner=owner,
+        name=name,
+        description="Reviews the same lens.",
+        environment=Workload.Environment.PRODUCTION,
+        review_owner="Alice",
+    )
+    return LensReview.objects.create(
+        workload=other, lens=review.lens, lens_version=review.lens_version
+    )
+
+
 def test_the_command_upgrades_one_workloads_review(review, second, alice):
     out, _ = run_command(review.workload.public_id, "team-lens", "--user", "alice")
 
@@ -509,19 +526,7 @@ def test_the_dry_run_changes_nothing(review, second):
 
 
 def test_the_command_upgrades_every_review_of_a_lens(review, second, alice, admin_user):
-    from reviews.models import Workload
-    from reviews.services import workload_create
-
-    other = workload_create(
-        owner=alice,
-        name="Second workload",
-        description="Reviews the same lens.",
-        environment=Workload.Environment.PRODUCTION,
-        review_owner="Alice",
-    )
-    other_review = LensReview.objects.create(
-        workload=other, lens=review.lens, lens_version=review.lens_version
-    )
+    other_review = another_review_of(review, alice, "Second workload")
 
     out, _ = run_command("team-lens", "--every", "--milestone", "Before the lens moved")
 
@@ -561,19 +566,7 @@ def test_the_command_refuses_an_older_version(review, second, alice):
 
 
 def test_the_command_upgrades_only_the_workload_it_names(review, second, alice):
-    from reviews.models import Workload
-    from reviews.services import workload_create
-
-    other = workload_create(
-        owner=alice,
-        name="Left alone",
-        description="Reviews the same lens.",
-        environment=Workload.Environment.PRODUCTION,
-        review_owner="Alice",
-    )
-    untouched = LensReview.objects.create(
-        workload=other, lens=review.lens, lens_version=review.lens_version
-    )
+    untouched = another_review_of(review, alice, "Left alone")
 
     run_command(review.workload.public_id, "team-lens")
 
