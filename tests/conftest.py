@@ -41,17 +41,23 @@ def test_queue_folder(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def celery_broker_as_configured():
-    """Each test ends with the broker the settings name.
+    """Each test starts and ends with the broker the settings name.
 
     Celery keeps its configuration, connection pool and producer pool for the whole process, so
     a test that points Celery elsewhere and is not undone properly sends every later test's
-    tasks to a broker that is gone: the suite then depended on its order.
+    tasks to a broker that is gone: the suite then depended on its order. Checked before the
+    test too, since other fixtures (monkeypatch) may be undone after this one.
     """
     expected = {
         "broker_url": django_settings.CELERY_BROKER_URL,
         "broker_transport_options": django_settings.CELERY_BROKER_TRANSPORT_OPTIONS,
     }
+    _restore_celery(expected)
     yield
+    _restore_celery(expected)
+
+
+def _restore_celery(expected: dict) -> None:
     changed = [key for key, value in expected.items() if celery_app.conf.get(key) != value]
     for key in changed:
         celery_app.conf[key] = expected[key]

@@ -13,7 +13,9 @@ GONE = "redis://127.0.0.1:1/0"
 
 
 def test_a_test_may_point_celery_at_another_broker(monkeypatch):
-    # Not undone by monkeypatch: Celery's pending configuration keeps the new value.
+    # As a test used to: Celery reads the environment first, and monkeypatch does not undo the
+    # setting in Celery's pending configuration (nor the producer pool built below).
+    monkeypatch.setenv("CELERY_BROKER_URL", GONE)
     monkeypatch.setattr(celery_app.conf, "broker_url", GONE)
     with celery_app.producer_or_acquire():
         pass  # builds the producer pool for that broker, as sending a task would
