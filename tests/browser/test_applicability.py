@@ -113,8 +113,11 @@ def test_changing_the_reason_of_a_question_that_does_not_apply_saves_it(workshop
     tick_does_not_apply(page)  # with the first reason offered
     assert answer_of(workload, "sec1").reason == "OUT_OF_SCOPE"
     # The response swaps in the select of a question that does not apply (it saves on change);
-    # picking before the swap would pick on the old one, which only remembers the pick.
+    # picking before htmx has settled the swap would pick where no one listens yet.
     expect(page.locator(f"#reason-{answer.pk}:not([data-reason-pick])")).to_be_enabled()
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
 
     with page.expect_response(is_applicability_post):
         reason(page, answer).select_option(label="Other")
