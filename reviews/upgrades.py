@@ -397,9 +397,11 @@ class UpgradeNotice:
 
     @property
     def changed_questions(self) -> int:
-        """Questions new, removed or changed since the review's version (cached: published
-        versions never change)."""
-        key = f"lens-difference-count:{self.lens_review.lens_version_id}:{self.target.pk}"
+        """Questions new, removed or changed since the review's version (cached: a version's
+        content never changes)."""
+        # Keyed by content, not by row: a row id can come back with other content (a test
+        # database rolled back, a lens deleted and imported again).
+        key = f"lens-difference-count:{self.lens_review.lens_version.digest}:{self.target.digest}"
         count = cache.get(key)
         if count is None:
             from lenses.differences import UNCHANGED, lens_version_difference
