@@ -21,6 +21,11 @@
   // A failed save may still have been stored (the database can fail after the commit), so the
   // message does not claim either way: the next poll shows what the server holds.
   function explain(status, saving) {
+    if (status === 404) {
+      // The question left the lens in an upgrade of the review, or the workload was deleted.
+      var gone = "this page shows something that is no longer there (the review may have been upgraded to a new version of its lens). Reload the page or go back to the review.";
+      return saving ? "Not saved: " + gone : "Note: " + gone;
+    }
     if (!saving) {
       return "Connection lost: changes made by others are not shown until it is back.";
     }
