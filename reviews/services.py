@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from lenses.models import Choice, Lens, LensVersion, Question
 from lenses.services import BUILTIN_ALIAS
+from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
 from reviews.improvements import improvement_sync
 from reviews.models import (
     CHOICE_NOTES_MAX,
@@ -34,7 +35,7 @@ from reviews.models import (
 )
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A change that cannot be made, with a message for the person who asked."""
 
 
@@ -118,7 +119,8 @@ def _check_lens_limit(workload: Workload) -> None:
     extra = workload.lens_reviews.filter(is_active=True, lens__is_builtin=False).count()
     if extra >= MAX_EXTRA_LENSES:
         raise ReviewError(
-            f"A workload reviews at most {MAX_EXTRA_LENSES} lenses besides the built-in one."
+            f"A workload reviews at most {MAX_EXTRA_LENSES} lenses besides the built-in one.",
+            QUOTA,
         )
 
 
@@ -130,7 +132,7 @@ def workload_remove_lens(*, workload: Workload, lens: Lens) -> None:
         is_active=False, version=F("version") + 1, updated_at=timezone.now()
     )
     if not updated:
-        raise ReviewError(f"“{lens.name}” is not reviewed in this workload.")
+        raise ReviewError(f"“{lens.name}” is not reviewed in this workload.", NOT_FOUND)
 
 
 # -- sharing -------------------------------------------------------------------------------------
@@ -142,7 +144,7 @@ def workload_share(*, workload: Workload, user: AbstractBaseUser, role: str) -> 
     if role not in (Role.CONTRIBUTOR, Role.READONLY):
         raise ReviewError("A workload is shared as contributor or read-only.")
     if user.pk == workload.owner_id:
-        raise ReviewError(f"{user.get_username()} owns this workload already.")
+        raise ReviewError(f"{user.get_username()} owns this workload already.", CONFLICT)
     member, _ = WorkloadMember.objects.update_or_create(
         workload=workload, user=user, defaults={"role": role}
     )
@@ -161,7 +163,7 @@ def workload_transfer(*, workload: Workload, new_owner: AbstractBaseUser) -> Wor
     """Hand the workload to another user; the previous owner stays on as contributor."""
     workload = Workload.objects.select_for_update().get(pk=workload.pk)
     if new_owner.pk == workload.owner_id:
-        raise ReviewError(f"{new_owner.get_username()} owns this workload already.")
+        raise ReviewError(f"{new_owner.get_username()} owns this workload already.", CONFLICT)
     WorkloadMember.objects.filter(workload=workload, role=Role.OWNER).update(role=Role.CONTRIBUTOR)
     WorkloadMember.objects.update_or_create(
         workload=workload, user=new_owner, defaults={"role": Role.OWNER}
@@ -189,7 +191,7 @@ def _lock(answer: Answer) -> Answer:
     """
     fresh = Answer.objects.select_for_update().filter(pk=answer.pk).first()
     if fresh is None or fresh.question_id != answer.question_id:
-        raise ReviewError(STALE_VERSION)
+        raise ReviewError(STALE_VERSION, CONFLICT)
     fresh.question = answer.question
     fresh.lens_review = answer.lens_review
     return fresh

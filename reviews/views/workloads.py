@@ -39,6 +39,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from lenses.models import Lens, LensVersion, Pillar
 from lenses.services import BUILTIN_ALIAS
 from reviews import services
+from reviews.errors import NOT_FOUND
 from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
 from reviews.improvements import improvement_status
 from reviews.models import (
@@ -481,7 +482,7 @@ def workload_lenses(request: HttpRequest, public_id: str) -> HttpResponse:
         lens = _visible_lens(request.user, form.cleaned_data["lens"])
         try:
             if lens is None:
-                raise ReviewError("There is no such lens.")
+                raise ReviewError("There is no such lens.", NOT_FOUND)
             if form.cleaned_data["action"] == "remove":
                 services.workload_remove_lens(workload=workload, lens=lens)
                 notice = f"Removed “{lens.name}”. Its answers are kept if you add it again."
