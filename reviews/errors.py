@@ -28,7 +28,8 @@ FORBIDDEN = Kind.FORBIDDEN
 class DomainError(Exception):
     """A change that cannot be made, with a message for the person who asked and its kind."""
 
-    def __init__(self, message: str, kind: Kind = INVALID) -> None:
+    def __init__(self, message: str, kind: Kind = INVALID, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.kind = Kind(kind)
+        self.field = field  # the input field at fault, where there is one

@@ -6,15 +6,17 @@ question at the same moment are applied one after the other and both changes sur
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.utils import timezone
 
-from lenses.models import Choice, Lens, LensVersion, Question
+from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from lenses.services import BUILTIN_ALIAS
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
 from reviews.improvements import improvement_sync
@@ -32,6 +34,7 @@ from reviews.models import (
     Role,
     Workload,
     WorkloadMember,
+    name_key,
 )
 
 
@@ -48,17 +51,22 @@ class NotesConflict(Exception):
     by: str
 
 
-def check_notes(notes: str, *, label: str = "Notes", limit: int = NOTES_MAX) -> None:
+def check_notes(
+    notes: str, *, label: str = "Notes", limit: int = NOTES_MAX, field: str | None = None
+) -> None:
     """Notes that can be stored, or a ReviewError saying why not.
 
     Notes come straight from a request, not through a Django form, so the NUL character that
     a form would refuse is refused here: PostgreSQL cannot store one in text.
     """
     if len(notes) > limit:
-        raise ReviewError(f"{label} are at most {limit:,} characters ({len(notes):,} given).")
+        raise ReviewError(
+            f"{label} are at most {limit:,} characters ({len(notes):,} given).", field=field
+        )
     if "\x00" in notes:
         raise ReviewError(
-            f"{label} contain a NUL character, which cannot be stored. Remove it and save again."
+            f"{label} contain a NUL character, which cannot be stored. Remove it and save again.",
+            field=field,
         )
 
 
@@ -71,10 +79,102 @@ def latest_published_version(lens: Lens) -> LensVersion | None:
     )
 
 
+# The properties of a workload that its owner and contributors change (the owner changes only
+# by a hand-over, workload_transfer).
+WORKLOAD_FIELDS = (
+    "name",
+    "description",
+    "environment",
+    "regions",
+    "review_owner",
+    "architectural_design_url",
+    "industry_type",
+    "industry",
+    "notes",
+    "tags",
+    "pillar_priorities",
+)
+NAME_TAKEN = "A workload with this name exists already (case and spaces do not count)."
+PILLAR_ORDER = "The pillar order must name each pillar once. Reload the page and order them again."
+
+
+def _check_name(workload: Workload) -> None:
+    """A name of three characters or more besides spaces, not used by another workload."""
+    key = name_key(workload.name)
+    if len(key) < 3:
+        raise ReviewError("A name has at least 3 characters besides spaces.", field="name")
+    if Workload.objects.filter(name_key=key).exclude(pk=workload.pk).exists():
+        raise ReviewError(NAME_TAKEN, CONFLICT, field="name")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _check_fields(workload: Workload) -> None:
+    """The model's own validation, as a ReviewError naming the first field at fault.
+
+    Only the values: the owner and the public id do not change here, and the name's
+    uniqueness is _check_name's (the same rule as name_key, and no query per unique field).
+    """
+    try:
+        workload.full_clean(
+            exclude=["owner", "public_id", "name_key"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        field, problems = next(iter(exc.message_dict.items()))
+        if field == NON_FIELD_ERRORS:
+            raise ReviewError(problems[0]) from None
+        label = Workload._meta.get_field(field).verbose_name
+        raise ReviewError(f"{label.capitalize()}: {problems[0]}", field=field) from None
+    # What a form field refuses and the model does not: a TextField's length, and NUL, which
+    # PostgreSQL cannot store in text or JSON.
+    check_notes(workload.notes, field="notes")
+    for name in WORKLOAD_FIELDS:
+        if _has_nul(getattr(workload, name)):
+            raise ReviewError(
+                f"The {name.replace('_', ' ')} contains a NUL character, which cannot be stored.",
+                field=name,
+            )
+
+
+def builtin_pillar_ids() -> list[str]:
+    """The pillar ids of the newest published built-in lens, in lens order (one query)."""
+    newest = (
+        LensVersion.objects.filter(lens__alias=BUILTIN_ALIAS, status=LensVersion.Status.PUBLISHED)
+        .order_by("-published_at")
+        .values("pk")[:1]
+    )
+    return list(
+        Pillar.objects.filter(lens_version=Subquery(newest))
+        .order_by("order")
+        .values_list("pillar_id", flat=True)
+    )
+
+
+def _check_pillar_priorities(priorities: Any) -> None:
+    """None set (the lens order), or every pillar of the built-in lens once, in any order."""
+    if priorities in (None, []):
+        return
+    if not isinstance(priorities, list) or not all(isinstance(p, str) for p in priorities):
+        raise ReviewError(PILLAR_ORDER, field="pillar_priorities")
+    if sorted(priorities) != sorted(builtin_pillar_ids()):
+        raise ReviewError(PILLAR_ORDER, field="pillar_priorities")
+
+
 @transaction.atomic
 def workload_create(*, owner: AbstractBaseUser, lenses: list[Lens] = (), **fields: Any) -> Workload:
     """Create a workload owned by `owner`, reviewing the built-in lens plus `lenses`."""
     workload = Workload(owner=owner, **fields)
+    _check_name(workload)
     workload.full_clean()
     workload.save()
     WorkloadMember.objects.create(workload=workload, user=owner, role=Role.OWNER)
@@ -90,6 +190,47 @@ def workload_create(*, owner: AbstractBaseUser, lenses: list[Lens] = (), **field
         )
         workload.save(update_fields=["pillar_priorities"])
     return workload
+
+
+@transaction.atomic
+def workload_update(*, workload: Workload, user: AbstractBaseUser, **fields: Any) -> Workload:
+    """Change the properties named in `fields` (WORKLOAD_FIELDS): all of them, or none.
+
+    The caller has checked that `user` may change the workload. Every value is checked as the
+    edit form checks it (the model's validation, the name's uniqueness, the pillar order), so
+    a command or an API call cannot store what the browser could not. Returns the workload as
+    saved; the one passed in is left as it was.
+    """
+    unknown = sorted(set(fields) - set(WORKLOAD_FIELDS))
+    if unknown:
+        raise ReviewError(f"A workload has no property “{unknown[0]}”.", field=unknown[0])
+    edited = copy.copy(workload)
+    for name, value in fields.items():
+        setattr(edited, name, value)
+    _check_fields(edited)
+    _check_name(edited)
+    # Saved priorities were checked when they were saved; only a new order costs the query.
+    if edited.pillar_priorities != workload.pillar_priorities:
+        _check_pillar_priorities(edited.pillar_priorities)
+    try:
+        with transaction.atomic():
+            # Only these properties: a hand-over of ownership at the same moment must survive.
+            edited.save(update_fields=[*fields, "name_key", "updated_at"])
+    except IntegrityError:
+        # Someone took the name between the check and the update.
+        raise ReviewError(NAME_TAKEN, CONFLICT, field="name") from None
+    return edited
+
+
+@transaction.atomic
+def workload_delete(*, workload: Workload, user: AbstractBaseUser) -> None:
+    """Delete the workload with its lens reviews, answers, milestones and reports.
+
+    The caller has checked that `user` owns it.
+    """
+    deleted, _ = workload.delete()
+    if not deleted:
+        raise ReviewError("No such workload.", NOT_FOUND)
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import (
     TextField,
 )
@@ -51,9 +51,6 @@ from reviews.services import ReviewError
 from reviews.upgrades import upgrade_notices
 from reviews.views.access import get_workload_for_user
 from reviews.views.htmx import wants_partial
-
-UNIQUE_NAME_MESSAGE = "A workload with this name exists already (case and spaces do not count)."
-
 
 # -- list ----------------------------------------------------------------------------------------
 
@@ -183,10 +180,10 @@ def workload_create(request: HttpRequest) -> HttpResponse:
         try:
             workload = services.workload_create(owner=request.user, **form.workload_fields())
         except ReviewError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except IntegrityError:
             # Someone took the name between the check and the insert.
-            form.add_error("name", UNIQUE_NAME_MESSAGE)
+            form.add_error("name", services.NAME_TAKEN)
         else:
             messages.success(request, f"Created the workload “{workload.name}”.")
             url = reverse("reviews:workload_detail", args=[workload.public_id])
@@ -204,19 +201,9 @@ def workload_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                edited = form.save(commit=False)
-                # Only the properties: a concurrent hand-over of ownership must survive.
-                edited.save(
-                    update_fields=[
-                        *WorkloadForm.Meta.fields,
-                        "pillar_priorities",
-                        "name_key",
-                        "updated_at",
-                    ]
-                )
-        except IntegrityError:
-            form.add_error("name", UNIQUE_NAME_MESSAGE)
+            services.workload_update(workload=workload, user=request.user, **form.workload_fields())
+        except ReviewError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Saved the workload properties.")
             url = reverse("reviews:workload_detail", args=[public_id])
@@ -239,8 +226,7 @@ def workload_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     workload = get_workload_for_user(request, public_id, owner=True)
     if request.method == "POST":
         name = workload.name
-        with transaction.atomic():
-            workload.delete()
+        services.workload_delete(workload=workload, user=request.user)
         messages.success(request, f"Deleted the workload “{name}” and all its answers.")
         url = reverse("reviews:workload_list")
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
