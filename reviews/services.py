@@ -448,15 +448,7 @@ def answer_choice_update(
                     answer=answer, choice=choice, status=after[0], reason=after[1], notes=after[2]
                 )
             )
-            changes.append(
-                {
-                    "field": "choice",
-                    "choice": choice.choice_id,
-                    "title": choice.title,
-                    "before": before[0],
-                    "after": after[0],
-                }
-            )
+            changes.append(_choice_change(choice, before[0], after[0]))
             choice.status, choice.reason, choice.choice_notes = after
     if not rows:
         return answer, choices
@@ -471,6 +463,177 @@ def answer_choice_update(
     answer.risk = _risk(answer, selected)
     _record(answer, user, changes, risk_before)
     return answer, choices
+
+
+# What a choice's row holds: status, reason and notes.
+ChoiceState = tuple[str, str, str]
+UNSELECTED_STATE: ChoiceState = (ChoiceAnswer.Status.UNSELECTED, Reason.NONE, "")
+
+
+def _state(choice: Choice) -> ChoiceState:
+    """The choice's current state, as choices_with_status annotates it."""
+    return (
+        choice.status or ChoiceAnswer.Status.UNSELECTED,
+        choice.reason or Reason.NONE,
+        choice.choice_notes or "",
+    )
+
+
+def _requested_state(choice_id: str, update: Any) -> ChoiceState:
+    """One entry of `choice_updates` checked: {"status": ..., "reason": ..., "notes": ...}."""
+    if not isinstance(update, dict) or not isinstance(update.get("status"), str):
+        raise ReviewError(f"The update of “{choice_id}” needs a status.", field="choice_updates")
+    status = update["status"]
+    if status not in ChoiceAnswer.Status.values:
+        raise ReviewError(f"Unknown choice status {status!r}.", field="choice_updates")
+    if status != ChoiceAnswer.Status.NOT_APPLICABLE:
+        return (status, Reason.NONE, "")
+    reason = update.get("reason") or Reason.NONE
+    notes = update.get("notes") or ""
+    if reason not in Reason.values:
+        raise ReviewError(f"Unknown reason {reason!r}.", field="choice_updates")
+    if not isinstance(notes, str):
+        raise ReviewError("Choice notes are text.", field="choice_updates")
+    check_notes(notes, label="Choice notes", limit=CHOICE_NOTES_MAX, field="choice_updates")
+    return (status, reason, notes)
+
+
+@transaction.atomic
+def answer_update(
+    *,
+    answer: Answer,
+    user: AbstractBaseUser,
+    selected_choices: list[str] | None = None,
+    choice_updates: dict[str, dict[str, str]] | None = None,
+    notes: str | None = None,
+    is_applicable: bool | None = None,
+    reason: str | None = None,
+) -> tuple[Answer, list[Choice]]:
+    """Set a whole answer at once, as the AWS tool's UpdateAnswer does; None leaves a part alone.
+
+    `selected_choices` is the complete set of ticked choices; `choice_updates` sets single
+    choices ({choice id: {"status", "reason", "notes"}}) and may not contradict it. The rules
+    are answer_choice_update's: "None of these" is exclusive (asking for it together with
+    another choice is refused; asking for one of them unticks the other), and the choices of a
+    question that does not apply cannot change. Notes carry no version here: the last writer
+    wins, and the notes version moves so that an editor holding older notes sees a conflict.
+    One row lock, one history event for everything, and a fixed number of queries however many
+    choices the question has. Any problem refuses the whole change.
+    """
+    wanted: dict[str, ChoiceState] = {}
+    if choice_updates is not None:
+        if not isinstance(choice_updates, dict):
+            raise ReviewError("Choice updates map choice ids to updates.", field="choice_updates")
+        for choice_id, update in choice_updates.items():
+            wanted[str(choice_id)] = _requested_state(str(choice_id), update)
+    if selected_choices is not None:
+        if not isinstance(selected_choices, list | tuple | set) or not all(
+            isinstance(choice_id, str) for choice_id in selected_choices
+        ):
+            raise ReviewError(
+                "Selected choices are a list of choice ids.", field="selected_choices"
+            )
+        for choice_id in selected_choices:
+            if wanted.get(choice_id, (ChoiceAnswer.Status.SELECTED,))[0] != (
+                ChoiceAnswer.Status.SELECTED
+            ):
+                raise ReviewError(
+                    f"“{choice_id}” is selected and updated to {wanted[choice_id][0]} at once.",
+                    field="choice_updates",
+                )
+            wanted[choice_id] = (ChoiceAnswer.Status.SELECTED, Reason.NONE, "")
+    if notes is not None:
+        if not isinstance(notes, str):
+            raise ReviewError("Notes are text.", field="notes")
+        check_notes(notes, field="notes")
+    if reason is not None and reason not in Reason.values:
+        raise ReviewError(f"Unknown reason {reason!r}.", field="reason")
+
+    answer = _lock(answer)
+    choices = choices_with_status(answer)
+    by_id = {choice.choice_id: choice for choice in choices}
+    for choice_id in wanted:
+        if choice_id not in by_id:
+            field = "choice_updates" if choice_id in (choice_updates or {}) else "selected_choices"
+            raise ReviewError(f"“{choice_id}” is not a choice of this question.", field=field)
+    ticked = {c for c, state in wanted.items() if state[0] == ChoiceAnswer.Status.SELECTED}
+    none_ids = {choice.choice_id for choice in choices if choice.is_none}
+    if ticked & none_ids and ticked - none_ids:
+        raise ReviewError(
+            "“None of these” cannot be selected together with another choice.",
+            field="selected_choices" if selected_choices is not None else "choice_updates",
+        )
+
+    def new_state(choice: Choice) -> ChoiceState:
+        if choice.choice_id in wanted:
+            return wanted[choice.choice_id]
+        current = _state(choice)
+        if current[0] != ChoiceAnswer.Status.SELECTED:
+            return current
+        if selected_choices is not None:  # the complete set: what it leaves out is unticked
+            return UNSELECTED_STATE
+        if ticked and (choice.is_none or ticked & none_ids):
+            return UNSELECTED_STATE  # "None of these" and a practice exclude each other
+        return current
+
+    applicable = answer.is_applicable if is_applicable is None else bool(is_applicable)
+    answer_reason = answer.reason if reason is None else reason
+    if applicable:
+        answer_reason = Reason.NONE
+    changes: list[dict[str, Any]] = []
+    if (applicable, answer_reason) != (answer.is_applicable, answer.reason):
+        changes += [
+            {"field": "applicable", "before": answer.is_applicable, "after": applicable},
+            {"field": "reason", "before": answer.reason, "after": answer_reason},
+        ]
+    rows = []
+    for choice in choices:
+        before, after = _state(choice), new_state(choice)
+        if after != before:
+            rows.append(
+                ChoiceAnswer(
+                    answer=answer, choice=choice, status=after[0], reason=after[1], notes=after[2]
+                )
+            )
+            changes.append(_choice_change(choice, before[0], after[0]))
+            choice.status, choice.reason, choice.choice_notes = after
+    if rows and not applicable:
+        raise ReviewError(
+            "This question is marked as not applying to the workload, so its choices cannot "
+            "be changed. Untick “This question does not apply” first.",
+            field="selected_choices" if selected_choices is not None else "choice_updates",
+        )
+    if notes is not None and notes != answer.notes:
+        changes.append({"field": "notes", "before": answer.notes, "after": notes})
+        answer.notes = notes
+        answer.notes_version += 1
+        answer.notes_updated_by = user
+    if not changes:
+        return answer, choices
+    if rows:
+        ChoiceAnswer.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["answer", "choice"],
+            update_fields=["status", "reason", "notes"],
+        )
+    risk_before = answer.risk
+    answer.is_applicable, answer.reason = applicable, answer_reason
+    selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
+    answer.risk = _risk(answer, selected)
+    _record(answer, user, changes, risk_before)
+    return answer, choices
+
+
+def _choice_change(choice: Choice, before: str, after: str) -> dict[str, Any]:
+    """A choice's line in the history, as answer_choice_update writes it."""
+    return {
+        "field": "choice",
+        "choice": choice.choice_id,
+        "title": choice.title,
+        "before": before,
+        "after": after,
+    }
 
 
 @transaction.atomic
