@@ -25,9 +25,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from lenses.models import LensVersion, Pillar, Question
-from lenses.services import BUILTIN_ALIAS
-from reviews import snapshots
+from lenses.models import Pillar, Question
+from reviews import services, snapshots
 from reviews.improvements import complete_but_risky, improvement_status, is_overdue
 from reviews.models import (
     Answer,
@@ -101,12 +100,7 @@ def review_outline(review: LensReview) -> list[Pillar]:
 
 def builtin_pillars() -> list[Pillar]:
     """The pillars of the newest published built-in lens, in lens order (one query)."""
-    newest = (
-        LensVersion.objects.filter(lens__alias=BUILTIN_ALIAS, status=LensVersion.Status.PUBLISHED)
-        .order_by("-published_at")
-        .values("pk")[:1]
-    )
-    return list(Pillar.objects.filter(lens_version=Subquery(newest)).order_by("order"))
+    return list(services.builtin_pillars())
 
 
 def improvement_counts(item: str, active: Q | None = None) -> dict[str, Count]:

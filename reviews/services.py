@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question
@@ -146,18 +146,18 @@ def _check_fields(workload: Workload) -> None:
             )
 
 
-def builtin_pillar_ids() -> list[str]:
-    """The pillar ids of the newest published built-in lens, in lens order (one query)."""
+def builtin_pillars() -> QuerySet[Pillar]:
+    """The pillars of the newest published built-in lens, in lens order (one query)."""
     newest = (
         LensVersion.objects.filter(lens__alias=BUILTIN_ALIAS, status=LensVersion.Status.PUBLISHED)
         .order_by("-published_at")
         .values("pk")[:1]
     )
-    return list(
-        Pillar.objects.filter(lens_version=Subquery(newest))
-        .order_by("order")
-        .values_list("pillar_id", flat=True)
-    )
+    return Pillar.objects.filter(lens_version=Subquery(newest)).order_by("order")
+
+
+def builtin_pillar_ids() -> list[str]:
+    return list(builtin_pillars().values_list("pillar_id", flat=True))
 
 
 def _check_pillar_priorities(priorities: Any) -> None:
