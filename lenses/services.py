@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from lenses import conditions
 from lenses.lens_format import RISK_NAMES, RISKS, Document, read_lens_file
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question, RiskRule
+from reviews.errors import CONFLICT, DomainError  # imports nothing: no cycle, no models
 
 BUILTIN_ALIAS = "wellarchitected"
 BUILTIN_PATH = Path(__file__).resolve().parent / "builtin" / "wellarchitected.json"
@@ -24,7 +25,7 @@ ALIAS = re.compile(r"[a-z0-9][a-z0-9_-]{0,127}")
 MAJOR_MINOR = re.compile(r"\d{1,6}\.\d{1,6}")
 
 
-class LensError(Exception):
+class LensError(DomainError):
     """A lens action that cannot be done, with a message for the person who asked."""
 
 
@@ -54,7 +55,8 @@ def lens_import(
         if latest is not None and latest.digest == document.digest:
             raise LensError(
                 f"This file is identical to {lens.name} {latest.label} (alias '{lens.alias}'); "
-                "nothing was imported."
+                "nothing was imported.",
+                CONFLICT,
             )
     return _store_draft(
         document=document,
@@ -217,14 +219,14 @@ def lens_version_publish(*, lens_version: LensVersion, version: str) -> LensVers
     lens_version = LensVersion.objects.select_for_update().get(pk=lens_version.pk)
     version = version.strip()
     if not lens_version.is_draft:
-        raise LensError(f"Version {lens_version.label} is already published.")
+        raise LensError(f"Version {lens_version.label} is already published.", CONFLICT)
     if not VERSION_NAME.fullmatch(version):
         raise LensError(
             "A version name is 1 to 32 letters, digits, dots, dashes or underscores, "
             "starting with a letter or digit (for example 1.0)."
         )
     if lens_version.lens.versions.filter(version=version).exists():
-        raise LensError(f"Version {version} of this lens exists already.")
+        raise LensError(f"Version {version} of this lens exists already.", CONFLICT)
     lens_version.version = version
     lens_version.status = LensVersion.Status.PUBLISHED
     lens_version.published_at = timezone.now()
@@ -294,7 +296,8 @@ def lens_delete(*, lens: Lens) -> None:
         more = f" and {len(used_by) - 5} more" if len(used_by) > 5 else ""
         raise LensError(
             f"“{lens.name}” is used by {len(used_by)} workload{'s' if len(used_by) != 1 else ''} "
-            f"({shown}{more}), in reviews or milestones; it cannot be deleted."
+            f"({shown}{more}), in reviews or milestones; it cannot be deleted.",
+            CONFLICT,
         )
     lens.delete()
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from lenses.models import Lens, LensVersion, Question
 from reviews.charts import Bar, Point
 from reviews.models import Answer, AnswerRisk, LensReview, Milestone, Workload
-from reviews.views.workloads import improvement_counts, with_improvement_status
+from reviews.selectors import improvement_counts, with_improvement_status
 
 RISKY = (AnswerRisk.HIGH, AnswerRisk.MEDIUM)
 COMMON_QUESTIONS = 10

@@ -285,10 +285,8 @@ class WorkloadForm(forms.ModelForm):
         key = name_key(name)
         if len(key) < 3:
             raise forms.ValidationError("A name has at least 3 characters besides spaces.")
-        if Workload.objects.filter(name_key=key).exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError(
-                "A workload with this name exists already (case and spaces do not count)."
-            )
+        # Whether another workload has the name is the service's check (workload_create,
+        # workload_update), so that every interface makes it; the view shows it on this field.
         return name
 
     def clean_pillar_priorities(self) -> list[str]:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from reviews.errors import CONFLICT, DomainError
 from reviews.models import (
     NOTES_MAX,
     Answer,
@@ -32,7 +33,7 @@ DUE_IN_DAYS = {AnswerRisk.HIGH: 30, AnswerRisk.MEDIUM: 90}
 WORKING = (ImprovementStatus.NOT_STARTED, ImprovementStatus.IN_PROGRESS)
 
 
-class ImprovementError(Exception):
+class ImprovementError(DomainError):
     """An item change that cannot be made, with a message for the person who asked."""
 
 
@@ -219,7 +220,7 @@ def improvement_items_bulk_update(
         .order_by("pk")
     )
     if len(items) != len(wanted):
-        raise ImprovementError("Some ticked items are not in this plan. Reload the plan.")
+        raise ImprovementError("Some ticked items are not in this plan. Reload the plan.", CONFLICT)
     problems = []
     closed = [item for item in items if not item.is_open]
     for item in closed:

@@ -8,13 +8,14 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from reviews.errors import CONFLICT, QUOTA, DomainError
 from reviews.models import MAX_MILESTONES, Milestone, Workload, name_key
 from reviews.snapshots import empty_counts, total_counts, workload_snapshots
 
 NOW = "now"
 
 
-class MilestoneError(Exception):
+class MilestoneError(DomainError):
     """A milestone that cannot be saved, with a message for the person who asked."""
 
 
@@ -29,9 +30,11 @@ def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | 
     workload = Workload.objects.select_for_update().get(pk=workload.pk)
     existing = list(workload.milestones.values_list("number", "name_key"))
     if len(existing) >= MAX_MILESTONES:
-        raise MilestoneError(f"A workload keeps at most {MAX_MILESTONES} milestones.")
+        raise MilestoneError(f"A workload keeps at most {MAX_MILESTONES} milestones.", QUOTA)
     if name_key(name) in {key for _, key in existing}:
-        raise MilestoneError(f"A milestone named “{name}” exists already (case and spaces aside).")
+        raise MilestoneError(
+            f"A milestone named “{name}” exists already (case and spaces aside).", CONFLICT
+        )
     snapshots = workload_snapshots(workload)
     totals = total_counts(snapshot["counts"] for snapshot in snapshots)
     return Milestone.objects.create(

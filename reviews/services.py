@@ -6,16 +6,19 @@ question at the same moment are applied one after the other and both changes sur
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from lenses.models import Choice, Lens, LensVersion, Question
+from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from lenses.services import BUILTIN_ALIAS
+from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
 from reviews.improvements import improvement_sync
 from reviews.models import (
     CHOICE_NOTES_MAX,
@@ -31,10 +34,11 @@ from reviews.models import (
     Role,
     Workload,
     WorkloadMember,
+    name_key,
 )
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """A change that cannot be made, with a message for the person who asked."""
 
 
@@ -47,17 +51,22 @@ class NotesConflict(Exception):
     by: str
 
 
-def check_notes(notes: str, *, label: str = "Notes", limit: int = NOTES_MAX) -> None:
+def check_notes(
+    notes: str, *, label: str = "Notes", limit: int = NOTES_MAX, field: str | None = None
+) -> None:
     """Notes that can be stored, or a ReviewError saying why not.
 
     Notes come straight from a request, not through a Django form, so the NUL character that
     a form would refuse is refused here: PostgreSQL cannot store one in text.
     """
     if len(notes) > limit:
-        raise ReviewError(f"{label} are at most {limit:,} characters ({len(notes):,} given).")
+        raise ReviewError(
+            f"{label} are at most {limit:,} characters ({len(notes):,} given).", field=field
+        )
     if "\x00" in notes:
         raise ReviewError(
-            f"{label} contain a NUL character, which cannot be stored. Remove it and save again."
+            f"{label} contain a NUL character, which cannot be stored. Remove it and save again.",
+            field=field,
         )
 
 
@@ -70,10 +79,102 @@ def latest_published_version(lens: Lens) -> LensVersion | None:
     )
 
 
+# The properties of a workload that its owner and contributors change (the owner changes only
+# by a hand-over, workload_transfer).
+WORKLOAD_FIELDS = (
+    "name",
+    "description",
+    "environment",
+    "regions",
+    "review_owner",
+    "architectural_design_url",
+    "industry_type",
+    "industry",
+    "notes",
+    "tags",
+    "pillar_priorities",
+)
+NAME_TAKEN = "A workload with this name exists already (case and spaces do not count)."
+PILLAR_ORDER = "The pillar order must name each pillar once. Reload the page and order them again."
+
+
+def _check_name(workload: Workload) -> None:
+    """A name of three characters or more besides spaces, not used by another workload."""
+    key = name_key(workload.name)
+    if len(key) < 3:
+        raise ReviewError("A name has at least 3 characters besides spaces.", field="name")
+    if Workload.objects.filter(name_key=key).exclude(pk=workload.pk).exists():
+        raise ReviewError(NAME_TAKEN, CONFLICT, field="name")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _check_fields(workload: Workload) -> None:
+    """The model's own validation, as a ReviewError naming the first field at fault.
+
+    Only the values: the owner and the public id do not change here, and the name's
+    uniqueness is _check_name's (the same rule as name_key, and no query per unique field).
+    """
+    try:
+        workload.full_clean(
+            exclude=["owner", "public_id", "name_key"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as exc:
+        field, problems = next(iter(exc.message_dict.items()))
+        if field == NON_FIELD_ERRORS:
+            raise ReviewError(problems[0]) from None
+        label = Workload._meta.get_field(field).verbose_name
+        raise ReviewError(f"{label.capitalize()}: {problems[0]}", field=field) from None
+    # What a form field refuses and the model does not: a TextField's length, and NUL, which
+    # PostgreSQL cannot store in text or JSON.
+    check_notes(workload.notes, field="notes")
+    for name in WORKLOAD_FIELDS:
+        if _has_nul(getattr(workload, name)):
+            raise ReviewError(
+                f"The {name.replace('_', ' ')} contains a NUL character, which cannot be stored.",
+                field=name,
+            )
+
+
+def builtin_pillars() -> QuerySet[Pillar]:
+    """The pillars of the newest published built-in lens, in lens order (one query)."""
+    newest = (
+        LensVersion.objects.filter(lens__alias=BUILTIN_ALIAS, status=LensVersion.Status.PUBLISHED)
+        .order_by("-published_at")
+        .values("pk")[:1]
+    )
+    return Pillar.objects.filter(lens_version=Subquery(newest)).order_by("order")
+
+
+def builtin_pillar_ids() -> list[str]:
+    return list(builtin_pillars().values_list("pillar_id", flat=True))
+
+
+def _check_pillar_priorities(priorities: Any) -> None:
+    """None set (the lens order), or every pillar of the built-in lens once, in any order."""
+    if priorities in (None, []):
+        return
+    if not isinstance(priorities, list) or not all(isinstance(p, str) for p in priorities):
+        raise ReviewError(PILLAR_ORDER, field="pillar_priorities")
+    if sorted(priorities) != sorted(builtin_pillar_ids()):
+        raise ReviewError(PILLAR_ORDER, field="pillar_priorities")
+
+
 @transaction.atomic
 def workload_create(*, owner: AbstractBaseUser, lenses: list[Lens] = (), **fields: Any) -> Workload:
     """Create a workload owned by `owner`, reviewing the built-in lens plus `lenses`."""
     workload = Workload(owner=owner, **fields)
+    _check_name(workload)
     workload.full_clean()
     workload.save()
     WorkloadMember.objects.create(workload=workload, user=owner, role=Role.OWNER)
@@ -89,6 +190,47 @@ def workload_create(*, owner: AbstractBaseUser, lenses: list[Lens] = (), **field
         )
         workload.save(update_fields=["pillar_priorities"])
     return workload
+
+
+@transaction.atomic
+def workload_update(*, workload: Workload, user: AbstractBaseUser, **fields: Any) -> Workload:
+    """Change the properties named in `fields` (WORKLOAD_FIELDS): all of them, or none.
+
+    The caller has checked that `user` may change the workload. Every value is checked as the
+    edit form checks it (the model's validation, the name's uniqueness, the pillar order), so
+    a command or an API call cannot store what the browser could not. Returns the workload as
+    saved; the one passed in is left as it was.
+    """
+    unknown = sorted(set(fields) - set(WORKLOAD_FIELDS))
+    if unknown:
+        raise ReviewError(f"A workload has no property “{unknown[0]}”.", field=unknown[0])
+    edited = copy.copy(workload)
+    for name, value in fields.items():
+        setattr(edited, name, value)
+    _check_fields(edited)
+    _check_name(edited)
+    # Saved priorities were checked when they were saved; only a new order costs the query.
+    if edited.pillar_priorities != workload.pillar_priorities:
+        _check_pillar_priorities(edited.pillar_priorities)
+    try:
+        with transaction.atomic():
+            # Only these properties: a hand-over of ownership at the same moment must survive.
+            edited.save(update_fields=[*fields, "name_key", "updated_at"])
+    except IntegrityError:
+        # Someone took the name between the check and the update.
+        raise ReviewError(NAME_TAKEN, CONFLICT, field="name") from None
+    return edited
+
+
+@transaction.atomic
+def workload_delete(*, workload: Workload, user: AbstractBaseUser) -> None:
+    """Delete the workload with its lens reviews, answers, milestones and reports.
+
+    The caller has checked that `user` owns it.
+    """
+    deleted, _ = workload.delete()
+    if not deleted:
+        raise ReviewError("No such workload.", NOT_FOUND)
 
 
 @transaction.atomic
@@ -118,7 +260,8 @@ def _check_lens_limit(workload: Workload) -> None:
     extra = workload.lens_reviews.filter(is_active=True, lens__is_builtin=False).count()
     if extra >= MAX_EXTRA_LENSES:
         raise ReviewError(
-            f"A workload reviews at most {MAX_EXTRA_LENSES} lenses besides the built-in one."
+            f"A workload reviews at most {MAX_EXTRA_LENSES} lenses besides the built-in one.",
+            QUOTA,
         )
 
 
@@ -130,7 +273,7 @@ def workload_remove_lens(*, workload: Workload, lens: Lens) -> None:
         is_active=False, version=F("version") + 1, updated_at=timezone.now()
     )
     if not updated:
-        raise ReviewError(f"“{lens.name}” is not reviewed in this workload.")
+        raise ReviewError(f"“{lens.name}” is not reviewed in this workload.", NOT_FOUND)
 
 
 # -- sharing -------------------------------------------------------------------------------------
@@ -142,7 +285,7 @@ def workload_share(*, workload: Workload, user: AbstractBaseUser, role: str) -> 
     if role not in (Role.CONTRIBUTOR, Role.READONLY):
         raise ReviewError("A workload is shared as contributor or read-only.")
     if user.pk == workload.owner_id:
-        raise ReviewError(f"{user.get_username()} owns this workload already.")
+        raise ReviewError(f"{user.get_username()} owns this workload already.", CONFLICT)
     member, _ = WorkloadMember.objects.update_or_create(
         workload=workload, user=user, defaults={"role": role}
     )
@@ -161,7 +304,7 @@ def workload_transfer(*, workload: Workload, new_owner: AbstractBaseUser) -> Wor
     """Hand the workload to another user; the previous owner stays on as contributor."""
     workload = Workload.objects.select_for_update().get(pk=workload.pk)
     if new_owner.pk == workload.owner_id:
-        raise ReviewError(f"{new_owner.get_username()} owns this workload already.")
+        raise ReviewError(f"{new_owner.get_username()} owns this workload already.", CONFLICT)
     WorkloadMember.objects.filter(workload=workload, role=Role.OWNER).update(role=Role.CONTRIBUTOR)
     WorkloadMember.objects.update_or_create(
         workload=workload, user=new_owner, defaults={"role": Role.OWNER}
@@ -189,7 +332,7 @@ def _lock(answer: Answer) -> Answer:
     """
     fresh = Answer.objects.select_for_update().filter(pk=answer.pk).first()
     if fresh is None or fresh.question_id != answer.question_id:
-        raise ReviewError(STALE_VERSION)
+        raise ReviewError(STALE_VERSION, CONFLICT)
     fresh.question = answer.question
     fresh.lens_review = answer.lens_review
     return fresh
@@ -305,15 +448,7 @@ def answer_choice_update(
                     answer=answer, choice=choice, status=after[0], reason=after[1], notes=after[2]
                 )
             )
-            changes.append(
-                {
-                    "field": "choice",
-                    "choice": choice.choice_id,
-                    "title": choice.title,
-                    "before": before[0],
-                    "after": after[0],
-                }
-            )
+            changes.append(_choice_change(choice, before[0], after[0]))
             choice.status, choice.reason, choice.choice_notes = after
     if not rows:
         return answer, choices
@@ -328,6 +463,177 @@ def answer_choice_update(
     answer.risk = _risk(answer, selected)
     _record(answer, user, changes, risk_before)
     return answer, choices
+
+
+# What a choice's row holds: status, reason and notes.
+ChoiceState = tuple[str, str, str]
+UNSELECTED_STATE: ChoiceState = (ChoiceAnswer.Status.UNSELECTED, Reason.NONE, "")
+
+
+def _state(choice: Choice) -> ChoiceState:
+    """The choice's current state, as choices_with_status annotates it."""
+    return (
+        choice.status or ChoiceAnswer.Status.UNSELECTED,
+        choice.reason or Reason.NONE,
+        choice.choice_notes or "",
+    )
+
+
+def _requested_state(choice_id: str, update: Any) -> ChoiceState:
+    """One entry of `choice_updates` checked: {"status": ..., "reason": ..., "notes": ...}."""
+    if not isinstance(update, dict) or not isinstance(update.get("status"), str):
+        raise ReviewError(f"The update of “{choice_id}” needs a status.", field="choice_updates")
+    status = update["status"]
+    if status not in ChoiceAnswer.Status.values:
+        raise ReviewError(f"Unknown choice status {status!r}.", field="choice_updates")
+    if status != ChoiceAnswer.Status.NOT_APPLICABLE:
+        return (status, Reason.NONE, "")
+    reason = update.get("reason") or Reason.NONE
+    notes = update.get("notes") or ""
+    if reason not in Reason.values:
+        raise ReviewError(f"Unknown reason {reason!r}.", field="choice_updates")
+    if not isinstance(notes, str):
+        raise ReviewError("Choice notes are text.", field="choice_updates")
+    check_notes(notes, label="Choice notes", limit=CHOICE_NOTES_MAX, field="choice_updates")
+    return (status, reason, notes)
+
+
+@transaction.atomic
+def answer_update(
+    *,
+    answer: Answer,
+    user: AbstractBaseUser,
+    selected_choices: list[str] | None = None,
+    choice_updates: dict[str, dict[str, str]] | None = None,
+    notes: str | None = None,
+    is_applicable: bool | None = None,
+    reason: str | None = None,
+) -> tuple[Answer, list[Choice]]:
+    """Set a whole answer at once, as the AWS tool's UpdateAnswer does; None leaves a part alone.
+
+    `selected_choices` is the complete set of ticked choices; `choice_updates` sets single
+    choices ({choice id: {"status", "reason", "notes"}}) and may not contradict it. The rules
+    are answer_choice_update's: "None of these" is exclusive (asking for it together with
+    another choice is refused; asking for one of them unticks the other), and the choices of a
+    question that does not apply cannot change. Notes carry no version here: the last writer
+    wins, and the notes version moves so that an editor holding older notes sees a conflict.
+    One row lock, one history event for everything, and a fixed number of queries however many
+    choices the question has. Any problem refuses the whole change.
+    """
+    wanted: dict[str, ChoiceState] = {}
+    if choice_updates is not None:
+        if not isinstance(choice_updates, dict):
+            raise ReviewError("Choice updates map choice ids to updates.", field="choice_updates")
+        for choice_id, update in choice_updates.items():
+            wanted[str(choice_id)] = _requested_state(str(choice_id), update)
+    if selected_choices is not None:
+        if not isinstance(selected_choices, list | tuple | set) or not all(
+            isinstance(choice_id, str) for choice_id in selected_choices
+        ):
+            raise ReviewError(
+                "Selected choices are a list of choice ids.", field="selected_choices"
+            )
+        for choice_id in selected_choices:
+            if wanted.get(choice_id, (ChoiceAnswer.Status.SELECTED,))[0] != (
+                ChoiceAnswer.Status.SELECTED
+            ):
+                raise ReviewError(
+                    f"“{choice_id}” is selected and updated to {wanted[choice_id][0]} at once.",
+                    field="choice_updates",
+                )
+            wanted[choice_id] = (ChoiceAnswer.Status.SELECTED, Reason.NONE, "")
+    if notes is not None:
+        if not isinstance(notes, str):
+            raise ReviewError("Notes are text.", field="notes")
+        check_notes(notes, field="notes")
+    if reason is not None and reason not in Reason.values:
+        raise ReviewError(f"Unknown reason {reason!r}.", field="reason")
+
+    answer = _lock(answer)
+    choices = choices_with_status(answer)
+    by_id = {choice.choice_id: choice for choice in choices}
+    for choice_id in wanted:
+        if choice_id not in by_id:
+            field = "choice_updates" if choice_id in (choice_updates or {}) else "selected_choices"
+            raise ReviewError(f"“{choice_id}” is not a choice of this question.", field=field)
+    ticked = {c for c, state in wanted.items() if state[0] == ChoiceAnswer.Status.SELECTED}
+    none_ids = {choice.choice_id for choice in choices if choice.is_none}
+    if ticked & none_ids and ticked - none_ids:
+        raise ReviewError(
+            "“None of these” cannot be selected together with another choice.",
+            field="selected_choices" if selected_choices is not None else "choice_updates",
+        )
+
+    def new_state(choice: Choice) -> ChoiceState:
+        if choice.choice_id in wanted:
+            return wanted[choice.choice_id]
+        current = _state(choice)
+        if current[0] != ChoiceAnswer.Status.SELECTED:
+            return current
+        if selected_choices is not None:  # the complete set: what it leaves out is unticked
+            return UNSELECTED_STATE
+        if ticked and (choice.is_none or ticked & none_ids):
+            return UNSELECTED_STATE  # "None of these" and a practice exclude each other
+        return current
+
+    applicable = answer.is_applicable if is_applicable is None else bool(is_applicable)
+    answer_reason = answer.reason if reason is None else reason
+    if applicable:
+        answer_reason = Reason.NONE
+    changes: list[dict[str, Any]] = []
+    if (applicable, answer_reason) != (answer.is_applicable, answer.reason):
+        changes += [
+            {"field": "applicable", "before": answer.is_applicable, "after": applicable},
+            {"field": "reason", "before": answer.reason, "after": answer_reason},
+        ]
+    rows = []
+    for choice in choices:
+        before, after = _state(choice), new_state(choice)
+        if after != before:
+            rows.append(
+                ChoiceAnswer(
+                    answer=answer, choice=choice, status=after[0], reason=after[1], notes=after[2]
+                )
+            )
+            changes.append(_choice_change(choice, before[0], after[0]))
+            choice.status, choice.reason, choice.choice_notes = after
+    if rows and not applicable:
+        raise ReviewError(
+            "This question is marked as not applying to the workload, so its choices cannot "
+            "be changed. Untick “This question does not apply” first.",
+            field="selected_choices" if selected_choices is not None else "choice_updates",
+        )
+    if notes is not None and notes != answer.notes:
+        changes.append({"field": "notes", "before": answer.notes, "after": notes})
+        answer.notes = notes
+        answer.notes_version += 1
+        answer.notes_updated_by = user
+    if not changes:
+        return answer, choices
+    if rows:
+        ChoiceAnswer.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["answer", "choice"],
+            update_fields=["status", "reason", "notes"],
+        )
+    risk_before = answer.risk
+    answer.is_applicable, answer.reason = applicable, answer_reason
+    selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
+    answer.risk = _risk(answer, selected)
+    _record(answer, user, changes, risk_before)
+    return answer, choices
+
+
+def _choice_change(choice: Choice, before: str, after: str) -> dict[str, Any]:
+    """A choice's line in the history, as answer_choice_update writes it."""
+    return {
+        "field": "choice",
+        "choice": choice.choice_id,
+        "title": choice.title,
+        "before": before,
+        "after": after,
+    }
 
 
 @transaction.atomic

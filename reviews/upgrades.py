@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from lenses.models import LensVersion, Pillar, Question
 from lenses.services import lens_version_content
+from reviews.errors import CONFLICT, DomainError
 from reviews.improvements import improvements_sync
 from reviews.milestones import MilestoneError, milestone_create
 from reviews.models import (
@@ -41,7 +42,7 @@ SELECTED = ChoiceAnswer.Status.SELECTED
 KEPT = (SELECTED, ChoiceAnswer.Status.NOT_APPLICABLE)
 
 
-class UpgradeError(Exception):
+class UpgradeError(DomainError):
     """An upgrade that cannot be made, with a message for the person who asked."""
 
 
@@ -123,7 +124,7 @@ def _check_target(lens_review: LensReview, target: LensVersion) -> None:
     if target.lens_id != lens_review.lens_id:
         raise UpgradeError("That version belongs to another lens.")
     if target.pk == lens_review.lens_version_id:
-        raise UpgradeError(f"This review is on version {target.label} already.")
+        raise UpgradeError(f"This review is on version {target.label} already.", CONFLICT)
     if target.status != LensVersion.Status.PUBLISHED:
         raise UpgradeError(
             f"Version {target.label} is not published; only published versions are reviewed."

@@ -19,6 +19,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from reviews.dashboard import lens_order
+from reviews.errors import NOT_FOUND
 from reviews.models import Answer, AnswerRisk, Report, Workload
 from reviews.reports.services import ReportError
 
@@ -86,7 +87,7 @@ def _add(total: dict[str, int], more: dict[str, int]) -> None:
 def requester(report: Report) -> Any:
     """Whose workloads a consolidated report covers: the person who asked for it."""
     if report.requested_by is None:
-        raise ReportError("The account that asked for this report no longer exists.")
+        raise ReportError("The account that asked for this report no longer exists.", NOT_FOUND)
     return report.requested_by
 
 

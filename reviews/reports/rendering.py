@@ -18,6 +18,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from reviews.charts import Bar, Point, risk_bars, trend_lines
+from reviews.errors import NOT_FOUND
 from reviews.models import AnswerRisk, Branding, ChoiceAnswer, LensReview, Report, Workload
 from reviews.reports.consolidated import consolidated_data, requester
 from reviews.reports.services import PAPER_SIZES, ReportError
@@ -79,7 +80,8 @@ def _snapshot(report: Report, workload: Workload) -> dict[str, Any]:
                 return snapshot
         raise ReportError(
             f"“{report.lens.name}” was not reviewed when milestone {report.milestone.number} "
-            "was saved."
+            "was saved.",
+            NOT_FOUND,
         )
     review = (
         LensReview.objects.select_related("lens", "lens_version")
@@ -87,7 +89,9 @@ def _snapshot(report: Report, workload: Workload) -> dict[str, Any]:
         .first()
     )
     if review is None:
-        raise ReportError(f"“{report.lens.name}” is no longer reviewed in this workload.")
+        raise ReportError(
+            f"“{report.lens.name}” is no longer reviewed in this workload.", NOT_FOUND
+        )
     [snapshot] = snapshots_of([review])
     return snapshot
 

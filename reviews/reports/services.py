@@ -42,6 +42,7 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from lenses.models import Lens
+from reviews.errors import CONFLICT, QUOTA, DomainError
 from reviews.models import Milestone, Report, Workload
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ SEND_TRANSPORT_OPTIONS = {
 }
 
 
-class ReportError(Exception):
+class ReportError(DomainError):
     """A report that cannot be asked for or built, with a message for the person who asked."""
 
 
@@ -149,7 +150,8 @@ def _take_pending_slot(user: AbstractBaseUser) -> None:
     pending = Report.objects.filter(requested_by=user, status__in=PENDING).count()
     if pending >= MAX_PENDING_PER_USER:
         raise ReportError(
-            f"You have {pending} reports waiting already; ask for more once they are done."
+            f"You have {pending} reports waiting already; ask for more once they are done.",
+            QUOTA,
         )
 
 
@@ -228,7 +230,7 @@ def report_retry(*, report: Report, user: AbstractBaseUser) -> Report:
     _take_pending_slot(user)  # first: the same lock order as asking
     locked = Report.objects.select_for_update().get(pk=report.pk)
     if locked.status != Report.Status.FAILED:
-        raise ReportError("Only a failed report can be retried.")
+        raise ReportError("Only a failed report can be retried.", CONFLICT)
     locked.requested_by = user
     locked.status = Report.Status.QUEUED
     locked.error = ""

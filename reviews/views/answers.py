@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from reviews.models import Answer, ChoiceAnswer, Reason, Role
+from reviews.selectors import review_outline
 from reviews.services import (
     NotesConflict,
     ReviewError,
@@ -22,7 +23,6 @@ from reviews.services import (
 from reviews.upgrades import upgrade_notices
 from reviews.views.access import get_answer_for_user
 from reviews.views.notes import notes_response, parse_notes, wants_theirs
-from reviews.views.review import review_outline
 
 
 def poll_token(answer: Answer) -> str:

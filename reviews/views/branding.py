@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from reviews.forms_reports import BrandingForm
 from reviews.models import Branding
 from reviews.reports.rendering import logo_data_uri
-from reviews.views.workloads import wants_partial
+from reviews.views.htmx import wants_partial
 
 
 @require_http_methods(["GET", "POST"])

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from reviews.charts import risk_bars, trend_lines
 from reviews.dashboard import Filters, filter_choices, lens_choices, portfolio
 from reviews.forms import WorkloadFilterForm
-from reviews.views.workloads import wants_partial
+from reviews.views.htmx import wants_partial
 
 PER_PAGE = 25
 # A lens alias, a colon and a question id, as in `wellarchitected:sec1`.

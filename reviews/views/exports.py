@@ -21,8 +21,9 @@ from lenses.templatetags.links import http_url
 from reviews import snapshots
 from reviews.improvements import person_label
 from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, LensReview, Reason
+from reviews.selectors import plan_of
 from reviews.views.access import get_lens_review_for_user
-from reviews.views.improvements import filter_entries, plan_filters, plan_of
+from reviews.views.improvements import filter_entries, plan_filters
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 JOIN = "; "

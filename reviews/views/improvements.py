@@ -11,77 +11,37 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reviews import snapshots
 from reviews.forms_improvements import BulkForm, ItemForm
 from reviews.improvements import (
     ImprovementError,
     complete_but_risky,
     improvement_item_update,
     improvement_items_bulk_update,
-    is_overdue,
 )
 from reviews.models import (
     WRITE_ROLES,
     AnswerRisk,
-    ImprovementEvent,
     ImprovementItem,
     ImprovementStatus,
     LensReview,
     WorkloadMember,
 )
+from reviews.selectors import plan_of
 from reviews.views.access import get_lens_review_for_user
-from reviews.views.workloads import wants_partial
+from reviews.views.htmx import wants_partial
 
-HISTORY_LINES = 5
 OVERDUE = "OVERDUE"
 RISK_FILTERS = [(AnswerRisk.HIGH, "High risk"), (AnswerRisk.MEDIUM, "Medium risk")]
 STATUS_FILTERS = [*ImprovementStatus.choices, (OVERDUE, "Overdue")]
 
 
 # -- the plan ------------------------------------------------------------------------------------
-
-
-def _open_items(review: LensReview, *, history: bool) -> dict[str, ImprovementItem]:
-    """The review's open items by question id, with assignee (and the latest events)."""
-    items = (
-        ImprovementItem.objects.filter(answer__lens_review=review, is_open=True)
-        .select_related("assignee")
-        .annotate(question_key=F("answer__question__question_id"))
-    )
-    if history:
-        latest = ImprovementEvent.objects.select_related("user")[:HISTORY_LINES]
-        items = items.annotate(event_count=Count("events")).prefetch_related(
-            Prefetch("events", queryset=latest, to_attr="latest_events")
-        )
-    return {item.question_key: item for item in items}
-
-
-def plan_of(
-    review: LensReview, *, history: bool = False
-) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
-    """The lens's pillars as (id, name) and the plan: risky questions in plan order, each with
-    its pillar, missing practices, item, `overdue` and `still_risky` (a fixed number of
-    queries)."""
-    [snapshot] = snapshots.snapshots_of([review])
-    items = _open_items(review, history=history)
-    today = timezone.localdate()
-    entries = []
-    for entry in snapshots.improvement_plan(snapshot, review.workload.pillar_priorities):
-        # A risky question always has an open item; None only for answers older than items.
-        item = items.get(entry["question"]["id"])
-        entry["item"] = item
-        entry["overdue"] = item is not None and is_overdue(item, today)
-        entry["still_risky"] = item is not None and complete_but_risky(item)
-        entries.append(entry)
-    return [(pillar["id"], pillar["name"]) for pillar in snapshot["pillars"]], entries
 
 
 def plan_pillars(review: LensReview) -> list[tuple[str, str]]:

@@ -38,7 +38,7 @@ from reviews.reports.services import (
     reports_recover_stale,
 )
 from reviews.views.access import get_workload_for_user
-from reviews.views.workloads import wants_partial
+from reviews.views.htmx import wants_partial
 
 # The lists show the newest reports.
 LIST_LIMIT = 50

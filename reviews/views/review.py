@@ -1,77 +1,23 @@
 """The lens review overview, pillar pages and lens/pillar notes."""
 
-from collections.abc import Callable
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from lenses.models import Pillar, Question
-from reviews.models import Answer, AnswerRisk, LensReview, PillarNote
+from reviews.models import LensReview, PillarNote
+from reviews.selectors import first_unanswered, review_outline
 from reviews.services import (
     NotesConflict,
     ReviewError,
     lens_review_notes_update,
     pillar_notes_update,
-    risk_counts_by_pillar,
 )
 from reviews.snapshots import total_counts
 from reviews.upgrades import upgrade_notices
 from reviews.views.access import get_lens_review_for_user
 from reviews.views.notes import notes_response, parse_notes, wants_theirs
-
-
-def in_priority_order(pillars: list[Pillar], priorities: list[str]) -> list[Pillar]:
-    """The pillars the workload ranks first, in its order; the others after them, in lens order.
-
-    Priorities name pillar ids of the built-in lens; another lens follows them where its pillar
-    ids are the same ones and keeps its own order otherwise.
-    """
-    rank = priority_rank(priorities)
-    return sorted(pillars, key=lambda pillar: rank(pillar.pillar_id))
-
-
-def priority_rank(priorities: list[str]) -> Callable[[str], int]:
-    """A pillar id's place in the workload's priorities; pillars not named come after them all."""
-    places = {pillar_id: place for place, pillar_id in enumerate(priorities or [])}
-    return lambda pillar_id: places.get(pillar_id, len(places))
-
-
-def first_unanswered(pillars: list[Pillar]) -> Question | None:
-    """The first question without an answer, going through `pillars` in the order given."""
-    for pillar in pillars:
-        for question in pillar.question_list:
-            if question.answer is None or question.answer.risk == AnswerRisk.UNANSWERED:
-                return question
-    return None
-
-
-def review_outline(review: LensReview) -> list[Pillar]:
-    """Pillars with `counts` and their questions, each with its `answer` (three queries).
-
-    The pillars come in the workload's priority order, which the whole review follows: the
-    overview, the sidebar, next and previous, and where "Continue review" leads.
-    """
-    pillars = in_priority_order(
-        list(review.lens_version.pillars.all()), review.workload.pillar_priorities
-    )
-    counts = risk_counts_by_pillar(review)
-    answers = {
-        answer.question_id: answer
-        for answer in Answer.objects.filter(lens_review=review).only(
-            "id", "question_id", "risk", "version"
-        )
-    }
-    questions: dict[int, list[Question]] = {}
-    for question in Question.objects.filter(lens_version=review.lens_version_id).order_by("order"):
-        question.answer = answers.get(question.pk)
-        questions.setdefault(question.pillar_id, []).append(question)
-    for pillar in pillars:
-        pillar.counts = counts.get(pillar.pk, {})
-        pillar.question_list = questions.get(pillar.pk, [])
-    return pillars
 
 
 def _overview_context(review: LensReview, pillar_id: str | None) -> dict:

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from reviews.forms import MemberForm, ShareForm, TransferForm
 from reviews.models import Role, Workload, WorkloadMember
+from reviews.selectors import members_of
 from reviews.services import ReviewError, workload_share, workload_transfer, workload_unshare
 from reviews.views.access import get_workload_for_user
-from reviews.views.workloads import members_of, wants_partial
+from reviews.views.htmx import wants_partial
 
 
 @require_http_methods(["GET", "POST"])

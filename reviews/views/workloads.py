@@ -14,21 +14,12 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import (
-    Case,
-    Count,
-    Expression,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
     TextField,
-    When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Greatest
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,232 +28,29 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from lenses.models import Lens, LensVersion, Pillar
-from lenses.services import BUILTIN_ALIAS
 from reviews import services
+from reviews.errors import NOT_FOUND
 from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
-from reviews.improvements import improvement_status
 from reviews.models import (
     MAX_EXTRA_LENSES,
     WRITE_ROLES,
-    Answer,
-    AnswerRisk,
-    ImprovementStatus,
-    LensReview,
     Role,
     Workload,
-    WorkloadMember,
+)
+from reviews.selectors import (
+    add_list_counts,
+    builtin_pillars,
+    first_unanswered_questions,
+    lens_reviews_with_counts,
+    members_of,
+    sort_annotations,
+    with_improvement_status,
+    workloads_for_list,
 )
 from reviews.services import ReviewError
 from reviews.upgrades import upgrade_notices
 from reviews.views.access import get_workload_for_user
-from reviews.views.review import priority_rank
-
-UNIQUE_NAME_MESSAGE = "A workload with this name exists already (case and spaces do not count)."
-
-
-def wants_partial(request: HttpRequest) -> bool:
-    """An htmx request swaps in a part of the page, except when htmx restores its history."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-# -- queries -------------------------------------------------------------------------------------
-
-
-def builtin_pillars() -> list[Pillar]:
-    """The pillars of the newest published built-in lens, in lens order (one query)."""
-    newest = (
-        LensVersion.objects.filter(lens__alias=BUILTIN_ALIAS, status=LensVersion.Status.PUBLISHED)
-        .order_by("-published_at")
-        .values("pk")[:1]
-    )
-    return list(Pillar.objects.filter(lens_version=Subquery(newest)).order_by("order"))
-
-
-def improvement_counts(item: str, active: Q | None = None) -> dict[str, Count]:
-    """Annotations counting the improvement items at `item` (a path through answers).
-
-    `items` counts every item, closed ones too; the others count open items by status, and
-    what is neither is complete (see with_improvement_status).
-    """
-    scope = active if active is not None else Q()
-    is_open = Q(**{f"{item}__is_open": True})
-
-    def open_with(status: str) -> Count:
-        return Count(item, filter=scope & is_open & Q(**{f"{item}__status": status}))
-
-    return {
-        "items": Count(item, filter=scope),
-        "not_started": open_with(ImprovementStatus.NOT_STARTED),
-        "in_progress": open_with(ImprovementStatus.IN_PROGRESS),
-        "acknowledged": open_with(ImprovementStatus.RISK_ACKNOWLEDGED),
-    }
-
-
-def with_improvement_status(row: Any) -> Any:
-    """Set `improvement` ("NONE" or an ImprovementStatus value) from improvement_counts."""
-    complete = row.items - row.not_started - row.in_progress - row.acknowledged
-    row.improvement = improvement_status(
-        items=row.items,
-        not_started=row.not_started,
-        in_progress=row.in_progress,
-        complete=complete,
-        acknowledged=row.acknowledged,
-    )
-    return row
-
-
-def workloads_for_list(user: Any) -> QuerySet[Workload]:
-    """The user's workloads with their role and owner, and no counts: cheap to count and page.
-
-    The counts come from add_list_counts for the workloads on one page; sort_annotations adds
-    what a sort by a count needs.
-    """
-    return Workload.objects.with_role(user).select_related("owner")
-
-
-# What add_list_counts sets on each workload, besides `last_updated` and `improvement`.
-LIST_COUNTS = (
-    "total",
-    "answered",
-    "high",
-    "medium",
-    "items",
-    "not_started",
-    "in_progress",
-    "acknowledged",
-)
-
-
-def add_list_counts(workloads: list[Workload]) -> list[Workload]:
-    """Set the list's counts over active lens reviews on each workload (one query, none if empty).
-
-    Sets LIST_COUNTS, `last_updated` (the workload or any of its lens reviews, removed ones
-    too) and `improvement`. Lens reviews are grouped by the workload's id only, which stays
-    cheap however wide the workload rows are; each answer has at most one item, so counting
-    through the join counts every answer and item once.
-    """
-    if not workloads:
-        return workloads
-    active = Q(is_active=True)
-    risk = "answers__risk"
-    rows = (
-        LensReview.objects.filter(workload__in=[w.pk for w in workloads])
-        .values("workload_id")
-        .annotate(
-            reviewed=Max("updated_at"),
-            total=Count("answers", filter=active),
-            answered=Count("answers", filter=active & ~Q(**{risk: AnswerRisk.UNANSWERED})),
-            high=Count("answers", filter=active & Q(**{risk: AnswerRisk.HIGH})),
-            medium=Count("answers", filter=active & Q(**{risk: AnswerRisk.MEDIUM})),
-            **improvement_counts("answers__improvement", active),
-        )
-        .order_by()
-        .values_list("workload_id", "reviewed", *LIST_COUNTS)
-    )
-    found = {workload_id: (reviewed, numbers) for workload_id, reviewed, *numbers in rows}
-    for workload in workloads:
-        reviewed, numbers = found.get(workload.pk, (None, [0] * len(LIST_COUNTS)))
-        for name, value in zip(LIST_COUNTS, numbers, strict=True):
-            setattr(workload, name, value)
-        workload.last_updated = max(workload.updated_at, reviewed or workload.updated_at)
-        with_improvement_status(workload)
-    return workloads
-
-
-def _answer_count(risk: Q) -> Expression:
-    """How many answers of the workload's active lens reviews match `risk`, as a subquery."""
-    answers = (
-        Answer.objects.filter(
-            risk, lens_review__workload=OuterRef("pk"), lens_review__is_active=True
-        )
-        .order_by()
-        .values("lens_review__workload")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(answers), 0)
-
-
-def _last_updated() -> Expression:
-    """When the workload or any of its lens reviews last changed, as a subquery."""
-    reviewed = (
-        LensReview.objects.filter(workload=OuterRef("pk"))
-        .order_by()
-        .values("workload")
-        .annotate(latest=Max("updated_at"))
-        .values("latest")
-    )
-    return Greatest("updated_at", Coalesce(Subquery(reviewed), "updated_at"))
-
-
-# The sort fields of WorkloadFilterForm.SORTS that are counts, and how to compute them.
-SORT_ANNOTATIONS = {
-    "answered": lambda: _answer_count(~Q(risk=AnswerRisk.UNANSWERED)),
-    "high": lambda: _answer_count(Q(risk=AnswerRisk.HIGH)),
-    "medium": lambda: _answer_count(Q(risk=AnswerRisk.MEDIUM)),
-    "last_updated": _last_updated,
-}
-
-
-def sort_annotations(order: list[str]) -> dict[str, Expression]:
-    """The annotations that ordering by `order` needs, one subquery per count sorted by.
-
-    Sorting by a count has to know it for every workload, not only those on the page; one
-    correlated subquery a workload costs far less than grouping the workloads with all their
-    columns over every answer.
-    """
-    names = {field.lstrip("-") for field in order}
-    return {name: compute() for name, compute in SORT_ANNOTATIONS.items() if name in names}
-
-
-def lens_reviews_with_counts(workload: Workload) -> list[LensReview]:
-    """Every lens review of the workload, removed ones too, with answer counts (one query)."""
-    unanswered = Q(answers__risk=AnswerRisk.UNANSWERED)
-    return list(
-        LensReview.objects.filter(workload=workload)
-        .select_related("lens", "lens_version")
-        .annotate(
-            total=Count("answers"),
-            answered=Count("answers", filter=~unanswered),
-            high=Count("answers", filter=Q(answers__risk=AnswerRisk.HIGH)),
-            medium=Count("answers", filter=Q(answers__risk=AnswerRisk.MEDIUM)),
-            **improvement_counts("answers__improvement"),
-        )
-    )
-
-
-def first_unanswered_questions(workload: Workload, reviews: list[LensReview]) -> dict[int, str]:
-    """Each lens review's first unanswered question id, in the order the review pages follow
-    (the workload's pillar priorities, then lens order; see review_outline). One query."""
-    rank = priority_rank(workload.pillar_priorities)
-    rows = (
-        Answer.objects.filter(lens_review__in=[r.pk for r in reviews], risk=AnswerRisk.UNANSWERED)
-        .order_by()
-        .values_list(
-            "lens_review_id",
-            "question__question_id",
-            "question__pillar__pillar_id",
-            "question__pillar__order",
-            "question__order",
-        )
-    )
-    first: dict[int, tuple[tuple[int, int, int], str]] = {}
-    for review_id, question_id, pillar_id, pillar_order, order in rows:
-        place = (rank(pillar_id), pillar_order, order)
-        if review_id not in first or place < first[review_id][0]:
-            first[review_id] = (place, question_id)
-    return {review_id: question_id for review_id, (_, question_id) in first.items()}
-
-
-def members_of(workload: Workload) -> QuerySet[WorkloadMember]:
-    """Members with their users: the owner first, then contributors, then readers."""
-    rank = Case(When(role=Role.OWNER, then=0), When(role=Role.CONTRIBUTOR, then=1), default=2)
-    return (
-        WorkloadMember.objects.filter(workload=workload)
-        .select_related("user")
-        .order_by(rank, "user__username")
-    )
-
+from reviews.views.htmx import wants_partial
 
 # -- list ----------------------------------------------------------------------------------------
 
@@ -392,10 +180,10 @@ def workload_create(request: HttpRequest) -> HttpResponse:
         try:
             workload = services.workload_create(owner=request.user, **form.workload_fields())
         except ReviewError as exc:
-            form.add_error(None, str(exc))
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except IntegrityError:
             # Someone took the name between the check and the insert.
-            form.add_error("name", UNIQUE_NAME_MESSAGE)
+            form.add_error("name", services.NAME_TAKEN)
         else:
             messages.success(request, f"Created the workload “{workload.name}”.")
             url = reverse("reviews:workload_detail", args=[workload.public_id])
@@ -413,19 +201,9 @@ def workload_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                edited = form.save(commit=False)
-                # Only the properties: a concurrent hand-over of ownership must survive.
-                edited.save(
-                    update_fields=[
-                        *WorkloadForm.Meta.fields,
-                        "pillar_priorities",
-                        "name_key",
-                        "updated_at",
-                    ]
-                )
-        except IntegrityError:
-            form.add_error("name", UNIQUE_NAME_MESSAGE)
+            services.workload_update(workload=workload, user=request.user, **form.workload_fields())
+        except ReviewError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Saved the workload properties.")
             url = reverse("reviews:workload_detail", args=[public_id])
@@ -448,8 +226,7 @@ def workload_delete(request: HttpRequest, public_id: str) -> HttpResponse:
     workload = get_workload_for_user(request, public_id, owner=True)
     if request.method == "POST":
         name = workload.name
-        with transaction.atomic():
-            workload.delete()
+        services.workload_delete(workload=workload, user=request.user)
         messages.success(request, f"Deleted the workload “{name}” and all its answers.")
         url = reverse("reviews:workload_list")
         return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -481,7 +258,7 @@ def workload_lenses(request: HttpRequest, public_id: str) -> HttpResponse:
         lens = _visible_lens(request.user, form.cleaned_data["lens"])
         try:
             if lens is None:
-                raise ReviewError("There is no such lens.")
+                raise ReviewError("There is no such lens.", NOT_FOUND)
             if form.cleaned_data["action"] == "remove":
                 services.workload_remove_lens(workload=workload, lens=lens)
                 notice = f"Removed “{lens.name}”. Its answers are kept if you add it again."

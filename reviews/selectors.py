@@ -1,0 +1,329 @@
+"""Reads of the review side that more than one interface needs: no request, no response.
+
+The HTML views, the dashboard and the API all build their pages from these; each function says
+how many queries it costs, and tests pin those counts through the views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    Expression,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from lenses.models import Pillar, Question
+from reviews import services, snapshots
+from reviews.improvements import complete_but_risky, improvement_status, is_overdue
+from reviews.models import (
+    Answer,
+    AnswerRisk,
+    ImprovementEvent,
+    ImprovementItem,
+    ImprovementStatus,
+    LensReview,
+    Role,
+    Workload,
+    WorkloadMember,
+)
+from reviews.services import risk_counts_by_pillar
+
+# -- the review of one lens ----------------------------------------------------------------------
+
+
+def in_priority_order(pillars: list[Pillar], priorities: list[str]) -> list[Pillar]:
+    """The pillars the workload ranks first, in its order; the others after them, in lens order.
+
+    Priorities name pillar ids of the built-in lens; another lens follows them where its pillar
+    ids are the same ones and keeps its own order otherwise.
+    """
+    rank = priority_rank(priorities)
+    return sorted(pillars, key=lambda pillar: rank(pillar.pillar_id))
+
+
+def priority_rank(priorities: list[str]) -> Callable[[str], int]:
+    """A pillar id's place in the workload's priorities; pillars not named come after them all."""
+    places = {pillar_id: place for place, pillar_id in enumerate(priorities or [])}
+    return lambda pillar_id: places.get(pillar_id, len(places))
+
+
+def first_unanswered(pillars: list[Pillar]) -> Question | None:
+    """The first question without an answer, going through `pillars` in the order given."""
+    for pillar in pillars:
+        for question in pillar.question_list:
+            if question.answer is None or question.answer.risk == AnswerRisk.UNANSWERED:
+                return question
+    return None
+
+
+def review_outline(review: LensReview) -> list[Pillar]:
+    """Pillars with `counts` and their questions, each with its `answer` (three queries).
+
+    The pillars come in the workload's priority order, which the whole review follows: the
+    overview, the sidebar, next and previous, and where "Continue review" leads.
+    """
+    pillars = in_priority_order(
+        list(review.lens_version.pillars.all()), review.workload.pillar_priorities
+    )
+    counts = risk_counts_by_pillar(review)
+    answers = {
+        answer.question_id: answer
+        for answer in Answer.objects.filter(lens_review=review).only(
+            "id", "question_id", "risk", "version"
+        )
+    }
+    questions: dict[int, list[Question]] = {}
+    for question in Question.objects.filter(lens_version=review.lens_version_id).order_by("order"):
+        question.answer = answers.get(question.pk)
+        questions.setdefault(question.pillar_id, []).append(question)
+    for pillar in pillars:
+        pillar.counts = counts.get(pillar.pk, {})
+        pillar.question_list = questions.get(pillar.pk, [])
+    return pillars
+
+
+# -- workloads -----------------------------------------------------------------------------------
+
+
+def builtin_pillars() -> list[Pillar]:
+    """The pillars of the newest published built-in lens, in lens order (one query)."""
+    return list(services.builtin_pillars())
+
+
+def improvement_counts(item: str, active: Q | None = None) -> dict[str, Count]:
+    """Annotations counting the improvement items at `item` (a path through answers).
+
+    `items` counts every item, closed ones too; the others count open items by status, and
+    what is neither is complete (see with_improvement_status).
+    """
+    scope = active if active is not None else Q()
+    is_open = Q(**{f"{item}__is_open": True})
+
+    def open_with(status: str) -> Count:
+        return Count(item, filter=scope & is_open & Q(**{f"{item}__status": status}))
+
+    return {
+        "items": Count(item, filter=scope),
+        "not_started": open_with(ImprovementStatus.NOT_STARTED),
+        "in_progress": open_with(ImprovementStatus.IN_PROGRESS),
+        "acknowledged": open_with(ImprovementStatus.RISK_ACKNOWLEDGED),
+    }
+
+
+def with_improvement_status(row: Any) -> Any:
+    """Set `improvement` ("NONE" or an ImprovementStatus value) from improvement_counts."""
+    complete = row.items - row.not_started - row.in_progress - row.acknowledged
+    row.improvement = improvement_status(
+        items=row.items,
+        not_started=row.not_started,
+        in_progress=row.in_progress,
+        complete=complete,
+        acknowledged=row.acknowledged,
+    )
+    return row
+
+
+def workloads_for_list(user: Any) -> QuerySet[Workload]:
+    """The user's workloads with their role and owner, and no counts: cheap to count and page.
+
+    The counts come from add_list_counts for the workloads on one page; sort_annotations adds
+    what a sort by a count needs.
+    """
+    return Workload.objects.with_role(user).select_related("owner")
+
+
+# What add_list_counts sets on each workload, besides `last_updated` and `improvement`.
+LIST_COUNTS = (
+    "total",
+    "answered",
+    "high",
+    "medium",
+    "items",
+    "not_started",
+    "in_progress",
+    "acknowledged",
+)
+
+
+def add_list_counts(workloads: list[Workload]) -> list[Workload]:
+    """Set the list's counts over active lens reviews on each workload (one query, none if empty).
+
+    Sets LIST_COUNTS, `last_updated` (the workload or any of its lens reviews, removed ones
+    too) and `improvement`. Lens reviews are grouped by the workload's id only, which stays
+    cheap however wide the workload rows are; each answer has at most one item, so counting
+    through the join counts every answer and item once.
+    """
+    if not workloads:
+        return workloads
+    active = Q(is_active=True)
+    risk = "answers__risk"
+    rows = (
+        LensReview.objects.filter(workload__in=[w.pk for w in workloads])
+        .values("workload_id")
+        .annotate(
+            reviewed=Max("updated_at"),
+            total=Count("answers", filter=active),
+            answered=Count("answers", filter=active & ~Q(**{risk: AnswerRisk.UNANSWERED})),
+            high=Count("answers", filter=active & Q(**{risk: AnswerRisk.HIGH})),
+            medium=Count("answers", filter=active & Q(**{risk: AnswerRisk.MEDIUM})),
+            **improvement_counts("answers__improvement", active),
+        )
+        .order_by()
+        .values_list("workload_id", "reviewed", *LIST_COUNTS)
+    )
+    found = {workload_id: (reviewed, numbers) for workload_id, reviewed, *numbers in rows}
+    for workload in workloads:
+        reviewed, numbers = found.get(workload.pk, (None, [0] * len(LIST_COUNTS)))
+        for name, value in zip(LIST_COUNTS, numbers, strict=True):
+            setattr(workload, name, value)
+        workload.last_updated = max(workload.updated_at, reviewed or workload.updated_at)
+        with_improvement_status(workload)
+    return workloads
+
+
+def _answer_count(risk: Q) -> Expression:
+    """How many answers of the workload's active lens reviews match `risk`, as a subquery."""
+    answers = (
+        Answer.objects.filter(
+            risk, lens_review__workload=OuterRef("pk"), lens_review__is_active=True
+        )
+        .order_by()
+        .values("lens_review__workload")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(answers), 0)
+
+
+def _last_updated() -> Expression:
+    """When the workload or any of its lens reviews last changed, as a subquery."""
+    reviewed = (
+        LensReview.objects.filter(workload=OuterRef("pk"))
+        .order_by()
+        .values("workload")
+        .annotate(latest=Max("updated_at"))
+        .values("latest")
+    )
+    return Greatest("updated_at", Coalesce(Subquery(reviewed), "updated_at"))
+
+
+# The sort fields of WorkloadFilterForm.SORTS that are counts, and how to compute them.
+SORT_ANNOTATIONS = {
+    "answered": lambda: _answer_count(~Q(risk=AnswerRisk.UNANSWERED)),
+    "high": lambda: _answer_count(Q(risk=AnswerRisk.HIGH)),
+    "medium": lambda: _answer_count(Q(risk=AnswerRisk.MEDIUM)),
+    "last_updated": _last_updated,
+}
+
+
+def sort_annotations(order: list[str]) -> dict[str, Expression]:
+    """The annotations that ordering by `order` needs, one subquery per count sorted by.
+
+    Sorting by a count has to know it for every workload, not only those on the page; one
+    correlated subquery a workload costs far less than grouping the workloads with all their
+    columns over every answer.
+    """
+    names = {field.lstrip("-") for field in order}
+    return {name: compute() for name, compute in SORT_ANNOTATIONS.items() if name in names}
+
+
+def lens_reviews_with_counts(workload: Workload) -> list[LensReview]:
+    """Every lens review of the workload, removed ones too, with answer counts (one query)."""
+    unanswered = Q(answers__risk=AnswerRisk.UNANSWERED)
+    return list(
+        LensReview.objects.filter(workload=workload)
+        .select_related("lens", "lens_version")
+        .annotate(
+            total=Count("answers"),
+            answered=Count("answers", filter=~unanswered),
+            high=Count("answers", filter=Q(answers__risk=AnswerRisk.HIGH)),
+            medium=Count("answers", filter=Q(answers__risk=AnswerRisk.MEDIUM)),
+            **improvement_counts("answers__improvement"),
+        )
+    )
+
+
+def first_unanswered_questions(workload: Workload, reviews: list[LensReview]) -> dict[int, str]:
+    """Each lens review's first unanswered question id, in the order the review pages follow
+    (the workload's pillar priorities, then lens order; see review_outline). One query."""
+    rank = priority_rank(workload.pillar_priorities)
+    rows = (
+        Answer.objects.filter(lens_review__in=[r.pk for r in reviews], risk=AnswerRisk.UNANSWERED)
+        .order_by()
+        .values_list(
+            "lens_review_id",
+            "question__question_id",
+            "question__pillar__pillar_id",
+            "question__pillar__order",
+            "question__order",
+        )
+    )
+    first: dict[int, tuple[tuple[int, int, int], str]] = {}
+    for review_id, question_id, pillar_id, pillar_order, order in rows:
+        place = (rank(pillar_id), pillar_order, order)
+        if review_id not in first or place < first[review_id][0]:
+            first[review_id] = (place, question_id)
+    return {review_id: question_id for review_id, (_, question_id) in first.items()}
+
+
+def members_of(workload: Workload) -> QuerySet[WorkloadMember]:
+    """Members with their users: the owner first, then contributors, then readers."""
+    rank = Case(When(role=Role.OWNER, then=0), When(role=Role.CONTRIBUTOR, then=1), default=2)
+    return (
+        WorkloadMember.objects.filter(workload=workload)
+        .select_related("user")
+        .order_by(rank, "user__username")
+    )
+
+
+# -- the improvement plan -------------------------------------------------------------------------
+
+HISTORY_LINES = 5
+
+
+def _open_items(review: LensReview, *, history: bool) -> dict[str, ImprovementItem]:
+    """The review's open items by question id, with assignee (and the latest events)."""
+    items = (
+        ImprovementItem.objects.filter(answer__lens_review=review, is_open=True)
+        .select_related("assignee")
+        .annotate(question_key=F("answer__question__question_id"))
+    )
+    if history:
+        latest = ImprovementEvent.objects.select_related("user")[:HISTORY_LINES]
+        items = items.annotate(event_count=Count("events")).prefetch_related(
+            Prefetch("events", queryset=latest, to_attr="latest_events")
+        )
+    return {item.question_key: item for item in items}
+
+
+def plan_of(
+    review: LensReview, *, history: bool = False
+) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """The lens's pillars as (id, name) and the plan: risky questions in plan order, each with
+    its pillar, missing practices, item, `overdue` and `still_risky` (a fixed number of
+    queries)."""
+    [snapshot] = snapshots.snapshots_of([review])
+    items = _open_items(review, history=history)
+    today = timezone.localdate()
+    entries = []
+    for entry in snapshots.improvement_plan(snapshot, review.workload.pillar_priorities):
+        # A risky question always has an open item; None only for answers older than items.
+        item = items.get(entry["question"]["id"])
+        entry["item"] = item
+        entry["overdue"] = item is not None and is_overdue(item, today)
+        entry["still_risky"] = item is not None and complete_but_risky(item)
+        entries.append(entry)
+    return [(pillar["id"], pillar["name"]) for pillar in snapshot["pillars"]], entries
