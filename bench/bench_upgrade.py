@@ -22,32 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-import dj_database_url
-import psycopg
-from psycopg import sql
+from load_workshop import reset_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/archlens_upgrade_bench"
-
-
-def reset_database(url: str) -> None:
-    config = dj_database_url.parse(url)
-    name = config["NAME"]
-    if "bench" not in name:
-        raise SystemExit(f"bench: refusing to drop '{name}': its name must contain 'bench'")
-    params = {
-        "dbname": "postgres",
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-    }
-    with psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v}) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def next_version(document: dict) -> dict:
@@ -113,7 +92,7 @@ def main() -> int:
     if not 1 <= args.reviews <= 50:
         parser.error("--reviews is 1 to 50")
     url = os.environ.get("BENCH_UPGRADE_DATABASE_URL", DEFAULT_URL)
-    reset_database(url)
+    reset_database(url, marker="bench")
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["ALLOWED_HOSTS"] = "testserver"

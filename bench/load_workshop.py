@@ -128,12 +128,13 @@ def app_env(args: argparse.Namespace, workdir: Path, secret_key: str) -> dict[st
     return env
 
 
-def reset_database(url: str) -> None:
-    """DROP and CREATE the load-test database, connected to the `postgres` database."""
+def reset_database(url: str, marker: str = "load") -> None:
+    """DROP and CREATE the database of `url` (its name must contain `marker`), connected to the
+    `postgres` database."""
     params = psycopg.conninfo.conninfo_to_dict(url)
     name = params.get("dbname") or ""
-    if "load" not in name:
-        raise SystemExit(f"Refusing to drop database {name!r}: its name must contain 'load'.")
+    if marker not in name:
+        raise SystemExit(f"Refusing to drop database {name!r}: its name must contain {marker!r}.")
     admin = psycopg.conninfo.make_conninfo(url, dbname="postgres")
     with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
         conn.execute(

@@ -121,7 +121,8 @@ class LensDifference:
         answer: dict[str, Any] = {"LensAlias": lens_alias}
         if lens_arn:
             answer["LensArn"] = lens_arn
-        answer["BaseLensVersion"] = self.base_label
+        if self.base_label:  # none for a lens's first version
+            answer["BaseLensVersion"] = self.base_label
         answer["TargetLensVersion"] = self.target_label
         if latest_label:
             answer["LatestLensVersion"] = latest_label

@@ -1,4 +1,5 @@
 import base64
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -140,41 +141,48 @@ class DifferenceForm(forms.Form):
     base = forms.IntegerField(required=False, min_value=1)
 
 
-def _difference_for_user(
-    request: HttpRequest, alias: str, pk: int
-) -> tuple[LensVersion, LensVersion | None, LensDifference | None]:
-    """The version, the one it is compared with (`?base=`, else the previous version), and
-    their difference; no base and no difference when the version is the lens's first."""
+@dataclass
+class DifferenceOfVersions:
+    target: LensVersion
+    base: LensVersion | None
+    changes: LensDifference | None
+    versions: list[LensVersion]  # the lens's versions, newest first
+
+    @property
+    def others(self) -> list[LensVersion]:
+        return [v for v in self.versions if v.pk != self.target.pk]
+
+
+def _difference_for_user(request: HttpRequest, alias: str, pk: int) -> DifferenceOfVersions:
+    """The version, the one it is compared with (`?base=`, else the previous version), their
+    difference (None for the lens's first version) and the lens's other versions."""
     target = _get_version_for_user(request, alias, pk)
     form = DifferenceForm(request.GET)
     if not form.is_valid():
         raise Http404("No such version to compare with.")
-    visible = LensVersion.objects.visible_to(request.user).filter(lens=target.lens)
+    versions = _versions_with_use(request, target.lens)
     if form.cleaned_data["base"]:
-        base = visible.filter(pk=form.cleaned_data["base"]).exclude(pk=target.pk).first()
+        wanted = form.cleaned_data["base"]
+        base = next((v for v in versions if v.pk == wanted and v.pk != target.pk), None)
         if base is None:
             raise Http404("No such version to compare with.")
     else:
-        base = next(
-            (v.previous for v in _versions_with_use(request, target.lens) if v.pk == target.pk),
-            None,
-        )
-    if base is None:
-        return target, None, None
-    return target, base, lens_version_difference(base=base, target=target)
+        base = next(v.previous for v in versions if v.pk == target.pk)
+    changes = lens_version_difference(base=base, target=target) if base else None
+    return DifferenceOfVersions(target, base, changes, versions)
 
 
 @require_GET
 @login_required
 def difference(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
-    target, base, changes = _difference_for_user(request, alias, pk)
+    found = _difference_for_user(request, alias, pk)
     context = {
-        "lens": target.lens,
-        "version": target,
-        "base": base,
-        "difference": changes,
-        "counts": changes.question_counts() if changes else None,
-        "others": [v for v in _versions_with_use(request, target.lens) if v.pk != target.pk],
+        "lens": found.target.lens,
+        "version": found.target,
+        "base": found.base,
+        "difference": found.changes,
+        "counts": found.changes.question_counts() if found.changes else None,
+        "others": found.others,
     }
     return render(request, "lenses/difference.html", context)
 
@@ -182,17 +190,15 @@ def difference(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def difference_json(request: HttpRequest, alias: str, pk: int) -> HttpResponse:
-    """The difference in the shape of the AWS tool's GetLensVersionDifference answer."""
-    target, base, changes = _difference_for_user(request, alias, pk)
-    latest = target.lens.versions.published().order_by("-published_at", "-pk").first()
-    latest_label = latest.label if latest else ""
-    if changes is None:
-        # The lens's first version: no base version, and nothing that differs.
-        first = LensDifference(base_label="", target_label=target.label, pillars=[])
-        answer = first.as_aws(lens_alias=alias, latest_label=latest_label)
-        del answer["BaseLensVersion"]
-        return JsonResponse(answer)
-    return JsonResponse(changes.as_aws(lens_alias=alias, latest_label=latest_label))
+    """The difference in the shape of the AWS tool's GetLensVersionDifference answer; for the
+    lens's first version, no base version and nothing that differs."""
+    found = _difference_for_user(request, alias, pk)
+    published = [v for v in found.versions if v.status == LensVersion.Status.PUBLISHED]
+    latest = max(published, key=lambda v: v.published_at, default=None)
+    changes = found.changes or LensDifference("", found.target.label, [])
+    return JsonResponse(
+        changes.as_aws(lens_alias=alias, latest_label=latest.label if latest else "")
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 
 from lenses.models import Pillar
 from reviews.models import NOTES_MAX, Role, Workload, name_key
+from reviews.services import WORKLOAD_FIELDS
 
 MAX_TAGS = 50
 TAG_KEY_MAX = 128
@@ -241,18 +242,8 @@ class WorkloadForm(forms.ModelForm):
 
     class Meta:
         model = Workload
-        fields = [
-            "name",
-            "description",
-            "environment",
-            "regions",
-            "review_owner",
-            "architectural_design_url",
-            "industry_type",
-            "industry",
-            "notes",
-            "tags",
-        ]
+        # The pillar order has a field of its own (PillarOrderField below).
+        fields = [name for name in WORKLOAD_FIELDS if name != "pillar_priorities"]
         labels = {"industry_type": "Industry type"}
         help_texts = {"industry": "For example “Retail banking”."}
 

@@ -7,6 +7,7 @@ question at the same moment are applied one after the other and both changes sur
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -381,6 +382,54 @@ def _record(
     LensReview.objects.filter(pk=answer.lens_review_id).update(**bump)
 
 
+# What a choice's row holds: status, reason and notes.
+ChoiceState = tuple[str, str, str]
+UNSELECTED_STATE: ChoiceState = (ChoiceAnswer.Status.UNSELECTED, Reason.NONE, "")
+
+
+def _state(choice: Choice) -> ChoiceState:
+    """The choice's current state, as choices_with_status annotates it."""
+    return (
+        choice.status or ChoiceAnswer.Status.UNSELECTED,
+        choice.reason or Reason.NONE,
+        choice.choice_notes or "",
+    )
+
+
+NOT_APPLYING = (
+    "This question is marked as not applying to the workload, so its choices cannot be changed. "
+    "Untick “This question does not apply” first."
+)
+
+
+def _new_choice_rows(
+    answer: Answer, choices: list[Choice], new_state: Callable[[Choice], ChoiceState]
+) -> tuple[list[ChoiceAnswer], list[dict[str, Any]]]:
+    """The rows of the choices whose state changes and their history lines; each choice object
+    takes its new state."""
+    rows, changes = [], []
+    for choice in choices:
+        before, after = _state(choice), new_state(choice)
+        if after != before:
+            rows.append(
+                ChoiceAnswer(
+                    answer=answer, choice=choice, status=after[0], reason=after[1], notes=after[2]
+                )
+            )
+            changes.append(_choice_change(choice, before[0], after[0]))
+            choice.status, choice.reason, choice.choice_notes = after
+    return rows, changes
+
+
+def _save_choice_rows(rows: list[ChoiceAnswer]) -> None:
+    ChoiceAnswer.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["answer", "choice"],
+        update_fields=["status", "reason", "notes"],
+    )
+
+
 @transaction.atomic
 def answer_choice_update(
     *,
@@ -407,21 +456,14 @@ def answer_choice_update(
     answer = _lock(answer)
     if not answer.is_applicable:
         # A page opened before someone marked the question as not applying still shows boxes.
-        raise ReviewError(
-            "This question is marked as not applying to the workload, so its choices cannot "
-            "be changed. Untick “This question does not apply” first."
-        )
+        raise ReviewError(NOT_APPLYING)
     choices = choices_with_status(answer)
     target = next((c for c in choices if c.choice_id == choice_id), None)
     if target is None:
         raise ReviewError(f"“{choice_id}” is not a choice of this question.")
 
-    def new_state(choice: Choice) -> tuple[str, str, str]:
-        current = (
-            choice.status or ChoiceAnswer.Status.UNSELECTED,
-            choice.reason or Reason.NONE,
-            choice.choice_notes or "",
-        )
+    def new_state(choice: Choice) -> ChoiceState:
+        current = _state(choice)
         if choice is target:
             return (status, reason, notes)
         selecting = status == ChoiceAnswer.Status.SELECTED
@@ -430,53 +472,18 @@ def answer_choice_update(
             and current[0] == ChoiceAnswer.Status.SELECTED
             and (choice.is_none or target.is_none)
         ):
-            return (ChoiceAnswer.Status.UNSELECTED, Reason.NONE, "")
+            return UNSELECTED_STATE
         return current
 
-    changes = []
-    rows = []
-    for choice in choices:
-        before = (
-            choice.status or ChoiceAnswer.Status.UNSELECTED,
-            choice.reason or Reason.NONE,
-            choice.choice_notes or "",
-        )
-        after = new_state(choice)
-        if after != before:
-            rows.append(
-                ChoiceAnswer(
-                    answer=answer, choice=choice, status=after[0], reason=after[1], notes=after[2]
-                )
-            )
-            changes.append(_choice_change(choice, before[0], after[0]))
-            choice.status, choice.reason, choice.choice_notes = after
+    rows, changes = _new_choice_rows(answer, choices, new_state)
     if not rows:
         return answer, choices
-    ChoiceAnswer.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["answer", "choice"],
-        update_fields=["status", "reason", "notes"],
-    )
+    _save_choice_rows(rows)
     risk_before = answer.risk
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
     _record(answer, user, changes, risk_before)
     return answer, choices
-
-
-# What a choice's row holds: status, reason and notes.
-ChoiceState = tuple[str, str, str]
-UNSELECTED_STATE: ChoiceState = (ChoiceAnswer.Status.UNSELECTED, Reason.NONE, "")
-
-
-def _state(choice: Choice) -> ChoiceState:
-    """The choice's current state, as choices_with_status annotates it."""
-    return (
-        choice.status or ChoiceAnswer.Status.UNSELECTED,
-        choice.reason or Reason.NONE,
-        choice.choice_notes or "",
-    )
 
 
 def _requested_state(choice_id: str, update: Any) -> ChoiceState:
@@ -586,21 +593,11 @@ def answer_update(
             {"field": "applicable", "before": answer.is_applicable, "after": applicable},
             {"field": "reason", "before": answer.reason, "after": answer_reason},
         ]
-    rows = []
-    for choice in choices:
-        before, after = _state(choice), new_state(choice)
-        if after != before:
-            rows.append(
-                ChoiceAnswer(
-                    answer=answer, choice=choice, status=after[0], reason=after[1], notes=after[2]
-                )
-            )
-            changes.append(_choice_change(choice, before[0], after[0]))
-            choice.status, choice.reason, choice.choice_notes = after
+    rows, choice_changes = _new_choice_rows(answer, choices, new_state)
+    changes += choice_changes
     if rows and not applicable:
         raise ReviewError(
-            "This question is marked as not applying to the workload, so its choices cannot "
-            "be changed. Untick “This question does not apply” first.",
+            NOT_APPLYING,
             field="selected_choices" if selected_choices is not None else "choice_updates",
         )
     if notes is not None and notes != answer.notes:
@@ -611,12 +608,7 @@ def answer_update(
     if not changes:
         return answer, choices
     if rows:
-        ChoiceAnswer.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["answer", "choice"],
-            update_fields=["status", "reason", "notes"],
-        )
+        _save_choice_rows(rows)
     risk_before = answer.risk
     answer.is_applicable, answer.reason = applicable, answer_reason
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}

@@ -12,6 +12,18 @@ from reviews.services import workload_create, workload_share
 SHARED_LENSES = Path(__file__).resolve().parents[2] / "shared" / "lenses"
 
 
+def folder_broker_options(root: Path) -> dict[str, object]:
+    """Transport options of a folder broker whose queue is in `root` and nowhere else."""
+    (root / "queue").mkdir()
+    return {
+        "data_folder_in": str(root / "queue"),
+        "data_folder_out": str(root / "queue"),
+        "processed_folder": str(root / "processed"),
+        "control_folder": str(root / "control"),
+        "store_processed": False,
+    }
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_queue_folder(tmp_path_factory):
     """With the default folder broker, tests queue into a folder of their own.
@@ -22,16 +34,8 @@ def test_queue_folder(tmp_path_factory):
     if not django_settings.CELERY_BROKER_URL.startswith("filesystem://"):
         yield
         return
-    root = tmp_path_factory.mktemp("celery")
-    (root / "queue").mkdir()
     saved = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    options = {
-        **saved,
-        "data_folder_in": str(root / "queue"),
-        "data_folder_out": str(root / "queue"),
-        "processed_folder": str(root / "processed"),
-        "control_folder": str(root / "control"),
-    }
+    options = {**saved, **folder_broker_options(tmp_path_factory.mktemp("celery"))}
     django_settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
     celery_app.conf["broker_transport_options"] = options
     yield

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from config.celery import app
 from reviews.models import Report
+from tests.conftest import folder_broker_options
 from tests.reports.conftest import point_celery_at
 
 pytestmark = pytest.mark.browser
@@ -18,16 +19,7 @@ LIVE = 5_000
 @pytest.fixture
 def private_queue(tmp_path, monkeypatch):
     """The report's task goes to a folder of this test's own, where no worker takes it."""
-    folder = tmp_path / "queue"
-    folder.mkdir()
-    options = {
-        "data_folder_in": str(folder),
-        "data_folder_out": str(folder),
-        "processed_folder": str(tmp_path / "processed"),
-        "control_folder": str(tmp_path / "control"),
-        "store_processed": False,
-    }
-    point_celery_at(monkeypatch, app, "filesystem://", options)
+    point_celery_at(monkeypatch, app, "filesystem://", folder_broker_options(tmp_path))
 
 
 def test_the_queued_notice_goes_when_the_report_is_ready(workshop, workload, carol, private_queue):

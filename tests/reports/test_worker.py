@@ -22,6 +22,7 @@ from config.celery import app
 from lenses.models import Pillar
 from reviews.models import Report
 from reviews.reports.services import report_request, reports_recover_stale
+from tests.conftest import folder_broker_options
 from tests.reports.conftest import NOTE, answer_everything, pdf_text, point_celery_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,16 +36,7 @@ def broker(tmp_path, monkeypatch, settings):
     if url:
         point_celery_at(monkeypatch, app, url)
     else:
-        folder = tmp_path / "queue"
-        folder.mkdir()
-        options = {
-            "data_folder_in": str(folder),
-            "data_folder_out": str(folder),
-            "processed_folder": str(tmp_path / "processed"),
-            "control_folder": str(tmp_path / "control"),
-            "store_processed": False,
-        }
-        point_celery_at(monkeypatch, app, "filesystem://", options)
+        point_celery_at(monkeypatch, app, "filesystem://", folder_broker_options(tmp_path))
     # The worker must not take over the test run's logging.
     monkeypatch.setitem(app.conf, "worker_hijack_root_logger", False)
     try:
