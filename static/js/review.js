@@ -45,6 +45,9 @@
     }
   }
   showCurrent();
+  // Again once everything is laid out: the first call may come before the sidebar has its
+  // final height (styles or fonts still loading), and then it finds nothing to scroll.
+  window.addEventListener("load", showCurrent);
   document.addEventListener("toggle", function (event) {
     if (event.target.matches && event.target.matches(".nav-fold") && event.target.open) showCurrent();
   }, true);

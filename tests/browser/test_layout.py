@@ -193,6 +193,7 @@ def test_on_a_laptop_the_question_list_is_shown_beside_the_question_without_a_su
 
 
 def current_entry_in_view(page) -> dict:
+    page.wait_for_load_state("load")
     return page.evaluate(
         """() => {
           const nav = document.getElementById("review-nav");
