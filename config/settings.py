@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "template_partials",
     "lenses",
     "reviews",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,11 @@ AXES_LOCKOUT_CALLABLE = "config.views.login_locked_out"
 # Behind proxies every request comes from the proxy: read the client from X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+
+# The AWS-compatible API under /aws/ (README, "Automating Archlens"): the region in the ARNs it
+# gives out, and how many requests per second one API key may send.
+API_REGION = os.environ.get("API_REGION", "us-east-1")
+API_RATE_PER_SECOND = env_int("API_RATE_PER_SECOND", 20)
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("setup/", views.first_run, name="first_run"),
     path("lenses/", include("lenses.urls")),
+    path("", include("api.urls")),
     path("", include("reviews.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -175,8 +175,9 @@ def _check_pillar_priorities(priorities: Any) -> None:
 def workload_create(*, owner: AbstractBaseUser, lenses: list[Lens] = (), **fields: Any) -> Workload:
     """Create a workload owned by `owner`, reviewing the built-in lens plus `lenses`."""
     workload = Workload(owner=owner, **fields)
+    _check_fields(workload)
     _check_name(workload)
-    workload.full_clean()
+    _check_pillar_priorities(workload.pillar_priorities)
     workload.save()
     WorkloadMember.objects.create(workload=workload, user=owner, role=Role.OWNER)
     builtin = Lens.objects.filter(alias=BUILTIN_ALIAS).first()

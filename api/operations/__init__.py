@@ -1,0 +1,6 @@
+"""The AWS Well-Architected Tool operations Archlens answers, one module per resource.
+
+Importing this package registers every operation with api.routing.
+"""
+
+from api.operations import workloads  # noqa: F401
