@@ -25,6 +25,12 @@ boto3 = pytest.importorskip("boto3")
 from botocore.config import Config  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limit(settings):
+    """Scripts in tests run faster than any person; tests of the limit set their own rate."""
+    settings.API_RATE_PER_SECOND = 0
+
+
 @pytest.fixture
 def key_for(db) -> Callable[[Any], IssuedKey]:
     return lambda user: api_key_create(user=user)

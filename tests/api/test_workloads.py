@@ -83,3 +83,12 @@ def test_the_same_token_with_other_input_is_a_conflict(wa, alice, builtin_lens):
         _create(client, name="Another service", ClientRequestToken="retry-2")
     assert raised.value.response["Error"]["Code"] == "ConflictException"
     assert Workload.objects.count() == 1
+
+
+def test_boto3_backs_off_when_throttled_and_every_call_gets_through(
+    wa, workload, alice, settings
+):
+    settings.API_RATE_PER_SECOND = 2
+    client = wa(alice, retries=10)
+    for _ in range(6):
+        assert client.get_workload(WorkloadId=workload.public_id)["Workload"]["WorkloadName"]
