@@ -40,18 +40,27 @@ def key_for(db) -> Callable[[Any], IssuedKey]:
 def wa(live_server, key_for) -> Callable[..., Any]:
     """wa(user) is a boto3 wellarchitected client acting as `user` (no retries)."""
 
+    made = []
+
     def client(user, *, retries: int = 1, issued: IssuedKey | None = None):
         issued = issued or key_for(user)
-        return boto3.client(
-            "wellarchitected",
-            endpoint_url=f"{live_server.url}/aws",
-            region_name="us-east-1",
-            aws_access_key_id=issued.key.access_key_id,
-            aws_secret_access_key=issued.secret,
-            config=Config(retries={"max_attempts": retries, "mode": "standard"}),
+        made.append(
+            boto3.client(
+                "wellarchitected",
+                endpoint_url=f"{live_server.url}/aws",
+                region_name="us-east-1",
+                aws_access_key_id=issued.key.access_key_id,
+                aws_secret_access_key=issued.secret,
+                config=Config(retries={"max_attempts": retries, "mode": "standard"}),
+            )
         )
+        return made[-1]
 
-    return client
+    yield client
+    # A kept-alive connection would hold a server thread past the test, and with in-memory
+    # SQLite that thread then closes a database connection that is not its own.
+    for made_client in made:
+        made_client.close()
 
 
 @dataclass

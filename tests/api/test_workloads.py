@@ -85,9 +85,7 @@ def test_the_same_token_with_other_input_is_a_conflict(wa, alice, builtin_lens):
     assert Workload.objects.count() == 1
 
 
-def test_boto3_backs_off_when_throttled_and_every_call_gets_through(
-    wa, workload, alice, settings
-):
+def test_boto3_backs_off_when_throttled_and_every_call_gets_through(wa, workload, alice, settings):
     settings.API_RATE_PER_SECOND = 2
     client = wa(alice, retries=10)
     for _ in range(6):
