@@ -1,17 +1,22 @@
 """Walk every URL of the project with every persona and check what each may do.
 
 A URL added without an entry here fails `test_every_url_is_classified`, so nothing new escapes
-the access rules: anonymous visitors are sent to log in, people without access to a workload
-get 404, read-only members get 403 on writes, contributors get 403 on owner-only actions.
+the access rules: anonymous visitors and deactivated accounts are sent to log in, people
+without access to a workload (staff included) get 404, read-only members get 403 on writes,
+contributors get 403 on owner-only actions. Access through a team and the portfolio viewer's
+read-only access to everything follow the same rules as a share of one's own.
 """
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from lenses.models import LensVersion
+from people.models import Team
 from reviews.milestones import milestone_create
 from reviews.models import Answer, ImprovementItem
 from reviews.services import answer_choice_update
+from tests.personas import more_personas
 from tests.reports.test_access import RULES as REPORT_RULES
 
 # name: ((method, who may use it), ...)
@@ -41,6 +46,9 @@ RULES = {
     "reviews:sharing": (("GET", "read"), ("POST", "owner")),
     "reviews:member_update": (("POST", "owner"),),
     "reviews:transfer": (("POST", "owner"),),
+    "reviews:team_share": (("POST", "owner"),),
+    "reviews:team_share_update": (("POST", "owner"),),
+    "reviews:activity": (("GET", "owner"),),
     "reviews:milestones": (("GET", "read"), ("POST", "owner")),
     "reviews:compare": (("GET", "read"),),
     "reviews:milestone_overview": (("GET", "read"),),
@@ -73,6 +81,7 @@ KWARG_SHAPES = [
     ("alias", "pk"),
     ("public_id",),
     ("public_id", "user_id"),
+    ("public_id", "team_id"),
     ("public_id", "alias"),
     ("public_id", "alias", "pillar_id"),
     ("public_id", "alias", "question_id"),
@@ -82,7 +91,25 @@ KWARG_SHAPES = [
     ("public_id", "number", "alias", "question_id"),
     ("public_id", "alias", "item_id"),  # last: building it makes sec1 high risk
 ]
-WORKLOAD_ROLES = {"read": {"carol", "bob", "alice"}, "write": {"bob", "alice"}, "owner": {"alice"}}
+# tests.personas: tina and rita have access only through their teams (contributor, read-only),
+# vera is a portfolio viewer, dora was a contributor (herself and through a team) and is
+# deactivated.
+WORKLOAD_ROLES = {
+    "read": {"vera", "rita", "carol", "tina", "bob", "alice"},
+    "write": {"tina", "bob", "alice"},
+    "owner": {"alice"},
+}
+NO_ACCESS = {"mallory", "sam"}
+SIGNED_OUT = {"dora"}
+
+
+@pytest.fixture
+def personas(workload, mallory, admin_user, carol, bob, alice) -> list[User]:
+    """Everyone who visits each URL, least access first, so the owner's destructive actions
+    come last."""
+    more = more_personas(workload)
+    visitors = [more["dora"], mallory, admin_user, more["vera"], more["rita"], carol]
+    return [*visitors, more["tina"], bob, alice]
 
 
 def named_urls(resolver=None, namespace=""):
@@ -110,6 +137,7 @@ def url_for(name, workload, version, bob):
         "pillar_id": "security",
         "choice_id": "sec1_bp1",
         "user_id": bob.pk,
+        "team_id": Team.objects.order_by("pk").values_list("pk", flat=True).first(),
         "pk": version.pk,
         "number": 1,
     }
@@ -133,7 +161,11 @@ def improvement_item_id(workload, user) -> int:
 
 
 def allowed(rule: str, who: str) -> bool:
-    if rule in ("public", "user"):
+    if rule == "public":
+        return True
+    if who in SIGNED_OUT:
+        return False
+    if rule == "user":
         return True
     if rule == "staff":
         return who == "sam"
@@ -145,7 +177,7 @@ def allowed(rule: str, who: str) -> bool:
     [(name, method, rule) for name, rules in sorted(RULES.items()) for method, rule in rules],
 )
 def test_each_persona_gets_exactly_what_its_role_allows(
-    client, name, method, rule, workload, admin_user, mallory, carol, bob, alice
+    client, name, method, rule, workload, personas, bob, alice
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     milestone_create(workload=workload, name="Baseline", user=alice)
@@ -160,14 +192,18 @@ def test_each_persona_gets_exactly_what_its_role_allows(
         assert response.status_code == 302, f"anonymous {method} {url}"
         assert response.url.startswith(reverse("login"))
 
-    # Least access first, so the owner's destructive actions come last.
-    for user in (mallory, admin_user, carol, bob, alice):
+    for user in personas:
         client.force_login(user)
-        status = send(url).status_code
-        who = user.username
+        response = send(url)
+        status, who = response.status_code, user.username
         if allowed(rule, who):
             assert status in (200, 204, 302), f"{who} {method} {url} gave {status}"
-        elif rule in WORKLOAD_ROLES and who in ("mallory", "sam"):
+            if status == 302:
+                assert not response.url.startswith(reverse("login")), f"{who} {method} {url}"
+        elif who in SIGNED_OUT:
+            assert status == 302, f"{who} {method} {url} gave {status}"
+            assert response.url.startswith(reverse("login")), f"{who} {method} {url}"
+        elif rule in WORKLOAD_ROLES and who in NO_ACCESS:
             assert status == 404, f"{who} {method} {url} gave {status}"
         else:
             assert status == 403, f"{who} {method} {url} gave {status}"
@@ -176,7 +212,7 @@ def test_each_persona_gets_exactly_what_its_role_allows(
 @pytest.mark.parametrize(
     "name", sorted(name for name, rules in RULES.items() if [m for m, _ in rules] == ["POST"])
 )
-def test_state_changing_urls_refuse_get(client, name, workload, admin_user, bob, alice):
+def test_state_changing_urls_refuse_get(client, name, workload, personas, admin_user, bob, alice):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     client.force_login(admin_user if RULES[name][0][1] == "staff" else alice)
 

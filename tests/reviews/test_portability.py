@@ -623,9 +623,10 @@ def test_a_missing_built_in_lens_is_refused(exported, custom_lens):
 
 
 def test_an_existing_public_id_is_refused(rich_workload, tmp_path):
+    path = write(tmp_path, export(rich_workload))
     before = counts()
 
-    message = refuse(write(tmp_path, export(rich_workload)))
+    message = refuse(path)
 
     assert f"a workload with public id {rich_workload.public_id} exists here already" in message
     assert "--new-id" in message
@@ -633,9 +634,10 @@ def test_an_existing_public_id_is_refused(rich_workload, tmp_path):
 
 
 def test_an_existing_name_is_refused(rich_workload, tmp_path):
+    path = write(tmp_path, export(rich_workload))
     before = counts()
 
-    message = refuse(write(tmp_path, export(rich_workload)), "--new-id")
+    message = refuse(path, "--new-id")
 
     assert "workload.name: a workload named “Payments API” exists here already" in message
     assert counts() == before
