@@ -1,8 +1,8 @@
 """People who reach a workload in the other ways there are, for the access walks.
 
 Besides the fixtures' owner, contributor, reader and outsider: tina contributes and rita reads
-only through a team, vera is a portfolio viewer, and dora, who contributed herself and through a
-team, is deactivated.
+only through a team, vera is a portfolio viewer, and the deactivated dora (tests.conftest) is
+given a contributor share herself and through a team, which must give her nothing.
 """
 
 from django.contrib.auth.models import User
@@ -31,12 +31,11 @@ def make_viewer(user: User) -> User:
     return user
 
 
-def more_personas(workload: Workload) -> dict[str, User]:
-    tina, rita, vera, dora = (_person(name) for name in ("tina", "rita", "vera", "dora"))
+def more_personas(workload: Workload, dora: User) -> dict[str, User]:
+    assert not dora.is_active
+    tina, rita, vera = (_person(name) for name in ("tina", "rita", "vera"))
     team_with(workload, "Platform", Role.CONTRIBUTOR, tina, dora)
     team_with(workload, "Auditors", Role.READONLY, rita)
     workload_share(workload=workload, user=dora, role=Role.CONTRIBUTOR)
-    dora.is_active = False
-    dora.save()
     make_viewer(vera)
-    return {"tina": tina, "rita": rita, "vera": vera, "dora": dora}
+    return {"tina": tina, "rita": rita, "vera": vera}

@@ -67,7 +67,7 @@ def url_for(name, workload, lens_report, consolidated):
     [(name, method, rule) for name, rules in sorted(RULES.items()) for method, rule in rules],
 )
 def test_each_persona_gets_exactly_what_it_may(
-    client, name, method, rule, workload, builtin_lens, admin_user, mallory, carol, bob, alice
+    client, name, method, rule, workload, builtin_lens, admin_user, mallory, carol, bob, alice, dora
 ):
     lens_report = done(
         report_request(
@@ -83,8 +83,8 @@ def test_each_persona_gets_exactly_what_it_may(
     assert response.status_code == 302, f"anonymous {method} {url}"
     assert response.url.startswith(reverse("login"))
 
-    more = more_personas(workload)
-    visitors = [more["dora"], mallory, admin_user, more["vera"], more["rita"], carol]
+    more = more_personas(workload, dora)
+    visitors = [dora, mallory, admin_user, more["vera"], more["rita"], carol]
     for user in [*visitors, more["tina"], bob, alice]:
         client.force_login(user)
         response = send(url)
