@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -33,6 +34,11 @@ class Role(models.TextChoices):
 WRITE_ROLES = (Role.OWNER, Role.CONTRIBUTOR)
 
 
+def _teams_of(user) -> models.QuerySet:
+    """The ids of the user's teams, as a subquery (people.models imports this module)."""
+    return apps.get_model("people", "TeamMember").objects.filter(user=user).values("team_id")
+
+
 def _role_on(user, workload: str) -> models.Case:
     """The user's strongest role on the workload at `workload` (a path to its primary key) among
     those that give access: their own share, their teams' shares, READONLY for a portfolio
@@ -45,7 +51,7 @@ def _role_on(user, workload: str) -> models.Case:
         )
 
     contributes = shared(WorkloadMember, Role.CONTRIBUTOR, user=user) | shared(
-        WorkloadTeamShare, Role.CONTRIBUTOR, team__memberships__user=user
+        WorkloadTeamShare, Role.CONTRIBUTOR, team__in=_teams_of(user)
     )
     return models.Case(
         models.When(shared(WorkloadMember, Role.OWNER, user=user), then=models.Value(Role.OWNER)),
@@ -63,7 +69,7 @@ def _access(user, workload: str) -> Q:
     test does not depend on the row, so the database runs it once per query.
     """
     own = WorkloadMember.objects.filter(user=user).values("workload_id")
-    teams = WorkloadTeamShare.objects.filter(team__memberships__user=user).values("workload_id")
+    teams = WorkloadTeamShare.objects.filter(team__in=_teams_of(user)).values("workload_id")
     viewer = get_user_model().objects.filter(pk=user.pk, profile__is_portfolio_viewer=True)
     return (
         Q(**{f"{workload}__in": own}) | Q(**{f"{workload}__in": teams}) | Q(models.Exists(viewer))
