@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
 from config.forms import FirstAdminForm
+from people.mail import mail_configured
 
 # /healthz answers within about two seconds even when the broker is unreachable.
 BROKER_TIMEOUT = 1.5
@@ -31,7 +32,9 @@ def login(request: HttpRequest) -> HttpResponse:
     # A login form is useless before anyone has an account: send the visitor to set-up.
     if not User.objects.exists():
         return redirect("first_run")
-    return auth_views.LoginView.as_view()(request)
+    # Password reset needs mail: without it the link would lead to a 404.
+    context = {"password_reset": mail_configured()}
+    return auth_views.LoginView.as_view(extra_context=context)(request)
 
 
 def login_locked_out(
@@ -59,8 +62,11 @@ def first_run(request: HttpRequest) -> HttpResponse:
                 return redirect("login")
             user = form.save()
         auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.username}. You are the administrator.")
-        return redirect("home")
+        messages.success(
+            request,
+            f"Welcome, {user.username}. You are the administrator: invite everyone else here.",
+        )
+        return redirect("people:people")
     return render(request, "registration/first_run.html", {"form": form})
 
 

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from lenses.models import Lens, Pillar, Question
+from people.models import Profile, TeamMember
 from reviews import services, snapshots
 from reviews.improvements import complete_but_risky, improvement_status, is_overdue
 from reviews.models import (
@@ -37,7 +38,9 @@ from reviews.models import (
     LensReview,
     Role,
     Workload,
+    WorkloadActivity,
     WorkloadMember,
+    WorkloadTeamShare,
 )
 from reviews.services import risk_counts_by_pillar
 
@@ -287,6 +290,36 @@ def members_of(workload: Workload) -> QuerySet[WorkloadMember]:
         .select_related("user")
         .order_by(rank, "user__username")
     )
+
+
+def team_shares_of(workload: Workload) -> list[WorkloadTeamShare]:
+    """The teams the workload is shared with, by name, each with `people`: its members who
+    get access through it, by username (two queries)."""
+    shares = list(
+        WorkloadTeamShare.objects.filter(workload=workload)
+        .select_related("team")
+        .prefetch_related(
+            Prefetch(
+                "team__memberships",
+                queryset=TeamMember.objects.select_related("user").order_by("user__username"),
+            )
+        )
+        .order_by("team__name_key")
+    )
+    for share in shares:
+        memberships = share.team.memberships.all()
+        share.people = [m.user for m in memberships if m.user.is_active]
+    return shares
+
+
+def portfolio_viewer_count() -> int:
+    """How many active people read every workload through the portfolio-viewer flag."""
+    return Profile.objects.filter(is_portfolio_viewer=True, user__is_active=True).count()
+
+
+def activity_of(workload: Workload) -> QuerySet[WorkloadActivity]:
+    """The workload's activity log, newest first, with who did each thing."""
+    return WorkloadActivity.objects.filter(workload=workload).select_related("user")
 
 
 # -- the improvement plan -------------------------------------------------------------------------

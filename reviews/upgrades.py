@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from lenses.models import LensVersion, Pillar, Question
 from lenses.services import lens_version_content
+from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, DomainError
 from reviews.improvements import improvements_sync
 from reviews.milestones import MilestoneError, milestone_create
@@ -321,6 +322,13 @@ def lens_review_upgrade(
         version=F("version") + 1,
         risk_version=F("risk_version") + 1,
         updated_at=now,
+    )
+    activity_record(
+        workload=review.workload,
+        user=user,
+        action=Action.LENS_UPGRADED,
+        lens=review.lens.name,
+        **{"from": review.lens_version.label, "to": target.label},
     )
     review.lens_version = target
     plan.lens_review = review

@@ -1,17 +1,23 @@
 """Walk every URL of the project with every persona and check what each may do.
 
 A URL added without an entry here fails `test_every_url_is_classified`, so nothing new escapes
-the access rules: anonymous visitors are sent to log in, people without access to a workload
-get 404, read-only members get 403 on writes, contributors get 403 on owner-only actions.
+the access rules: anonymous visitors and deactivated accounts are sent to log in, people
+without access to a workload (staff included) get 404, read-only members get 403 on writes,
+contributors get 403 on owner-only actions. Staff pages answer 403 to everyone but staff (a
+superuser and a plain member of staff). Access through a team and the portfolio viewer's
+read-only access to everything follow the same rules as a share of one's own.
 """
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from lenses.models import LensVersion
+from people.models import Team, TeamMember
 from reviews.milestones import milestone_create
 from reviews.models import Answer, ImprovementItem
 from reviews.services import answer_choice_update
+from tests.personas import more_personas
 from tests.reports.test_access import RULES as REPORT_RULES
 
 # name: ((method, who may use it), ...)
@@ -41,6 +47,9 @@ RULES = {
     "reviews:sharing": (("GET", "read"), ("POST", "owner")),
     "reviews:member_update": (("POST", "owner"),),
     "reviews:transfer": (("POST", "owner"),),
+    "reviews:team_share": (("POST", "owner"),),
+    "reviews:team_share_update": (("POST", "owner"),),
+    "reviews:activity": (("GET", "owner"),),
     "reviews:milestones": (("GET", "read"), ("POST", "owner")),
     "reviews:compare": (("GET", "read"),),
     "reviews:milestone_overview": (("GET", "read"),),
@@ -64,6 +73,26 @@ RULES = {
     "reviews:choice_update": (("POST", "write"),),
     "reviews:applicability": (("POST", "write"),),
     "reviews:question_notes": (("POST", "write"),),
+    "invitation_accept": (("GET", "public"), ("POST", "public")),
+    "account:account": (("GET", "user"), ("POST", "user")),
+    "account:password": (("POST", "user"),),
+    "account:sessions_end": (("POST", "user"),),
+    "people:people": (("GET", "staff"),),
+    "people:invite": (("GET", "staff"), ("POST", "staff")),
+    "people:invitation_resend": (("POST", "staff"),),
+    "people:invitation_revoke": (("POST", "staff"),),
+    "people:person": (("GET", "staff"),),
+    "people:deactivate": (("POST", "staff"),),
+    "people:reactivate": (("POST", "staff"),),
+    "people:staff_flag": (("POST", "staff"),),
+    "people:viewer_flag": (("POST", "staff"),),
+    "people:hand_over": (("POST", "staff"),),
+    "people:teams": (("GET", "staff"), ("POST", "staff")),
+    "people:team": (("GET", "staff"), ("POST", "staff")),
+    "people:team_delete": (("POST", "staff"),),
+    "people:member_add": (("POST", "staff"),),
+    "people:member_remove": (("POST", "staff"),),
+    "people:log": (("GET", "staff"),),
 }
 # Django's own pages (login, admin) have their own tests and rules; the API authenticates each
 # request by its signature, and tests/api walks every operation with every persona.
@@ -74,6 +103,7 @@ KWARG_SHAPES = [
     ("alias", "pk"),
     ("public_id",),
     ("public_id", "user_id"),
+    ("public_id", "team_id"),
     ("public_id", "alias"),
     ("public_id", "alias", "pillar_id"),
     ("public_id", "alias", "question_id"),
@@ -82,8 +112,32 @@ KWARG_SHAPES = [
     ("public_id", "number", "alias", "pillar_id"),
     ("public_id", "number", "alias", "question_id"),
     ("public_id", "alias", "item_id"),  # last: building it makes sec1 high risk
+    ("user_id",),
+    ("invitation_id",),
+    ("team_id",),
+    ("team_id", "user_id"),
+    ("token",),
 ]
-WORKLOAD_ROLES = {"read": {"carol", "bob", "alice"}, "write": {"bob", "alice"}, "owner": {"alice"}}
+STAFF = {"sam", "stan"}  # a superuser and a plain member of staff
+# tests.personas: tina and rita have access only through their teams (contributor, read-only),
+# vera is a portfolio viewer; dora is deactivated, though she was given a share herself and
+# through a team.
+WORKLOAD_ROLES = {
+    "read": {"vera", "rita", "carol", "tina", "bob", "alice"},
+    "write": {"tina", "bob", "alice"},
+    "owner": {"alice"},
+}
+NO_ACCESS = {"mallory", "sam", "stan"}
+SIGNED_OUT = {"dora"}
+
+
+@pytest.fixture
+def personas(workload, dora, mallory, stan, admin_user, carol, bob, alice) -> list[User]:
+    """Everyone who visits each URL, least access first, so the owner's destructive actions
+    come last."""
+    more = more_personas(workload, dora)
+    visitors = [dora, mallory, stan, admin_user, more["vera"], more["rita"], carol]
+    return [*visitors, more["tina"], bob, alice]
 
 
 def named_urls(resolver=None, namespace=""):
@@ -103,7 +157,7 @@ def test_every_url_is_classified():
     assert names == set(RULES) | set(REPORT_RULES)
 
 
-def url_for(name, workload, version, bob):
+def url_for(name, workload, version, bob, people):
     values = {
         "public_id": workload.public_id,
         "alias": "wellarchitected",
@@ -113,7 +167,12 @@ def url_for(name, workload, version, bob):
         "user_id": bob.pk,
         "pk": version.pk,
         "number": 1,
+        **people,
     }
+    if name.startswith("people:"):
+        values["user_id"] = people["person_id"]
+    else:  # a team the workload is shared with
+        values["team_id"] = workload.team_shares.values_list("team_id", flat=True).first()
     for keys in KWARG_SHAPES:
         if "item_id" in keys:
             values["item_id"] = improvement_item_id(workload, bob)
@@ -133,11 +192,20 @@ def improvement_item_id(workload, user) -> int:
     return ImprovementItem.objects.get(answer=answer).pk
 
 
+def restore_people_targets(targets: dict[str, object]) -> None:
+    # One persona's allowed action (deleting the team, removing its member) leaves the next
+    # persona something to try it on; the team keeps its id, so the URL stays the same.
+    team, _ = Team.objects.get_or_create(pk=targets["team_id"], defaults={"name": "Walkers"})
+    TeamMember.objects.get_or_create(team=team, user_id=targets["person_id"])
+
+
 def allowed(rule: str, who: str) -> bool:
+    if who in SIGNED_OUT:
+        return rule == "public"
     if rule in ("public", "user"):
         return True
     if rule == "staff":
-        return who == "sam"
+        return who in STAFF
     return who in WORKLOAD_ROLES[rule]
 
 
@@ -146,11 +214,11 @@ def allowed(rule: str, who: str) -> bool:
     [(name, method, rule) for name, rules in sorted(RULES.items()) for method, rule in rules],
 )
 def test_each_persona_gets_exactly_what_its_role_allows(
-    client, name, method, rule, workload, admin_user, mallory, carol, bob, alice
+    client, name, method, rule, workload, personas, bob, alice, people_targets
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     milestone_create(workload=workload, name="Baseline", user=alice)
-    url = url_for(name, workload, version, bob)
+    url = url_for(name, workload, version, bob, people_targets)
     send = client.post if method == "POST" else client.get
 
     client.logout()
@@ -161,14 +229,19 @@ def test_each_persona_gets_exactly_what_its_role_allows(
         assert response.status_code == 302, f"anonymous {method} {url}"
         assert response.url.startswith(reverse("login"))
 
-    # Least access first, so the owner's destructive actions come last.
-    for user in (mallory, admin_user, carol, bob, alice):
+    for user in personas:
+        restore_people_targets(people_targets)
         client.force_login(user)
-        status = send(url).status_code
-        who = user.username
+        response = send(url)
+        status, who = response.status_code, user.username
         if allowed(rule, who):
             assert status in (200, 204, 302), f"{who} {method} {url} gave {status}"
-        elif rule in WORKLOAD_ROLES and who in ("mallory", "sam"):
+            if status == 302:
+                assert not response.url.startswith(reverse("login")), f"{who} {method} {url}"
+        elif who in SIGNED_OUT:
+            assert status == 302, f"{who} {method} {url} gave {status}"
+            assert response.url.startswith(reverse("login")), f"{who} {method} {url}"
+        elif rule in WORKLOAD_ROLES and who in NO_ACCESS:
             assert status == 404, f"{who} {method} {url} gave {status}"
         else:
             assert status == 403, f"{who} {method} {url} gave {status}"
@@ -177,8 +250,10 @@ def test_each_persona_gets_exactly_what_its_role_allows(
 @pytest.mark.parametrize(
     "name", sorted(name for name, rules in RULES.items() if [m for m, _ in rules] == ["POST"])
 )
-def test_state_changing_urls_refuse_get(client, name, workload, admin_user, bob, alice):
+def test_state_changing_urls_refuse_get(
+    client, name, workload, personas, admin_user, bob, alice, people_targets
+):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     client.force_login(admin_user if RULES[name][0][1] == "staff" else alice)
 
-    assert client.get(url_for(name, workload, version, bob)).status_code == 405
+    assert client.get(url_for(name, workload, version, bob, people_targets)).status_code == 405

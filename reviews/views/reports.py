@@ -296,7 +296,8 @@ def consolidated_reports(request: HttpRequest) -> HttpResponse:
         owners=owners,
         # The dashboard links here with its filters in the query string.
         initial={
-            key: request.GET.get(key, "") for key in ("environment", "tag", "owner", "question")
+            key: request.GET.get(key, "")
+            for key in ("environment", "tag", "owner", "question", "team")
         },
     )
     notice = error = ""
