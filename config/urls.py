@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/login/", views.login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("setup/", views.first_run, name="first_run"),
+    path("oidc/", include("sso.urls")),
     path("lenses/", include("lenses.urls")),
     path("", include("reviews.urls")),
     path("admin/", admin.site.urls),

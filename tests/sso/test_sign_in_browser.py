@@ -1,0 +1,119 @@
+"""Single sign-on in Chromium against the real OpenID provider (tests/oidc/provider.mjs)."""
+
+import os
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+
+from sso.models import Identity
+from tests.browser.conftest import CHROMIUM, LAPTOP, browser, one_request_at_a_time  # noqa: F401
+from tests.sso.conftest import PROVIDER_NAME, callback_address, sso_settings
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
+]
+
+SHOTS = Path(os.environ.get("ARCHLENS_SHOTS", "/tmp/archlens-shots")) / "sso"
+
+
+@pytest.fixture
+def context(browser, live_server, sso, admin_user):  # noqa: F811
+    # Someone has an account already, or the login page sends the visitor to first-run set-up.
+    one_request_at_a_time(live_server)
+    context = browser.new_context(base_url=live_server.url, viewport=LAPTOP)
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+def sign_in_at_the_provider(page, login: str) -> None:
+    page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.locator("input[name=login]").fill(login)
+    page.locator("input[name=password]").fill("whatever the provider accepts")
+    page.get_by_role("button", name="Sign-in").click()
+
+
+def with_state(url: str, state: str) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query), state=state)
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def test_a_first_sign_in_creates_the_account_and_signing_out_ends_it(context, live_server):
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    sign_in_at_the_provider(page, "ada")
+
+    page.get_by_role("button", name="Log out").wait_for()
+    assert urlsplit(page.url).path == "/workloads/"
+    ada = User.objects.get(email="ada@example.com")
+    assert (ada.username, ada.first_name, ada.last_name) == ("ada", "Ada", "Lovelace")
+    assert not ada.has_usable_password()
+    assert Identity.objects.get(user=ada).subject == "ada"
+    assert page.locator(".account").inner_text().startswith("ada")
+
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Log in").wait_for()
+    page.goto("/workloads/")
+    assert urlsplit(page.url).path == "/accounts/login/"
+
+
+def test_a_second_sign_in_finds_the_same_account(context, live_server):
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    sign_in_at_the_provider(page, "ada")
+    page.get_by_role("button", name="Log out").click()
+
+    page.goto("/accounts/login/")
+    # The provider remembers Ada: no login form this time.
+    page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
+    page.get_by_role("button", name="Log out").wait_for()
+
+    assert User.objects.filter(email="ada@example.com").count() == 1
+
+
+def test_a_callback_with_a_wrong_state_is_refused_and_the_right_one_still_works(
+    context, live_server
+):
+    page = context.new_page()
+    callback = callback_address(context, live_server.url, "ada")
+
+    page.goto(with_state(callback, "forged-state"))
+
+    page.get_by_role("heading", name="This sign-in cannot be completed").wait_for()
+    assert not User.objects.filter(email="ada@example.com").exists()
+    page.goto(callback)
+    page.get_by_role("button", name="Log out").wait_for()
+
+
+def test_a_callback_address_used_twice_is_refused_the_second_time(context, live_server):
+    page = context.new_page()
+    callback = callback_address(context, live_server.url, "ada")
+    page.goto(callback)
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("heading", name="Log in").wait_for()
+
+    response = page.goto(callback)
+
+    assert response.status == 400
+    page.get_by_role("heading", name="This sign-in cannot be completed").wait_for()
+    page.goto("/workloads/")
+    assert urlsplit(page.url).path == "/accounts/login/"
+
+
+def test_an_expired_code_is_refused(context, live_server, settings, sso):
+    # archlens-short's codes last two seconds at the provider.
+    sso_settings(settings, sso.issuer, client_id="archlens-short")
+    page = context.new_page()
+    callback = callback_address(context, live_server.url, "ada")
+    time.sleep(3)
+
+    response = page.goto(callback)
+
+    assert response.status == 400
+    page.get_by_role("heading", name="This sign-in has expired").wait_for()
+    assert not User.objects.filter(email="ada@example.com").exists()
