@@ -25,7 +25,7 @@ def sso_configured(app_configs=None, **kwargs) -> list:
             Warning(
                 "PASSWORD_LOGIN=0 without OIDC_ISSUER: there is no other way to log in, so the "
                 "password form stays on the login page.",
-                hint="Set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or unset PASSWORD_LOGIN.",
+                hint="Set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or unset it.",
                 id="archlens.W101",
             )
         )
