@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "template_partials",
     "lenses",
     "reviews",
+    "people",
     "sso",
 ]
 
@@ -271,11 +272,44 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Mail: invitations and password resets. With no EMAIL_HOST nothing is sent (while debugging it
+# is printed), the People page shows invitation links to pass on, and password reset is off.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL, not both.")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Archlens <archlens@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+# Password reset sends mail to whatever address is typed: at most this many per address, and
+# this many in all, per hour.
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 5)
+PASSWORD_RESET_PER_HOUR = env_int("PASSWORD_RESET_PER_HOUR", 100)
+
 # Login throttling: after AXES_FAILURE_LIMIT failed logins for one username from one address,
 # that pair is locked for AXES_COOLOFF_MINUTES (each further failure starts the wait again).
+# A username that fails AXES_USERNAME_FAILURE_LIMIT times from any addresses, and an address
+# that fails AXES_IP_FAILURE_LIMIT times with any usernames, are locked the same way
+# (config/login_throttle.py scales each count to its own limit).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_FAILURE_LIMITS = {
+    ("username", "ip_address"): AXES_FAILURE_LIMIT,
+    ("username",): env_int("AXES_USERNAME_FAILURE_LIMIT", 20),
+    ("ip_address",): env_int("AXES_IP_FAILURE_LIMIT", 30),
+}
+AXES_LOCKOUT_PARAMETERS = [list(parameters) for parameters in LOGIN_FAILURE_LIMITS]
+AXES_HANDLER = "config.login_throttle.ScaledLimitsHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.views.login_locked_out"
 # Behind proxies every request comes from the proxy: read the client from X-Forwarded-For.

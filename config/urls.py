@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from people.views.public import invitation_accept
 
 handler403 = views.permission_denied
 handler404 = views.page_not_found
@@ -11,7 +12,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.login, name="login"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("people.auth_urls")),
+    path("account/", include("people.account_urls")),
+    path("people/", include("people.urls")),
+    path("invitations/<str:token>/", invitation_accept, name="invitation_accept"),
     path("setup/", views.first_run, name="first_run"),
     path("oidc/", include("sso.urls")),
     path("lenses/", include("lenses.urls")),

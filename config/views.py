@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
 from config.forms import FirstAdminForm
+from people.mail import mail_configured
 
 # /healthz answers within about two seconds even when the broker is unreachable.
 BROKER_TIMEOUT = 1.5
@@ -39,12 +40,14 @@ def _login_choices(request: HttpRequest) -> dict:
 
     With single sign-on, PASSWORD_LOGIN=0 hides the password form; `?password=1` shows it again
     for the administrator's emergency login (a provider that is down, a broken configuration).
+    Password reset needs mail: without it the link would lead to a 404.
     """
     sso = bool(settings.OIDC_ISSUER)
     wanted = request.GET.get("password") == "1" or request.method == "POST"
     return {
         "sso_provider_name": settings.OIDC_PROVIDER_NAME if sso else None,
         "password_login": not sso or settings.PASSWORD_LOGIN or wanted,
+        "password_reset": mail_configured(),
     }
 
 
@@ -74,8 +77,11 @@ def first_run(request: HttpRequest) -> HttpResponse:
                 return redirect("login")
             user = form.save()
         auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.username}. You are the administrator.")
-        return redirect("home")
+        messages.success(
+            request,
+            f"Welcome, {user.username}. You are the administrator: invite everyone else here.",
+        )
+        return redirect("people:people")
     return render(request, "registration/first_run.html", {"form": form})
 
 

@@ -25,10 +25,12 @@ def current_tabs(response) -> list[str]:
         ("reviews:consolidated_reports", [], "Reports"),
         ("reviews:consolidated_report", ["report"], "Reports"),
         ("reviews:branding", [], "Branding"),
+        ("people:people", [], "People"),
+        ("people:teams", [], "People"),
     ],
 )
 def test_each_page_marks_only_its_own_tab(client, admin_user, workload, alice, name, args, tab):
-    # Sam (staff) sees every tab, Branding and Admin too; the workload is shared with him.
+    # Sam (staff) sees every tab, Branding and People too; the workload is shared with him.
     workload.members.create(user=admin_user, role="READONLY")
     report = Report.objects.create(kind=Report.Kind.CONSOLIDATED, requested_by=admin_user)
     values = {"workload": workload.public_id, "report": report.pk}
