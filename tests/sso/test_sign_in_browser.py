@@ -8,9 +8,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from django.contrib.auth.models import User
 
+from people.models import Team, TeamMember
 from sso.models import Identity
 from tests.browser.conftest import CHROMIUM, LAPTOP, browser, one_request_at_a_time  # noqa: F401
-from tests.sso.conftest import PROVIDER_NAME, callback_address, sso_settings
+from tests.sso.conftest import ADA, PROVIDER_NAME, callback_address, sso_settings
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,6 +19,7 @@ pytestmark = [
 ]
 
 SHOTS = Path(os.environ.get("ARCHLENS_SHOTS", "/tmp/archlens-shots")) / "sso"
+WIDTHS = [{"width": 390, "height": 844}, {"width": 768, "height": 1024}, LAPTOP]
 
 
 @pytest.fixture
@@ -43,7 +45,13 @@ def with_state(url: str, state: str) -> str:
     return parts._replace(query=urlencode(query)).geturl()
 
 
+def teams_of(user: User) -> list[str]:
+    return sorted(TeamMember.objects.filter(user=user).values_list("team__name", flat=True))
+
+
 def test_a_first_sign_in_creates_the_account_and_signing_out_ends_it(context, live_server):
+    Team.objects.create(name="Platform")
+    Team.objects.create(name="payments")
     page = context.new_page()
     page.goto("/accounts/login/")
     sign_in_at_the_provider(page, "ada")
@@ -54,6 +62,7 @@ def test_a_first_sign_in_creates_the_account_and_signing_out_ends_it(context, li
     assert (ada.username, ada.first_name, ada.last_name) == ("ada", "Ada", "Lovelace")
     assert not ada.has_usable_password()
     assert Identity.objects.get(user=ada).subject == "ada"
+    assert teams_of(ada) == ["Platform", "payments"]
     assert page.locator(".account").inner_text().startswith("ada")
 
     page.get_by_role("button", name="Log out").click()
@@ -62,18 +71,22 @@ def test_a_first_sign_in_creates_the_account_and_signing_out_ends_it(context, li
     assert urlsplit(page.url).path == "/accounts/login/"
 
 
-def test_a_second_sign_in_finds_the_same_account(context, live_server):
+def test_a_second_sign_in_finds_the_same_account_and_follows_its_groups(context, live_server, sso):
+    Team.objects.create(name="Platform")
+    Team.objects.create(name="Payments")
     page = context.new_page()
     page.goto("/accounts/login/")
     sign_in_at_the_provider(page, "ada")
     page.get_by_role("button", name="Log out").click()
+    sso.set_accounts({"ada": {**ADA, "groups": ["Platform"]}})
 
     page.goto("/accounts/login/")
     # The provider remembers Ada: no login form this time.
     page.get_by_role("link", name=f"Sign in with {PROVIDER_NAME}").click()
     page.get_by_role("button", name="Log out").wait_for()
 
-    assert User.objects.filter(email="ada@example.com").count() == 1
+    ada = User.objects.get(email="ada@example.com")
+    assert teams_of(ada) == ["Platform"]
 
 
 def test_a_callback_with_a_wrong_state_is_refused_and_the_right_one_still_works(
@@ -117,3 +130,48 @@ def test_an_expired_code_is_refused(context, live_server, settings, sso):
     assert response.status == 400
     page.get_by_role("heading", name="This sign-in has expired").wait_for()
     assert not User.objects.filter(email="ada@example.com").exists()
+
+
+def test_a_deactivated_account_is_refused_with_a_page_that_says_so(context, live_server, sso, bob):
+    bob.is_active = False
+    bob.save()
+    sso.set_accounts({"bob": {"email": "bob@example.com", "email_verified": True}})
+    page = context.new_page()
+    page.goto("/accounts/login/")
+
+    sign_in_at_the_provider(page, "bob")
+
+    page.get_by_role("heading", name="Your account is deactivated").wait_for()
+    assert not page.get_by_role("link", name="Try again").count()
+    page.goto("/workloads/")
+    assert urlsplit(page.url).path == "/accounts/login/"
+
+
+def test_an_unverified_email_of_an_existing_account_is_refused(context, live_server, sso, bob):
+    sso.set_accounts({"eve": {"email": "bob@example.com", "email_verified": False}})
+    page = context.new_page()
+    page.goto("/accounts/login/")
+
+    sign_in_at_the_provider(page, "eve")
+
+    page.get_by_role("heading", name="Your email address is not verified").wait_for()
+    assert not Identity.objects.exists()
+
+
+def fits_the_width(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_the_login_page_and_the_failure_page_fit_a_phone_a_tablet_and_a_laptop(
+    context, live_server
+):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = context.new_page()
+    for size in WIDTHS:
+        page.set_viewport_size(size)
+        page.goto("/accounts/login/")
+        assert fits_the_width(page), f"login at {size['width']} px"
+        page.screenshot(path=str(SHOTS / f"login-{size['width']}.png"), full_page=True)
+        page.goto("/oidc/callback/?code=x&state=forged")
+        assert fits_the_width(page), f"failure page at {size['width']} px"
+        page.screenshot(path=str(SHOTS / f"failed-{size['width']}.png"), full_page=True)
