@@ -8,7 +8,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 from django.contrib.auth.models import User
 
-from people.models import Team, TeamMember
+from people.models import Invitation, Team, TeamMember
+from people.services import invitation_create
 from sso.models import Identity
 from tests.browser.conftest import CHROMIUM, LAPTOP, browser, one_request_at_a_time  # noqa: F401
 from tests.sso.conftest import ADA, PROVIDER_NAME, callback_address, sso_settings
@@ -132,6 +133,22 @@ def test_an_expired_code_is_refused(context, live_server, settings, sso):
     assert not User.objects.filter(email="ada@example.com").exists()
 
 
+def test_an_invited_person_joins_by_signing_in_with_the_provider(
+    context, live_server, sso, admin_user
+):
+    invitation, token = invitation_create(email="Dana@example.com", invited_by=admin_user)
+    sso.set_accounts({"dana": {"email": "dana@example.com", "email_verified": True}})
+    page = context.new_page()
+    page.goto(f"/invitations/{token}/")
+
+    sign_in_at_the_provider(page, "dana")
+
+    page.get_by_role("button", name="Log out").wait_for()
+    invitation.refresh_from_db()
+    assert invitation.user.username == "dana" and invitation.accepted_at is not None
+    assert not Invitation.objects.pending().exists()
+
+
 def test_a_deactivated_account_is_refused_with_a_page_that_says_so(context, live_server, sso, bob):
     bob.is_active = False
     bob.save()
@@ -162,10 +179,11 @@ def fits_the_width(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_the_login_page_and_the_failure_page_fit_a_phone_a_tablet_and_a_laptop(
-    context, live_server
+def test_the_login_invitation_and_failure_pages_fit_a_phone_a_tablet_and_a_laptop(
+    context, live_server, admin_user
 ):
     SHOTS.mkdir(parents=True, exist_ok=True)
+    _, token = invitation_create(email="dana@example.com", invited_by=admin_user)
     page = context.new_page()
     for size in WIDTHS:
         page.set_viewport_size(size)
@@ -175,3 +193,6 @@ def test_the_login_page_and_the_failure_page_fit_a_phone_a_tablet_and_a_laptop(
         page.goto("/oidc/callback/?code=x&state=forged")
         assert fits_the_width(page), f"failure page at {size['width']} px"
         page.screenshot(path=str(SHOTS / f"failed-{size['width']}.png"), full_page=True)
+        page.goto(f"/invitations/{token}/")
+        assert fits_the_width(page), f"invitation at {size['width']} px"
+        page.screenshot(path=str(SHOTS / f"invitation-{size['width']}.png"), full_page=True)

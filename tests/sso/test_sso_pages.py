@@ -10,6 +10,7 @@ import socket
 import pytest
 from django.urls import reverse
 
+from people.services import invitation_create
 from sso.checks import sso_configured
 from tests.sso.conftest import PROVIDER_NAME, sso_settings
 
@@ -134,3 +135,17 @@ def test_password_login_off_without_an_issuer_is_a_warning(settings):
     settings.PASSWORD_LOGIN = False
 
     assert [message.id for message in sso_configured()] == ["archlens.W101"]
+
+
+def test_the_invitation_page_offers_the_provider_only_with_single_sign_on(
+    client, settings, admin_user, nothing_listening
+):
+    _, token = invitation_create(email="dana@example.com", invited_by=admin_user)
+    url = reverse("invitation_accept", args=[token])
+    assert "Sign in with" not in client.get(url).content.decode()
+
+    sso_settings(settings, nothing_listening)
+
+    page = client.get(url).content.decode()
+    assert f"Sign in with {PROVIDER_NAME}" in page
+    assert "must have the address dana@example.com" in page
