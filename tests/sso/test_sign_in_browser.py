@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.db import SessionStore
 
 from people.models import Invitation, Team, TeamMember
 from people.services import invitation_create
@@ -117,6 +118,26 @@ def test_a_callback_address_used_twice_is_refused_the_second_time(context, live_
     page.get_by_role("heading", name="This sign-in cannot be completed").wait_for()
     page.goto("/workloads/")
     assert urlsplit(page.url).path == "/accounts/login/"
+
+
+def test_an_id_token_not_issued_for_this_sign_in_is_refused(context, live_server, caplog):
+    page = context.new_page()
+    callback = callback_address(context, live_server.url, "ada")
+    # The nonce the session expects differs from the one the provider puts in the token, as
+    # when a token from another sign-in is slipped in.
+    (cookie,) = [c for c in context.cookies() if c["name"] == "sessionid"]
+    session = SessionStore(cookie["value"])
+    for state in session["oidc_states"].values():
+        state["nonce"] = "another-sign-in"
+    session.save()
+
+    response = page.goto(callback)
+
+    assert response.status == 400
+    page.get_by_role("heading", name="This sign-in could not be verified").wait_for()
+    assert not User.objects.filter(email="ada@example.com").exists()
+    lines = [r.getMessage() for r in caplog.records if r.name == "archlens.sso"]
+    assert len(lines) == 1 and "reason=token" in lines[0] and "Nonce" in lines[0]
 
 
 def test_an_expired_code_is_refused(context, live_server, settings, sso):
