@@ -6,6 +6,8 @@ from django.contrib.auth.models import User
 
 from config.celery import app as celery_app
 from lenses.services import builtin_lens_load
+from people.models import Team, TeamMember
+from people.services import invitation_create
 from reviews.models import Role, Workload
 from reviews.services import workload_create, workload_share
 
@@ -103,6 +105,32 @@ def carol(db) -> User:
 @pytest.fixture
 def mallory(db) -> User:
     return _user("mallory")
+
+
+@pytest.fixture
+def people_targets(admin_user) -> dict[str, object]:
+    """What the people URLs act on: Tess (in the team Walkers) and a pending invitation."""
+    tess = _user("tess")
+    team = Team.objects.create(name="Walkers")
+    TeamMember.objects.create(team=team, user=tess)
+    invitation, token = invitation_create(email="walker@example.com", invited_by=admin_user)
+    return {
+        "person_id": tess.pk,
+        "team_id": team.pk,
+        "invitation_id": invitation.pk,
+        "token": token,
+    }
+
+
+@pytest.fixture
+def stan(db):
+    return _user("stan", is_staff=True)
+
+
+@pytest.fixture
+def dora(db):
+    """A deactivated account: signed in before, treated as signed out on every page."""
+    return _user("dora", is_active=False)
 
 
 @pytest.fixture

@@ -3,12 +3,15 @@
 A URL added without an entry here fails `test_every_url_is_classified`, so nothing new escapes
 the access rules: anonymous visitors are sent to log in, people without access to a workload
 get 404, read-only members get 403 on writes, contributors get 403 on owner-only actions.
+Staff pages answer 403 to everyone but staff (a superuser and a plain member of staff), and a
+deactivated account is treated as signed out everywhere.
 """
 
 import pytest
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from lenses.models import LensVersion
+from people.models import Team, TeamMember
 from reviews.milestones import milestone_create
 from reviews.models import Answer, ImprovementItem
 from reviews.services import answer_choice_update
@@ -64,6 +67,26 @@ RULES = {
     "reviews:choice_update": (("POST", "write"),),
     "reviews:applicability": (("POST", "write"),),
     "reviews:question_notes": (("POST", "write"),),
+    "invitation_accept": (("GET", "public"), ("POST", "public")),
+    "account:account": (("GET", "user"), ("POST", "user")),
+    "account:password": (("POST", "user"),),
+    "account:sessions_end": (("POST", "user"),),
+    "people:people": (("GET", "staff"),),
+    "people:invite": (("GET", "staff"), ("POST", "staff")),
+    "people:invitation_resend": (("POST", "staff"),),
+    "people:invitation_revoke": (("POST", "staff"),),
+    "people:person": (("GET", "staff"),),
+    "people:deactivate": (("POST", "staff"),),
+    "people:reactivate": (("POST", "staff"),),
+    "people:staff_flag": (("POST", "staff"),),
+    "people:viewer_flag": (("POST", "staff"),),
+    "people:hand_over": (("POST", "staff"),),
+    "people:teams": (("GET", "staff"), ("POST", "staff")),
+    "people:team": (("GET", "staff"), ("POST", "staff")),
+    "people:team_delete": (("POST", "staff"),),
+    "people:member_add": (("POST", "staff"),),
+    "people:member_remove": (("POST", "staff"),),
+    "people:log": (("GET", "staff"),),
 }
 # Django's own pages (login, admin) have their own tests and rules.
 # Single sign-on's two addresses are public, 404 without OIDC_ISSUER: tests/sso/ walks them.
@@ -82,7 +105,13 @@ KWARG_SHAPES = [
     ("public_id", "number", "alias", "pillar_id"),
     ("public_id", "number", "alias", "question_id"),
     ("public_id", "alias", "item_id"),  # last: building it makes sec1 high risk
+    ("user_id",),
+    ("invitation_id",),
+    ("team_id",),
+    ("team_id", "user_id"),
+    ("token",),
 ]
+STAFF = {"sam", "stan"}  # a superuser and a plain member of staff
 WORKLOAD_ROLES = {"read": {"carol", "bob", "alice"}, "write": {"bob", "alice"}, "owner": {"alice"}}
 
 
@@ -103,7 +132,7 @@ def test_every_url_is_classified():
     assert names == set(RULES) | set(REPORT_RULES)
 
 
-def url_for(name, workload, version, bob):
+def url_for(name, workload, version, bob, people):
     values = {
         "public_id": workload.public_id,
         "alias": "wellarchitected",
@@ -113,7 +142,10 @@ def url_for(name, workload, version, bob):
         "user_id": bob.pk,
         "pk": version.pk,
         "number": 1,
+        **people,
     }
+    if name.startswith("people:"):
+        values["user_id"] = people["person_id"]
     for keys in KWARG_SHAPES:
         if "item_id" in keys:
             values["item_id"] = improvement_item_id(workload, bob)
@@ -133,11 +165,20 @@ def improvement_item_id(workload, user) -> int:
     return ImprovementItem.objects.get(answer=answer).pk
 
 
+def restore_people_targets(targets: dict[str, object]) -> None:
+    # One persona's allowed action (deleting the team, removing its member) leaves the next
+    # persona something to try it on; the team keeps its id, so the URL stays the same.
+    team, _ = Team.objects.get_or_create(pk=targets["team_id"], defaults={"name": "Walkers"})
+    TeamMember.objects.get_or_create(team=team, user_id=targets["person_id"])
+
+
 def allowed(rule: str, who: str) -> bool:
+    if who == "dora":
+        return rule == "public"
     if rule in ("public", "user"):
         return True
     if rule == "staff":
-        return who == "sam"
+        return who in STAFF
     return who in WORKLOAD_ROLES[rule]
 
 
@@ -146,11 +187,23 @@ def allowed(rule: str, who: str) -> bool:
     [(name, method, rule) for name, rules in sorted(RULES.items()) for method, rule in rules],
 )
 def test_each_persona_gets_exactly_what_its_role_allows(
-    client, name, method, rule, workload, admin_user, mallory, carol, bob, alice
+    client,
+    name,
+    method,
+    rule,
+    workload,
+    admin_user,
+    mallory,
+    carol,
+    bob,
+    alice,
+    stan,
+    dora,
+    people_targets,
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     milestone_create(workload=workload, name="Baseline", user=alice)
-    url = url_for(name, workload, version, bob)
+    url = url_for(name, workload, version, bob, people_targets)
     send = client.post if method == "POST" else client.get
 
     client.logout()
@@ -162,13 +215,20 @@ def test_each_persona_gets_exactly_what_its_role_allows(
         assert response.url.startswith(reverse("login"))
 
     # Least access first, so the owner's destructive actions come last.
-    for user in (mallory, admin_user, carol, bob, alice):
+    for user in (dora, mallory, stan, admin_user, carol, bob, alice):
+        restore_people_targets(people_targets)
         client.force_login(user)
-        status = send(url).status_code
+        response = send(url)
+        status = response.status_code
         who = user.username
         if allowed(rule, who):
             assert status in (200, 204, 302), f"{who} {method} {url} gave {status}"
-        elif rule in WORKLOAD_ROLES and who in ("mallory", "sam"):
+            if status == 302:
+                assert not response.url.startswith(reverse("login")), f"{who} {method} {url}"
+        elif who == "dora":
+            assert status == 302, f"{who} {method} {url} gave {status}"
+            assert response.url.startswith(reverse("login")), f"{who} {method} {url}"
+        elif rule in WORKLOAD_ROLES and who in ("mallory", "sam", "stan"):
             assert status == 404, f"{who} {method} {url} gave {status}"
         else:
             assert status == 403, f"{who} {method} {url} gave {status}"
@@ -177,8 +237,10 @@ def test_each_persona_gets_exactly_what_its_role_allows(
 @pytest.mark.parametrize(
     "name", sorted(name for name, rules in RULES.items() if [m for m, _ in rules] == ["POST"])
 )
-def test_state_changing_urls_refuse_get(client, name, workload, admin_user, bob, alice):
+def test_state_changing_urls_refuse_get(
+    client, name, workload, admin_user, bob, alice, people_targets
+):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     client.force_login(admin_user if RULES[name][0][1] == "staff" else alice)
 
-    assert client.get(url_for(name, workload, version, bob)).status_code == 405
+    assert client.get(url_for(name, workload, version, bob, people_targets)).status_code == 405

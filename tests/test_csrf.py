@@ -15,7 +15,13 @@ from tests.test_access import RULES, url_for
 POSTS = sorted(
     (name, rule) for name, rules in RULES.items() for method, rule in rules if method == "POST"
 )
-PERSONA = {"staff": "admin_user", "user": "alice", "write": "bob", "owner": "alice"}
+PERSONA = {
+    "public": "alice",
+    "staff": "admin_user",
+    "user": "alice",
+    "write": "bob",
+    "owner": "alice",
+}
 
 
 @pytest.fixture
@@ -31,11 +37,11 @@ def csrf_token(client: Client) -> str:
 
 @pytest.mark.parametrize(("name", "rule"), POSTS)
 def test_a_post_without_the_csrf_token_is_refused(
-    csrf_client, request, name, rule, workload, admin_user, bob, alice
+    csrf_client, request, name, rule, workload, admin_user, bob, alice, people_targets
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     milestone_create(workload=workload, name="Baseline", user=alice)
-    url = url_for(name, workload, version, bob)
+    url = url_for(name, workload, version, bob, people_targets)
     csrf_client.force_login(request.getfixturevalue(PERSONA[rule]))
     csrf_token(csrf_client)  # the cookie alone is not enough: the token must be sent too
 
@@ -44,11 +50,11 @@ def test_a_post_without_the_csrf_token_is_refused(
 
 @pytest.mark.parametrize(("name", "rule"), POSTS)
 def test_a_post_with_the_csrf_token_is_accepted(
-    csrf_client, request, name, rule, workload, admin_user, bob, alice
+    csrf_client, request, name, rule, workload, admin_user, bob, alice, people_targets
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     milestone_create(workload=workload, name="Baseline", user=alice)
-    url = url_for(name, workload, version, bob)
+    url = url_for(name, workload, version, bob, people_targets)
     csrf_client.force_login(request.getfixturevalue(PERSONA[rule]))
 
     # As htmx sends it: the X-CSRFToken header from <body hx-headers>.
