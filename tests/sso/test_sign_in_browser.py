@@ -1,5 +1,6 @@
 """Single sign-on in Chromium against the real OpenID provider (tests/oidc/provider.mjs)."""
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -121,6 +122,7 @@ def test_a_callback_address_used_twice_is_refused_the_second_time(context, live_
 
 
 def test_an_id_token_not_issued_for_this_sign_in_is_refused(context, live_server, caplog):
+    caplog.set_level(logging.WARNING, logger="archlens.sso")
     page = context.new_page()
     callback = callback_address(context, live_server.url, "ada")
     # The nonce the session expects differs from the one the provider puts in the token, as
