@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "reviews",
     "people",
     "api",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,26 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# -- Single sign-on with OpenID Connect (sso/, README "Single sign-on") ---------------------------
+# Nothing happens without OIDC_ISSUER. The provider's endpoints come from its discovery document
+# at the first sign-in (sso/discovery.py), so start-up needs no network.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "").strip()
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "").strip() or "groups"
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "").strip() or "openid email profile"
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "").strip() or "RS256"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 5)
+OIDC_CLOCK_SKEW_SECONDS = env_int("OIDC_CLOCK_SKEW_SECONDS", 60)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# PASSWORD_LOGIN=0 hides the password form; /accounts/login/?password=1 still shows it, for the
+# administrator when the provider is down.
+PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", True)
+if OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("sso.oidc.OIDCBackend")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -96,7 +96,8 @@ RULES = {
 }
 # Django's own pages (login, admin) have their own tests and rules; the API authenticates each
 # request by its signature, and tests/api walks every operation with every persona.
-NOT_OURS = {"first_run", "login", "logout", "api:dispatch"}
+# Single sign-on's two addresses are public, 404 without OIDC_ISSUER: tests/sso/ walks them.
+NOT_OURS = {"first_run", "login", "logout", "api:dispatch", "sso:sign_in", "sso:callback"}
 KWARG_SHAPES = [
     (),
     ("alias",),
