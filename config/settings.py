@@ -80,6 +80,7 @@ def s3_storage(environ: Mapping[str, str]) -> dict | None:
             "location": environ.get("ARCHLENS_S3_PREFIX", "").strip("/"),
             # "path" for servers without bucket names in host names; boto3 picks otherwise.
             "addressing_style": environ.get("ARCHLENS_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
             # Nothing in the bucket is public: reports are downloaded through the app, after
             # its access checks. Any URL made for an object is signed and expires.
             "default_acl": "private",
