@@ -15,13 +15,13 @@ def publish_lens(owner, *, name="Team Lens", alias=None, version="1.0", document
     return lens_version_publish(lens_version=draft, version=version)
 
 
-def next_document(version: LensVersion) -> dict:
-    """The document of `version` with one question retitled and one question added."""
+def next_document(version: LensVersion, *, title: str = "A better question?") -> dict:
+    """The document of `version` with its first question retitled and a question p1_new added."""
     from lenses.services import lens_version_document
 
     document = copy.deepcopy(lens_version_document(version))
     questions = document["pillars"][0]["questions"]
-    questions[0]["title"] = "A better question?"
+    questions[0]["title"] = title
     extra = copy.deepcopy(questions[-1])
     extra["id"] = "p1_new"
     for choice in extra["choices"]:
@@ -32,9 +32,11 @@ def next_document(version: LensVersion) -> dict:
     return document
 
 
-def publish_next(version: LensVersion, owner, *, name: str = "1.1") -> LensVersion:
+def publish_next(
+    version: LensVersion, owner, *, name: str = "1.1", title: str = "A better question?"
+) -> LensVersion:
     """The next version of `version`'s lens (see next_document), published as `name`."""
     draft = lens_import(
-        raw=lens_bytes(next_document(version)), user=owner, alias=version.lens.alias
+        raw=lens_bytes(next_document(version, title=title)), user=owner, alias=version.lens.alias
     )
     return lens_version_publish(lens_version=draft, version=name)
