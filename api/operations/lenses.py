@@ -143,7 +143,7 @@ def list_lenses(call: Call) -> dict[str, Any]:
     filters = {"type": lens_type, "status": status, "name": name}
     after = page_start(call, filters)
     visible = LensVersion.objects.visible_to(call.user)
-    lenses = Lens.objects.filter(pk__in=visible.values("lens"))
+    lenses = Lens.objects.visible_to(call.user)
     if lens_type == "AWS_OFFICIAL":
         lenses = lenses.filter(is_builtin=True)
     elif lens_type == "CUSTOM_SELF":

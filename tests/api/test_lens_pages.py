@@ -248,3 +248,16 @@ def test_a_page_of_notifications_costs_the_same_queries_for_two_or_five(
         2,
         5,
     )
+
+
+def test_a_retried_delete_with_the_same_token_answers_as_the_first(signed, admin_user):
+    version = publish_lens(admin_user, name="Team Lens")
+    query = {"LensStatus": "ALL", "ClientRequestToken": "delete-1"}
+    first = signed(admin_user, "DELETE", ["lenses", version.lens.alias], query=query)
+    again = signed(admin_user, "DELETE", ["lenses", version.lens.alias], query=query)
+    assert (first.status, again.status) == (200, 200)
+    assert not Lens.objects.exists()
+    other = signed(
+        admin_user, "DELETE", ["lenses", version.lens.alias], query={"LensStatus": "ALL"}
+    )
+    assert other.error_type == "ResourceNotFoundException"

@@ -79,9 +79,12 @@ def test_lenses_are_found_by_their_full_name_and_type(wa, alice, builtin_lens, t
     assert [s["LensAlias"] for s in official] == ["wellarchitected"]
 
 
-def test_a_lens_whose_versions_are_all_deprecated_is_listed_as_deprecated(wa, alice, team_lens):
+def test_a_lens_whose_versions_are_all_deprecated_is_listed_to_staff_only(
+    wa, alice, admin_user, team_lens
+):
     lens_version_deprecate(lens_version=team_lens)
-    (summary,) = wa(alice).list_lenses(LensType="CUSTOM_SHARED")["LensSummaries"]
+    assert wa(alice).list_lenses(LensType="CUSTOM_SHARED")["LensSummaries"] == []
+    (summary,) = wa(admin_user).list_lenses(LensType="CUSTOM_SELF")["LensSummaries"]
     assert summary["LensStatus"] == "DEPRECATED"
 
 
