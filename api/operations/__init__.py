@@ -3,4 +3,9 @@
 Importing this package registers every operation with api.routing.
 """
 
-from api.operations import workloads  # noqa: F401
+from api.operations import (
+    lens_reviews,  # noqa: F401
+    milestones,  # noqa: F401
+    reports,  # noqa: F401
+    workloads,  # noqa: F401
+)
