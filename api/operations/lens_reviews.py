@@ -632,7 +632,7 @@ def update_lens_review(call: Call) -> dict[str, Any]:
     pillar_notes = call.input.mapping("PillarNotes")
     jira = call.input.mapping("JiraConfiguration")
     call.input.check()
-    if jira:
+    if (jira or {}).get("SelectedPillars"):
         raise validation_error(
             "JiraConfiguration: Archlens has no Jira integration.", field="JiraConfiguration"
         )
