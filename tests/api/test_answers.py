@@ -281,3 +281,31 @@ def test_answers_of_a_milestone_are_as_they_were_frozen(wa, workload, alice):
     with pytest.raises(ClientError) as raised:
         client.list_answers(WorkloadId=workload.public_id, LensAlias=LENS, MilestoneNumber=9)
     assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_someone_watching_the_question_page_sees_an_api_change_appear(
+    wa, workload, bob, carol, client
+):
+    from reviews.views.answers import poll_token
+
+    question_id = _first_question(workload)
+    _, none = _choice_ids(workload, question_id)
+    watching = access.answer_for(carol, workload.public_id, LENS, question_id)
+    url = reverse(
+        "reviews:question_poll",
+        kwargs={"public_id": workload.public_id, "alias": LENS, "question_id": question_id},
+    )
+    client.force_login(carol)
+    token = poll_token(watching)
+    assert client.get(url, {"v": token}).status_code == 204
+    wa(bob).update_answer(
+        WorkloadId=workload.public_id,
+        LensAlias=LENS,
+        QuestionId=question_id,
+        SelectedChoices=[none],
+    )
+    changed = client.get(url, {"v": token})
+    assert changed.status_code == 200
+    assert b"High risk" in changed.content
+    page = client.get(url.removesuffix("poll/"))
+    assert b"<strong>bob</strong>" in page.content  # the history names who changed it
