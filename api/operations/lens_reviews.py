@@ -16,7 +16,7 @@ first, but risks change between pages and the list must not shift under a script
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.db import transaction
@@ -243,7 +243,7 @@ class State:
         )
 
     @classmethod
-    def of_answer(cls, answer: snapshots.AnswerState, choices: Sequence[Choice]) -> State:
+    def of_answer(cls, answer: snapshots.AnswerState, choices: Sequence[ChoiceLike]) -> State:
         by_pk = {choice.pk: choice.choice_id for choice in choices}
         return cls(
             answer.risk,
@@ -260,9 +260,32 @@ class State:
 UNANSWERED = State(AnswerRisk.UNANSWERED, True, Reason.NONE, "", {})
 
 
-def _frozen_choice(choice: dict[str, Any]) -> Choice:
+@dataclass(frozen=True)
+class ChoiceContent:
+    """A choice as an answer shows it, read as plain values (a page holds hundreds of choices,
+    and model instances cost several times more), or as a milestone froze it."""
+
+    pk: int | None
+    choice_id: str
+    title: str
+    is_none: bool
+    description: str = ""
+    helpful_resource_text: str = ""
+    helpful_resource_url: str = ""
+    improvement_plan_text: str = ""
+    improvement_plan_url: str = ""
+    additional_resources: list[Any] = field(default_factory=list)
+
+
+CHOICE_FIELDS = [f.name for f in fields(ChoiceContent)]
+# A choice row of the lens (UpdateAnswer has them from the service) or its content.
+ChoiceLike = Choice | ChoiceContent
+
+
+def _frozen_choice(choice: dict[str, Any]) -> ChoiceContent:
     plan = choice.get("improvement_plan") or {}
-    return Choice(
+    return ChoiceContent(
+        pk=None,
         choice_id=choice["id"],
         title=choice["title"],
         is_none=choice["is_none"],
@@ -271,13 +294,18 @@ def _frozen_choice(choice: dict[str, Any]) -> Choice:
     )
 
 
-def _choices_of(items: list[Item]) -> dict[str, list[Choice]]:
+def _choices_of(items: list[Item]) -> dict[str, list[ChoiceContent]]:
     """Per question id: its choices in order (one query, none when every version is gone)."""
     saved = [item.question.pk for item in items if item.question.pk is not None]
-    choices: dict[int, list[Choice]] = {}
+    choices: dict[int, list[ChoiceContent]] = {}
     if saved:
-        for choice in Choice.objects.filter(question__in=saved).order_by("question", "order"):
-            choices.setdefault(choice.question_id, []).append(choice)
+        rows = (
+            Choice.objects.filter(question__in=saved)
+            .order_by("question", "order")
+            .values("question_id", *CHOICE_FIELDS)
+        )
+        for row in rows:
+            choices.setdefault(row.pop("question_id"), []).append(ChoiceContent(**row))
     return {
         item.question.question_id: choices.get(item.question.pk, [])
         if item.question.pk is not None
@@ -286,7 +314,9 @@ def _choices_of(items: list[Item]) -> dict[str, list[Choice]]:
     }
 
 
-def _states_of(subject: Reviewed, items: list[Item], choices: dict[str, list[Choice]]):
+def _states_of(
+    subject: Reviewed, items: list[Item], choices: dict[str, list[ChoiceContent]]
+) -> dict[str, State]:
     """Per question id: its answer's state (one query now, none when frozen)."""
     if subject.frozen is not None:
         return {item.question.question_id: State.of_frozen(item.frozen) for item in items}
@@ -308,7 +338,7 @@ def _content(text: str, url: str) -> dict[str, str] | None:
     return content or None
 
 
-def choice_shape(choice: Choice) -> dict[str, Any]:
+def choice_shape(choice: ChoiceLike) -> dict[str, Any]:
     shape: dict[str, Any] = {"ChoiceId": choice.choice_id, "Title": choice.title}
     if choice.description:
         shape["Description"] = choice.description
@@ -333,7 +363,7 @@ def choice_shape(choice: Choice) -> dict[str, Any]:
     return shape
 
 
-def _missing(choices: list[Choice], state: State) -> list[Choice]:
+def _missing(choices: Sequence[ChoiceLike], state: State) -> list[ChoiceLike]:
     """The best practices neither followed nor ruled out (as snapshots.missing_practices)."""
     return [
         choice
@@ -343,7 +373,7 @@ def _missing(choices: list[Choice], state: State) -> list[Choice]:
     ]
 
 
-def summary_shape(item: Item, choices: list[Choice], state: State) -> dict[str, Any]:
+def summary_shape(item: Item, choices: Sequence[ChoiceLike], state: State) -> dict[str, Any]:
     """An AnswerSummary."""
     return {
         "QuestionId": item.question.question_id,
@@ -370,7 +400,7 @@ def summary_shape(item: Item, choices: list[Choice], state: State) -> dict[str, 
     }
 
 
-def answer_shape(item: Item, choices: list[Choice], state: State) -> dict[str, Any]:
+def answer_shape(item: Item, choices: Sequence[ChoiceLike], state: State) -> dict[str, Any]:
     """An Answer: the summary, the question's texts and resources, notes and choice answers."""
     question = item.question
     shape = summary_shape(item, choices, state)
