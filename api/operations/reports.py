@@ -1,21 +1,29 @@
 """GetLensReviewReport, GetConsolidatedReport.
 
 The AWS tool returns its reports in the response, so these do too: the PDF is rendered in the
-request by the renderer the report worker uses (reviews.reports.rendering), from an unsaved
-Report that nothing stores or queues. Waiting on the worker instead would add its queue's delay
-to every call and hold the request open anyway. The built-in lens fully answered renders in about
-a second and a half on a developer machine (see tests/api/test_reports.py and the lead's notes);
-the per-key throttle keeps a script from rendering without end. A report asked for through the
-API leaves no Report row: the browser's report list shows what people asked for there.
+request, by the renderer the report worker uses (reviews.reports.rendering), from an unsaved
+Report that nothing stores or queues. Waiting on the worker instead would add the queue's delay
+to the render and hold the request (and its web worker) open just as long, and when the workers
+are busy a bound on the wait would fail requests that rendering here would have answered.
+`make bench-api` times the built-in lens fully answered: 5.5 s at the median on the shared
+two-core development machine at a load average of 9 (the render is one CPU-bound WeasyPrint
+call, so an idle core takes a fraction of that). Each user renders one report at a time: a
+second request meanwhile gets ThrottlingException, which the AWS SDKs retry by themselves, so
+a script in a loop holds one web worker, not all of them. A report asked for through the API
+leaves no Report row; the browser's report list shows what people asked for there.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.core.cache import cache
+
 from api.calls import Call, domain_errors
-from api.errors import validation_error
+from api.errors import ApiError, validation_error
 from api.identifiers import workload_arn
 from api.operations.common import arn_of_lens
 from api.operations.lens_reviews import lens_names, reviewed
@@ -26,6 +34,8 @@ from reviews.models import AnswerRisk, Report, Workload
 from reviews.reports import rendering
 from reviews.reports.consolidated import consolidated_data
 
+# Longer than any render: a process that died while rendering frees its user after this.
+RENDER_LOCK_SECONDS = 300
 # consolidated_data's count for each risk.
 COUNT_OF_RISK = {
     AnswerRisk.UNANSWERED: "unanswered",
@@ -34,6 +44,22 @@ COUNT_OF_RISK = {
     AnswerRisk.NONE: "none",
     AnswerRisk.NOT_APPLICABLE: "not_applicable",
 }
+
+
+@contextmanager
+def one_render_at_a_time(call: Call) -> Iterator[None]:
+    key = f"archlens-api-render:{call.user.pk}"
+    if not cache.add(key, call.operation, timeout=RENDER_LOCK_SECONDS):
+        raise ApiError(
+            "ThrottlingException",
+            429,
+            "A report of yours is being built already; ask again once it is done.",
+            ServiceCode="wellarchitected",
+        )
+    try:
+        yield
+    finally:
+        cache.delete(key)
 
 
 @operation("GetLensReviewReport", "GET", "/workloads/{WorkloadId}/lensReviews/{LensAlias}/report")
@@ -51,7 +77,7 @@ def get_lens_review_report(call: Call) -> dict[str, Any]:
         milestone=subject.milestone,
         requested_by=call.user,
     )
-    with domain_errors(resource_type="LENS", resource_id=subject.alias):
+    with one_render_at_a_time(call), domain_errors(resource_type="LENS", resource_id=subject.alias):
         pdf = rendering.lens_review_pdf(report)
     result: dict[str, Any] = {"WorkloadId": subject.workload.public_id}
     if subject.milestone is not None:
@@ -82,7 +108,7 @@ def get_consolidated_report(call: Call) -> dict[str, Any]:
             requested_by=call.user,
             filters=filters,
         )
-        with domain_errors():
+        with one_render_at_a_time(call), domain_errors():
             pdf = rendering.consolidated_pdf(report)
         return {"Base64String": base64.b64encode(pdf).decode()}
 

@@ -138,3 +138,18 @@ def test_consolidated_report_limits_are_enforced(signed, workload, alice):
     assert (no_format.status, no_format.body["Fields"][0]["Name"]) == (400, "Format")
     other = signed(alice, "GET", ["consolidatedReport"], query={"Format": "CSV"})
     assert other.status == 400
+
+
+def test_a_second_report_while_one_is_being_built_is_throttled(signed, workload, alice):
+    from django.core.cache import cache
+
+    cache.add(f"archlens-api-render:{alice.pk}", "GetLensReviewReport", timeout=60)
+    try:
+        path = ["workloads", workload.public_id, "lensReviews", LENS, "report"]
+        busy = signed(alice, "GET", path)
+        assert (busy.status, busy.error_type) == (429, "ThrottlingException")
+        pdf = signed(alice, "GET", ["consolidatedReport"], query={"Format": "PDF"})
+        assert pdf.status == 429
+    finally:
+        cache.delete(f"archlens-api-render:{alice.pk}")
+    assert signed(alice, "GET", path).status == 200
