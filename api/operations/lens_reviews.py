@@ -11,6 +11,8 @@ order, as the review pages do. A NextToken holds the last question sent and the 
 the listing began with, so a change of priorities between pages cannot make a page skip or
 repeat a question. The improvement list keeps that order too (the browser's plan puts high risks
 first, but risks change between pages and the list must not shift under a script).
+GetLensReview returns every pillar at once (a lens has a few), so it never sets a NextToken; its
+input has no member to send one back anyway.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ ANSWER_FIELDS = {
 
 @dataclass
 class Reviewed:
+    """What a read is about: one lens review of a workload, as it is now or in a milestone."""
+
     workload: Workload
     lens: Lens | None  # None: a frozen lens deleted since
     alias: str
