@@ -1,264 +1,220 @@
-"""AssociateLenses, DisassociateLenses, UpgradeLensReview, ListNotifications and the lens
-shares, through boto3 against the live server."""
-
 import pytest
 from botocore.exceptions import ClientError
 
-from api.operations.common import arn_of_lens
-from lenses.services import lens_version_deprecate
-from reviews.models import AnswerEvent, LensReview, Milestone
-from reviews.services import workload_add_lens, workload_remove_lens
-from tests.api.lens_setup import publish_lens, publish_next
+from lenses.services import lens_import, lens_version_publish
+from reviews import access
+from reviews.milestones import milestone_create
+from reviews.models import LensReview, PillarNote
+from reviews.services import answer_update, workload_add_lens
+from tests.factories import lens_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def code_of(raised) -> str:
-    return raised.value.response["Error"]["Code"]
+LENS = "wellarchitected"
 
 
 @pytest.fixture
-def team_lens(admin_user):
-    return publish_lens(admin_user, name="Team Lens")
-
-
-@pytest.fixture
-def reviewed(workload, team_lens):
-    """Payments API reviews Team Lens 1.0."""
-    return workload_add_lens(workload=workload, lens=team_lens.lens)
-
-
-def active_aliases(workload) -> set[str]:
-    return set(
-        LensReview.objects.filter(workload=workload, is_active=True).values_list(
-            "lens__alias", flat=True
-        )
+def custom(workload, alice):
+    """A custom lens in version 1.0, reviewed in the workload, with a version 2.0 published."""
+    first = lens_version_publish(
+        lens_version=lens_import(raw=lens_bytes(), user=alice), version="1.0"
     )
+    workload_add_lens(workload=workload, lens=first.lens)
+    second = lens_import(raw=lens_bytes(pillars=3), user=alice, alias=first.lens.alias)
+    lens_version_publish(lens_version=second, version="2.0")
+    return first.lens
 
 
-# -- AssociateLenses and DisassociateLenses -----------------------------------------------------
-
-
-def test_a_contributor_associates_a_published_lens(wa, bob, workload, team_lens):
-    wa(bob).associate_lenses(
-        WorkloadId=workload.public_id, LensAliases=[arn_of_lens(team_lens.lens)]
+def _answer_first(workload, user, choices_of=lambda practices, none: [none]):
+    review = LensReview.objects.get(workload=workload, lens__alias=LENS)
+    answer = (
+        review.answers.select_related("question")
+        .order_by("question__pillar__order", "question__order")
+        .first()
     )
-    assert active_aliases(workload) == {"wellarchitected", team_lens.lens.alias}
+    answer = access.answer_for(user, workload.public_id, LENS, answer.question.question_id)
+    choices = list(answer.question.choices.order_by("order"))
+    none = next(c.choice_id for c in choices if c.is_none)
+    practices = [c.choice_id for c in choices if not c.is_none]
+    answer_update(answer=answer, user=user, selected_choices=choices_of(practices, none))
+    return answer.question
 
 
-def test_a_lens_removed_earlier_comes_back_with_its_answers(wa, alice, workload, reviewed):
-    workload_remove_lens(workload=workload, lens=reviewed.lens)
-    wa(alice).associate_lenses(WorkloadId=workload.public_id, LensAliases=[reviewed.lens.alias])
-    assert LensReview.objects.get(pk=reviewed.pk).is_active
+def test_a_lens_review_has_its_pillars_with_risk_counts_in_the_workloads_order(wa, workload, alice):
+    question = _answer_first(workload, alice)
+    review = wa(alice).get_lens_review(WorkloadId=workload.public_id, LensAlias=LENS)
+    lens_review = review["LensReview"]
+    assert (lens_review["LensAlias"], lens_review["LensStatus"]) == (LENS, "CURRENT")
+    assert lens_review["LensVersion"] and lens_review["LensName"]
+    pillars = lens_review["PillarReviewSummaries"]
+    assert [p["PillarId"] for p in pillars] == workload.pillar_priorities
+    pillar = next(p for p in pillars if p["PillarId"] == question.pillar.pillar_id)
+    assert pillar["RiskCounts"]["HIGH"] == 1
+    assert lens_review["RiskCounts"]["HIGH"] == 1
+    assert sum(lens_review["RiskCounts"].values()) == question.lens_version.questions.count()
 
 
-def test_associating_stops_at_the_first_unknown_lens_and_changes_nothing(
-    wa, alice, workload, team_lens
-):
-    with pytest.raises(ClientError) as raised:
-        wa(alice).associate_lenses(
-            WorkloadId=workload.public_id, LensAliases=[team_lens.lens.alias, "no-such-lens"]
-        )
-    assert code_of(raised) == "ResourceNotFoundException"
-    assert raised.value.response["ResourceId"] == "no-such-lens"
-    assert active_aliases(workload) == {"wellarchitected"}
-
-
-def test_a_lens_with_only_a_draft_cannot_be_associated(wa, admin_user, alice, workload):
-    from lenses.services import lens_import
-    from tests.factories import lens_bytes
-
-    draft = lens_import(raw=lens_bytes(name="Draft Lens"), user=admin_user)
-    with pytest.raises(ClientError) as raised:
-        wa(alice).associate_lenses(WorkloadId=workload.public_id, LensAliases=[draft.lens.alias])
-    assert code_of(raised) == "ResourceNotFoundException"
-
-
-def test_a_read_only_member_cannot_associate_a_lens(wa, carol, workload, team_lens):
-    with pytest.raises(ClientError) as raised:
-        wa(carol).associate_lenses(
-            WorkloadId=workload.public_id, LensAliases=[team_lens.lens.alias]
-        )
-    assert code_of(raised) == "AccessDeniedException"
-    assert active_aliases(workload) == {"wellarchitected"}
-
-
-def test_someone_without_access_does_not_find_the_workload(wa, mallory, workload, team_lens):
-    with pytest.raises(ClientError) as raised:
-        wa(mallory).associate_lenses(
-            WorkloadId=workload.public_id, LensAliases=[team_lens.lens.alias]
-        )
-    assert code_of(raised) == "ResourceNotFoundException"
-
-
-def test_the_owner_disassociates_a_lens_and_its_review_is_kept(wa, alice, workload, reviewed):
-    wa(alice).disassociate_lenses(
-        WorkloadId=workload.public_id, LensAliases=[arn_of_lens(reviewed.lens)]
-    )
-    assert active_aliases(workload) == {"wellarchitected"}
-    assert LensReview.objects.filter(pk=reviewed.pk).exists()
-
-
-def test_only_the_owner_disassociates_a_lens_as_in_the_browser(wa, bob, workload, reviewed):
-    with pytest.raises(ClientError) as raised:
-        wa(bob).disassociate_lenses(
-            WorkloadId=workload.public_id, LensAliases=[reviewed.lens.alias]
-        )
-    assert code_of(raised) == "AccessDeniedException"
-    assert reviewed.lens.alias in active_aliases(workload)
-
-
-def test_the_built_in_lens_cannot_be_disassociated(wa, alice, workload, reviewed):
-    with pytest.raises(ClientError) as raised:
-        wa(alice).disassociate_lenses(
-            WorkloadId=workload.public_id, LensAliases=[reviewed.lens.alias, "wellarchitected"]
-        )
-    assert code_of(raised) == "ValidationException"
-    assert raised.value.response["Fields"][0]["Name"] == "LensAliases"
-    assert active_aliases(workload) == {"wellarchitected", reviewed.lens.alias}
-
-
-def test_disassociating_a_lens_the_workload_does_not_review_is_not_found(
-    wa, alice, workload, team_lens
-):
-    with pytest.raises(ClientError) as raised:
-        wa(alice).disassociate_lenses(
-            WorkloadId=workload.public_id, LensAliases=[team_lens.lens.alias]
-        )
-    assert code_of(raised) == "ResourceNotFoundException"
-
-
-# -- UpgradeLensReview --------------------------------------------------------------------------
-
-
-def test_a_contributor_upgrades_a_review_to_the_newest_version(
-    wa, bob, admin_user, workload, reviewed, team_lens
-):
-    publish_next(team_lens, admin_user, name="1.1")
-    newest = publish_next(team_lens, admin_user, name="1.2", title="Better still?")
-    wa(bob).upgrade_lens_review(
-        WorkloadId=workload.public_id,
-        LensAlias=arn_of_lens(team_lens.lens),
-        MilestoneName="Before 1.2",
-    )
-    review = LensReview.objects.get(pk=reviewed.pk)
-    assert review.lens_version == newest
-    assert Milestone.objects.get(workload=workload).name == "Before 1.2"
-    assert AnswerEvent.objects.filter(answer__lens_review=review, user=bob).exists()
-    assert review.answers.filter(question__question_id="p1_new").exists()
-
-
-def test_a_review_on_the_newest_version_has_nothing_to_upgrade(wa, alice, workload, reviewed):
-    with pytest.raises(ClientError) as raised:
-        wa(alice).upgrade_lens_review(
-            WorkloadId=workload.public_id, LensAlias=reviewed.lens.alias, MilestoneName="Before"
-        )
-    assert code_of(raised) == "ConflictException"
-    assert not Milestone.objects.exists()
-
-
-def test_a_taken_milestone_name_stops_the_upgrade(
-    wa, alice, admin_user, workload, reviewed, team_lens
-):
-    from reviews.milestones import milestone_create
-
-    milestone_create(workload=workload, name="Before 1.1", user=alice)
-    publish_next(team_lens, admin_user, name="1.1")
-    with pytest.raises(ClientError) as raised:
-        wa(alice).upgrade_lens_review(
-            WorkloadId=workload.public_id, LensAlias=reviewed.lens.alias, MilestoneName="before 1.1"
-        )
-    assert code_of(raised) == "ConflictException"
-    assert LensReview.objects.get(pk=reviewed.pk).lens_version == team_lens
-
-
-def test_a_read_only_member_cannot_upgrade_a_review(
-    wa, carol, admin_user, workload, reviewed, team_lens
-):
-    publish_next(team_lens, admin_user, name="1.1")
-    with pytest.raises(ClientError) as raised:
-        wa(carol).upgrade_lens_review(
-            WorkloadId=workload.public_id, LensAlias=reviewed.lens.alias, MilestoneName="Before"
-        )
-    assert code_of(raised) == "AccessDeniedException"
-    assert LensReview.objects.get(pk=reviewed.pk).lens_version == team_lens
-
-
-def test_a_retried_upgrade_with_the_same_token_upgrades_once(
-    wa, alice, admin_user, workload, reviewed, team_lens
-):
-    publish_next(team_lens, admin_user, name="1.1")
-    client = wa(alice)
-    for _ in range(2):
-        client.upgrade_lens_review(
-            WorkloadId=workload.public_id,
-            LensAlias=reviewed.lens.alias,
-            MilestoneName="Before 1.1",
-            ClientRequestToken="upgrade-1",
-        )
-    assert Milestone.objects.filter(workload=workload).count() == 1
-
-
-# -- ListNotifications --------------------------------------------------------------------------
-
-
-def test_notifications_name_reviews_with_a_newer_version(
-    wa, bob, admin_user, workload, reviewed, team_lens
-):
+def test_lens_and_pillar_notes_are_saved_and_move_their_versions(wa, workload, bob):
     client = wa(bob)
-    assert client.list_notifications()["NotificationSummaries"] == []
-    publish_next(team_lens, admin_user, name="1.1")
-    (notice,) = client.list_notifications()["NotificationSummaries"]
-    assert notice["Type"] == "LENS_VERSION_UPGRADED"
-    assert notice["LensUpgradeSummary"] == {
-        "WorkloadId": workload.public_id,
-        "WorkloadName": "Payments API",
-        "LensAlias": arn_of_lens(team_lens.lens),
-        "LensArn": arn_of_lens(team_lens.lens),
-        "CurrentLensVersion": "1.0",
-        "LatestLensVersion": "1.1",
-    }
-    lens_version_deprecate(lens_version=team_lens)
-    (notice,) = client.list_notifications(WorkloadId=workload.public_id)["NotificationSummaries"]
-    assert notice["Type"] == "LENS_VERSION_DEPRECATED"
+    updated = client.update_lens_review(
+        WorkloadId=workload.public_id,
+        LensAlias=LENS,
+        LensNotes="Reviewed with the team.",
+        PillarNotes={"security": "Keys rotate yearly."},
+    )["LensReview"]
+    assert updated["Notes"] == "Reviewed with the team."
+    security = next(p for p in updated["PillarReviewSummaries"] if p["PillarId"] == "security")
+    assert security["Notes"] == "Keys rotate yearly."
+    review = LensReview.objects.get(workload=workload, lens__alias=LENS)
+    assert review.notes_version == 1
+    assert PillarNote.objects.get(lens_review=review).notes_version == 1
+    client.update_lens_review(WorkloadId=workload.public_id, LensAlias=LENS, LensNotes="Again.")
+    review.refresh_from_db()
+    assert (review.notes, review.notes_version) == ("Again.", 2)
 
 
-def test_notifications_are_only_for_the_callers_workloads(
-    wa, mallory, admin_user, workload, reviewed, team_lens
-):
-    publish_next(team_lens, admin_user, name="1.1")
-    client = wa(mallory)
-    assert client.list_notifications()["NotificationSummaries"] == []
+def test_notes_of_an_unknown_pillar_are_refused_and_nothing_is_saved(signed, workload, alice):
+    path = ["workloads", workload.public_id, "lensReviews", LENS]
+    answer = signed(
+        alice, "PATCH", path, body={"LensNotes": "Kept?", "PillarNotes": {"nonsense": "x"}}
+    )
+    assert (answer.status, answer.body["Fields"][0]["Name"]) == (400, "PillarNotes")
+    assert LensReview.objects.get(workload=workload, lens__alias=LENS).notes == ""
+    jira = signed(alice, "PATCH", path, body={"JiraConfiguration": {"SelectedPillars": []}})
+    assert jira.status == 200
+    pillars = {"SelectedPillars": [{"PillarId": "security"}]}
+    refused = signed(alice, "PATCH", path, body={"JiraConfiguration": pillars})
+    assert (refused.status, refused.body["Fields"][0]["Name"]) == (400, "JiraConfiguration")
+    nul = signed(alice, "PATCH", path, body={"PillarNotes": {"security": "a\x00b"}})
+    assert nul.status == 400
+
+
+def test_a_read_only_member_cannot_update_a_lens_review(wa, workload, carol):
     with pytest.raises(ClientError) as raised:
-        client.list_notifications(WorkloadId=workload.public_id)
-    assert code_of(raised) == "ResourceNotFoundException"
+        wa(carol).update_lens_review(WorkloadId=workload.public_id, LensAlias=LENS, LensNotes="x")
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert LensReview.objects.get(workload=workload, lens__alias=LENS).notes == ""
 
 
-def test_notifications_for_a_review_template_are_refused(wa, alice):
-    arn = "arn:aws:wellarchitected:us-east-1:123456789012:review-template/" + "a" * 32
+def test_lens_reviews_of_a_workload_not_shared_are_not_found(wa, workload, mallory):
     with pytest.raises(ClientError) as raised:
-        wa(alice).list_notifications(ResourceArn=arn)
-    assert code_of(raised) == "ValidationException"
-    assert raised.value.response["Fields"][0]["Name"] == "ResourceArn"
-
-
-# -- Lens shares --------------------------------------------------------------------------------
-
-
-def test_a_lens_has_no_shares_because_every_user_sees_it(wa, alice, admin_user, team_lens):
-    client = wa(admin_user)
-    arn = arn_of_lens(team_lens.lens)
-    assert client.list_lens_shares(LensAlias=arn)["LensShareSummaries"] == []
+        wa(mallory).list_lens_reviews(WorkloadId=workload.public_id)
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
     with pytest.raises(ClientError) as raised:
-        client.create_lens_share(LensAlias=arn, SharedWith="100000000002")
-    assert code_of(raised) == "ValidationException"
-    assert "visible to every Archlens user" in raised.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as raised:
-        client.delete_lens_share(LensAlias=arn, ShareId="a" * 32)
-    assert code_of(raised) == "ResourceNotFoundException"
+        wa(mallory).get_lens_review(WorkloadId=workload.public_id, LensAlias=LENS)
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-def test_the_shares_of_a_lens_nobody_sees_are_not_found(wa, alice):
-    with pytest.raises(ClientError) as raised:
-        wa(alice).list_lens_shares(LensAlias="no-such-lens")
-    assert code_of(raised) == "ResourceNotFoundException"
+def test_lens_reviews_page_by_page_with_a_custom_lens_not_current(wa, workload, alice, custom):
+    client = wa(alice)
+    first = client.list_lens_reviews(WorkloadId=workload.public_id, MaxResults=1)
+    rest = client.list_lens_reviews(
+        WorkloadId=workload.public_id, MaxResults=1, NextToken=first["NextToken"]
+    )
+    assert "NextToken" not in rest
+    [builtin] = first["LensReviewSummaries"]
+    [other] = rest["LensReviewSummaries"]
+    assert (builtin["LensAlias"], builtin["LensStatus"]) == (LENS, "CURRENT")
+    assert other["LensArn"].endswith(f":lens/{custom.alias}")
+    assert other["LensAlias"] == other["LensArn"]
+    assert (other["LensVersion"], other["LensStatus"]) == ("1.0", "NOT_CURRENT")
+    assert other["RiskCounts"]["UNANSWERED"] == 4
+    # A custom lens is addressed by its ARN, as the AWS tool does.
+    review = client.get_lens_review(WorkloadId=workload.public_id, LensAlias=other["LensArn"])
+    assert [p["PillarId"] for p in review["LensReview"]["PillarReviewSummaries"]] == [
+        "pillar1",
+        "pillar2",
+    ]
+
+
+def test_a_milestone_keeps_the_lens_reviews_as_they_were(wa, workload, alice):
+    milestone = milestone_create(workload=workload, name="Start", user=alice)
+    _answer_first(workload, alice)
+    client = wa(alice)
+    listed = client.list_lens_reviews(
+        WorkloadId=workload.public_id, MilestoneNumber=milestone.number
+    )
+    assert listed["MilestoneNumber"] == milestone.number
+    [summary] = listed["LensReviewSummaries"]
+    assert summary["RiskCounts"]["HIGH"] == 0
+    frozen = client.get_lens_review(
+        WorkloadId=workload.public_id, LensAlias=LENS, MilestoneNumber=milestone.number
+    )
+    assert frozen["LensReview"]["RiskCounts"]["HIGH"] == 0
+    assert frozen["LensReview"]["UpdatedAt"].timestamp() == pytest.approx(
+        milestone.recorded_at.timestamp(), abs=1
+    )
+    now = client.get_lens_review(WorkloadId=workload.public_id, LensAlias=LENS)
+    assert now["LensReview"]["RiskCounts"]["HIGH"] == 1
+
+
+def test_max_results_of_lens_reviews_over_fifty_is_refused(signed, workload, alice):
+    answer = signed(
+        alice, "GET", ["workloads", workload.public_id, "lensReviews"], query={"MaxResults": 51}
+    )
+    assert (answer.status, answer.body["Fields"][0]["Name"]) == (400, "MaxResults")
+
+
+# -- improvements -----------------------------------------------------------------------------
+
+
+def _risky_questions(workload, user, count):
+    """Make the first `count` questions of the review order high risk."""
+    review = LensReview.objects.get(workload=workload, lens__alias=LENS)
+    ids = []
+    for answer in review.answers.select_related("question").order_by("pk")[:count]:
+        answer = access.answer_for(user, workload.public_id, LENS, answer.question.question_id)
+        none = next(c.choice_id for c in answer.question.choices.all() if c.is_none)
+        answer_update(answer=answer, user=user, selected_choices=[none])
+        ids.append(answer.question.question_id)
+    return ids
+
+
+def test_improvements_list_each_risky_question_once_across_pages(wa, workload, alice):
+    risky = _risky_questions(workload, alice, 5)
+    client = wa(alice)
+    seen, token = [], None
+    while True:
+        page = client.list_lens_review_improvements(
+            WorkloadId=workload.public_id,
+            LensAlias=LENS,
+            MaxResults=2,
+            **({"NextToken": token} if token else {}),
+        )
+        seen += page["ImprovementSummaries"]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert sorted(s["QuestionId"] for s in seen) == sorted(risky)
+    first = seen[0]
+    assert first["Risk"] == "HIGH"
+    assert first["ImprovementPlans"] and first["ImprovementPlanUrl"].startswith("http")
+    assert first["ImprovementPlans"][0]["ChoiceId"]
+
+
+def test_a_question_that_stops_being_risky_between_pages_moves_no_other(signed, workload, alice):
+    risky = _risky_questions(workload, alice, 4)
+    path = ["workloads", workload.public_id, "lensReviews", LENS, "improvements"]
+    first = signed(alice, "GET", path, query={"MaxResults": 2})
+    listed = [s["QuestionId"] for s in first.body["ImprovementSummaries"]]
+    # The last question of the first page stops being risky.
+    answer = access.answer_for(alice, workload.public_id, LENS, listed[-1])
+    practices = [c.choice_id for c in answer.question.choices.all() if not c.is_none]
+    answer_update(answer=answer, user=alice, selected_choices=practices)
+    rest = signed(alice, "GET", path, query={"MaxResults": 2, "NextToken": first.body["NextToken"]})
+    assert rest.status == 200, rest.body
+    listed += [s["QuestionId"] for s in rest.body["ImprovementSummaries"]]
+    assert sorted(listed) == sorted(risky)
+
+
+def test_improvements_of_a_milestone_and_the_limit_of_a_hundred(signed, workload, alice):
+    _risky_questions(workload, alice, 2)
+    milestone = milestone_create(workload=workload, name="Risky", user=alice)
+    _risky_questions(workload, alice, 6)
+    path = ["workloads", workload.public_id, "lensReviews", LENS, "improvements"]
+    frozen = signed(alice, "GET", path, query={"MilestoneNumber": milestone.number})
+    assert len(frozen.body["ImprovementSummaries"]) == 2
+    now = signed(alice, "GET", path, query={"MaxResults": 100})
+    assert len(now.body["ImprovementSummaries"]) == 6
+    refused = signed(alice, "GET", path, query={"MaxResults": 101})
+    assert (refused.status, refused.body["Fields"][0]["Name"]) == (400, "MaxResults")
