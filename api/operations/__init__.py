@@ -3,4 +3,7 @@
 Importing this package registers every operation with api.routing.
 """
 
-from api.operations import workloads  # noqa: F401
+from api.operations import (
+    shares,  # noqa: F401
+    workloads,  # noqa: F401
+)
