@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from api.identifiers import account_id
 from api.keys import ApiKeyError, IssuedKey, api_key_create, api_key_revoke
 from api.models import MAX_ACTIVE_KEYS, ApiKey
 from reviews.views.htmx import wants_partial
@@ -32,6 +33,7 @@ def keys_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "api_keys_active": sum(1 for key in keys if key.revoked_at is None),
         "api_keys_max": MAX_ACTIVE_KEYS,
         "api_endpoint": request.build_absolute_uri("/aws"),
+        "api_account_id": account_id(request.user.pk),
         **extra,
     }
 

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from api.identifiers import account_id
 from api.keys import api_key_create, key_secret
 from api.models import ApiKey
 
@@ -27,6 +28,7 @@ def test_it_lists_only_the_users_own_keys_with_their_state(client, alice, bob):
     assert mine.access_key_id in page and revoked.access_key_id in page
     assert theirs.access_key_id not in page
     assert "Never" in page and "Revoked" in page and "Active" in page
+    assert f"Your account id is <code>{account_id(alice.pk)}</code>" in page
     assert key_secret(mine) not in page  # a secret is shown once, when it is created
 
 
