@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import CharField, F, Q, QuerySet
 from django.db.models.functions import Cast
 
@@ -68,8 +69,9 @@ def _share_of(call: Call, workload: Workload) -> WorkloadMember:
     )
 
 
-def _user_named(shared_with: str) -> Any:
-    """The active user a SharedWith member names: a 12-digit account id or an email address."""
+def _user_named(shared_with: str) -> AbstractBaseUser:
+    """The active user a SharedWith member names: a 12-digit account id, or an email address
+    or username as the sharing page takes them."""
     user_id = user_id_of(shared_with)
     if user_id is not None:
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()

@@ -91,7 +91,8 @@ def tag_resource(call: Call) -> dict[str, Any]:
 def untag_resource(call: Call) -> dict[str, Any]:
     keys = call.input.strings("tagKeys", required=True, max_items=50, min_length=1, max_length=128)
     workload = _workload_named(call, write=True)
-    kept = {key: value for key, value in workload.tags.items() if key not in set(keys or [])}
+    dropped = set(keys or [])
+    kept = {key: value for key, value in workload.tags.items() if key not in dropped}
     if kept != workload.tags:
         with domain_errors(fields={"tags": "Tags"}, resource_type="WORKLOAD"):
             workload_update(workload=workload, user=call.user, tags=kept)
