@@ -112,8 +112,11 @@ class Input:
         pattern: str | None = None,
         choices: list[str] | tuple[str, ...] | None = None,
     ) -> list[str] | None:
-        if self.query is not None and name not in self.values and self.query.getlist(name):
-            value: Any = self.query.getlist(name)
+        # A list in the query string (?tagKeys=a&tagKeys=b) is merged into `values` as its last
+        # item only; read it whole, unless the body gave the list.
+        listed = self.query.getlist(name) if self.query is not None else []
+        if listed and not isinstance(self.values.get(name), list):
+            value: Any = listed
         else:
             value = self._get(name, required)
         if value is _MISSING:

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -46,7 +47,7 @@ def key_secret(key: ApiKey) -> str:
 def api_key_create(*, user: AbstractBaseUser) -> IssuedKey:
     """A new key for `user`, who may hold MAX_ACTIVE_KEYS active keys at once."""
     # The user's row lock makes two simultaneous requests count each other's keys.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     if ApiKey.objects.active().filter(user=user).count() >= MAX_ACTIVE_KEYS:
         raise ApiKeyError(
             f"You have {MAX_ACTIVE_KEYS} active keys already: revoke one before creating another.",

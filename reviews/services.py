@@ -321,6 +321,25 @@ def workload_share(
 
 
 @transaction.atomic
+def workload_share_add(
+    *, workload: Workload, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None = None
+) -> WorkloadMember:
+    """A new share only: sharing again with a member is a conflict, not a change of role.
+
+    For callers that create shares and change roles with separate requests (the API's
+    CreateWorkloadShare and UpdateWorkloadShare), so a retried or mistaken create cannot
+    quietly lower someone's access.
+    """
+    shared = WorkloadMember.objects.filter(workload=workload, user=user).exclude(role=Role.OWNER)
+    if shared.exists():
+        raise ReviewError(
+            f"The workload is shared with {user.get_username()} already; change the role instead.",
+            CONFLICT,
+        )
+    return workload_share(workload=workload, user=user, role=role, by=by)
+
+
+@transaction.atomic
 def workload_unshare(
     *, workload: Workload, user: AbstractBaseUser, by: AbstractBaseUser | None = None
 ) -> None:

@@ -24,6 +24,7 @@ from tests.reports.test_access import RULES as REPORT_RULES
 #   "public": anyone, logged in or not; "user": anyone logged in; "staff": staff only;
 #   "read"/"write"/"owner": by workload role
 RULES = {
+    "api:account_keys": (("GET", "user"), ("POST", "user")),
     "healthz": (("GET", "public"),),
     "home": (("GET", "user"),),
     "lenses:catalogue": (("GET", "user"),),

@@ -10,5 +10,8 @@ from api.operations import (  # noqa: F401
     milestones,
     notifications,
     reports,
+    shares,
+    tags,
+    unsupported,
     workloads,
 )
