@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from api.calls import Call
-from api.errors import ApiError, access_denied, not_found
+from api.errors import ApiError, access_denied, not_found, validation_error
 from api.identifiers import lens_arn, parse_arn, workload_arn
 from lenses.models import Lens
 from reviews import access
 from reviews.errors import Kind
+from reviews.forms import MAX_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX
 from reviews.models import AnswerRisk, LensReview, Workload
 
 WORKLOAD_ID = r"[0-9a-f]{32}"
@@ -80,3 +81,19 @@ def lens_review_for(call: Call, *, write: bool = False) -> LensReview:
 
 def epoch(value: Any) -> float | None:
     return value.timestamp() if value is not None else None
+
+
+def check_tags(tags: dict[str, Any]) -> None:
+    """Refuse a Tags map the AWS tool would refuse."""
+    if len(tags) > MAX_TAGS:
+        raise validation_error(f"Tags: at most {MAX_TAGS} tags.", field="Tags")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= TAG_KEY_MAX or not isinstance(value, str):
+            raise validation_error(
+                f"Tags: a key has 1–{TAG_KEY_MAX} characters and its value is a string.",
+                field="Tags",
+            )
+        if len(value) > TAG_VALUE_MAX:
+            raise validation_error(
+                f"Tags: a value is at most {TAG_VALUE_MAX} characters.", field="Tags"
+            )

@@ -10,6 +10,7 @@ from api.identifiers import account_id
 from api.operations.common import (
     arn_of_lens,
     arn_of_workload,
+    check_tags,
     lenses_named,
     risk_counts,
     workload_of,
@@ -17,7 +18,7 @@ from api.operations.common import (
 from api.pagination import next_token, page_size, page_start
 from api.routing import operation
 from reviews import selectors
-from reviews.forms import MAX_REGIONS, MAX_TAGS, REGION_MAX, TAG_KEY_MAX, TAG_VALUE_MAX
+from reviews.forms import MAX_REGIONS, REGION_MAX
 from reviews.models import NOTES_MAX, Workload
 from reviews.services import builtin_pillar_ids, workload_create, workload_delete, workload_update
 
@@ -124,7 +125,7 @@ def _properties(call: Call, *, creating: bool) -> dict[str, Any]:
     _refuse_integrations(call)
     given.check()
     if fields["tags"] is not None:
-        _check_tags(fields["tags"])
+        check_tags(fields["tags"])
     if fields["pillar_priorities"] is not None:
         fields["pillar_priorities"] = _complete_priorities(fields["pillar_priorities"])
     return {name: value for name, value in fields.items() if value is not None}
@@ -147,21 +148,6 @@ def _refuse_integrations(call: Call) -> None:
             "ImprovementStatus: Archlens derives it from the improvement items; leave it out.",
             field="ImprovementStatus",
         )
-
-
-def _check_tags(tags: dict[str, Any]) -> None:
-    if len(tags) > MAX_TAGS:
-        raise validation_error(f"Tags: at most {MAX_TAGS} tags.", field="Tags")
-    for key, value in tags.items():
-        if not 1 <= len(key) <= TAG_KEY_MAX or not isinstance(value, str):
-            raise validation_error(
-                f"Tags: a key has 1–{TAG_KEY_MAX} characters and its value is a string.",
-                field="Tags",
-            )
-        if len(value) > TAG_VALUE_MAX:
-            raise validation_error(
-                f"Tags: a value is at most {TAG_VALUE_MAX} characters.", field="Tags"
-            )
 
 
 def _complete_priorities(given: list[str]) -> list[str]:
