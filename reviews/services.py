@@ -295,6 +295,23 @@ def workload_share(*, workload: Workload, user: AbstractBaseUser, role: str) -> 
 
 
 @transaction.atomic
+def workload_share_add(*, workload: Workload, user: AbstractBaseUser, role: str) -> WorkloadMember:
+    """A new share only: sharing again with a member is a conflict, not a change of role.
+
+    For callers that create shares and change roles with separate requests (the API's
+    CreateWorkloadShare and UpdateWorkloadShare), so a retried or mistaken create cannot
+    quietly lower someone's access.
+    """
+    shared = WorkloadMember.objects.filter(workload=workload, user=user).exclude(role=Role.OWNER)
+    if shared.exists():
+        raise ReviewError(
+            f"The workload is shared with {user.get_username()} already; change the role instead.",
+            CONFLICT,
+        )
+    return workload_share(workload=workload, user=user, role=role)
+
+
+@transaction.atomic
 def workload_unshare(*, workload: Workload, user: AbstractBaseUser) -> None:
     if user.pk == workload.owner_id:
         raise ReviewError("The owner cannot be removed; hand over ownership first.")

@@ -3,4 +3,4 @@
 Importing this package registers every operation with api.routing.
 """
 
-from api.operations import lens_shares, lenses, notifications, workloads  # noqa: F401
+from api.operations import lens_shares, lenses, notifications, shares, workloads  # noqa: F401
