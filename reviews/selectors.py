@@ -354,3 +354,17 @@ def active_lenses_of(workload_ids: list[int]) -> dict[int, list[Lens]]:
     for review in reviews:
         lenses.setdefault(review.workload_id, []).append(review.lens)
     return lenses
+
+
+def risk_counts_of_reviews(review_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per lens review: how many of its questions have each risk (one query)."""
+    rows = (
+        Answer.objects.filter(lens_review__in=review_ids)
+        .values_list("lens_review_id", "risk")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for review_id, risk, n in rows:
+        counts.setdefault(review_id, {})[risk] = n
+    return counts

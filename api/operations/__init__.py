@@ -3,4 +3,13 @@
 Importing this package registers every operation with api.routing.
 """
 
-from api.operations import lens_shares, lenses, notifications, shares, workloads  # noqa: F401
+from api.operations import (  # noqa: F401
+    lens_reviews,
+    lens_shares,
+    lenses,
+    milestones,
+    notifications,
+    reports,
+    shares,
+    workloads,
+)
