@@ -1,6 +1,7 @@
 """The scripts of tests/js, with the AWS SDK for JavaScript v3, against Archlens on a loopback
 port: the issue's workshop script and its "Done when" script."""
 
+import shutil
 from collections import Counter
 
 import pytest
@@ -16,7 +17,7 @@ from tests.api.done_when import (
     lens_json,
     recorded_before_delete,
 )
-from tests.api.js_sdk import run_script, sdk_installed
+from tests.api.js_sdk import JS_DIR, run_script, sdk_installed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -88,3 +89,25 @@ def test_the_done_when_script_runs_unchanged_with_the_javascript_sdk(
             },
         )
     check(summary, record, owner=admin_user, sharee=bob)
+
+
+def test_without_nodejs_the_javascript_sdk_tests_are_skipped(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.skip.Exception, match="Node.js and npm are not installed"):
+        sdk_installed()
+
+
+def test_when_the_sdk_cannot_be_downloaded_the_javascript_sdk_tests_are_skipped(
+    monkeypatch, tmp_path
+):
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(JS_DIR / name, tmp_path / name)
+    # A loopback port nobody listens on stands for a machine without the registry.
+    monkeypatch.setenv("npm_config_registry", "http://127.0.0.1:9/")
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "cache"))
+    monkeypatch.setenv("npm_config_fetch_retries", "0")
+    with pytest.raises(pytest.skip.Exception, match="npm ci in .* failed"):
+        sdk_installed(tmp_path)
+    assert not (tmp_path / "node_modules" / ".package-lock.json").exists()
