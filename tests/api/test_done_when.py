@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LENS = "wellarchitected"
 
 
-def done_when(wa, *, lens_json: str, share_with: str) -> dict[str, Any]:
+def done_when(client, *, lens_json: str, share_with: str) -> dict[str, Any]:
     """The script: everything it reads goes into the summary `check` looks at."""
-    workload_id = wa.create_workload(
+    workload_id = client.create_workload(
         WorkloadName=WORKLOAD_NAME,
         Description="Takes orders from the shop to the warehouse.",
         Environment="PRODUCTION",
@@ -37,7 +37,7 @@ def done_when(wa, *, lens_json: str, share_with: str) -> dict[str, Any]:
 
     kwargs: dict[str, Any] = {"WorkloadId": workload_id, "LensAlias": LENS, "MaxResults": 10}
     while True:
-        page = wa.list_answers(**kwargs)
+        page = client.list_answers(**kwargs)
         summary["pages"] += 1
         summary["questionIds"] += [a["QuestionId"] for a in page["AnswerSummaries"]]
         if "NextToken" not in page:
@@ -46,8 +46,8 @@ def done_when(wa, *, lens_json: str, share_with: str) -> dict[str, Any]:
 
     summary["updated"], summary["reread"] = [], []
     for question_id, pick in zip(summary["questionIds"][:2], PICKS, strict=True):
-        question = wa.get_answer(WorkloadId=workload_id, LensAlias=LENS, QuestionId=question_id)
-        answer = wa.update_answer(
+        question = client.get_answer(WorkloadId=workload_id, LensAlias=LENS, QuestionId=question_id)
+        answer = client.update_answer(
             WorkloadId=workload_id,
             LensAlias=LENS,
             QuestionId=question_id,
@@ -63,41 +63,43 @@ def done_when(wa, *, lens_json: str, share_with: str) -> dict[str, Any]:
             }
         )
         summary["reread"].append(
-            wa.get_answer(WorkloadId=workload_id, LensAlias=LENS, QuestionId=question_id)["Answer"]
+            client.get_answer(WorkloadId=workload_id, LensAlias=LENS, QuestionId=question_id)[
+                "Answer"
+            ]
         )
 
-    review = wa.get_lens_review(WorkloadId=workload_id, LensAlias=LENS)["LensReview"]
+    review = client.get_lens_review(WorkloadId=workload_id, LensAlias=LENS)["LensReview"]
     summary["pillarRiskCounts"] = {
         pillar["PillarId"]: pillar["RiskCounts"] for pillar in review["PillarReviewSummaries"]
     }
 
-    number = wa.create_milestone(WorkloadId=workload_id, MilestoneName=MILESTONE_NAME)[
+    number = client.create_milestone(WorkloadId=workload_id, MilestoneName=MILESTONE_NAME)[
         "MilestoneNumber"
     ]
-    summary["milestone"] = wa.get_milestone(WorkloadId=workload_id, MilestoneNumber=number)[
+    summary["milestone"] = client.get_milestone(WorkloadId=workload_id, MilestoneNumber=number)[
         "Milestone"
     ]
 
-    lens_arn = wa.import_lens(JSONString=lens_json)["LensArn"]
-    published = wa.create_lens_version(
+    lens_arn = client.import_lens(JSONString=lens_json)["LensArn"]
+    published = client.create_lens_version(
         LensAlias=lens_arn, LensVersion=LENS_VERSION, IsMajorVersion=True
     )
     summary.update(lensArn=lens_arn, lensVersion=published["LensVersion"])
-    wa.associate_lenses(WorkloadId=workload_id, LensAliases=[lens_arn])
-    summary["lenses"] = wa.get_workload(WorkloadId=workload_id)["Workload"]["Lenses"]
+    client.associate_lenses(WorkloadId=workload_id, LensAliases=[lens_arn])
+    summary["lenses"] = client.get_workload(WorkloadId=workload_id)["Workload"]["Lenses"]
 
-    report = wa.get_lens_review_report(WorkloadId=workload_id, LensAlias=LENS)
+    report = client.get_lens_review_report(WorkloadId=workload_id, LensAlias=LENS)
     summary["reportBase64"] = report["LensReviewReport"]["Base64String"]
-    summary["exportedLensJson"] = wa.export_lens(LensAlias=lens_arn, LensVersion=LENS_VERSION)[
+    summary["exportedLensJson"] = client.export_lens(LensAlias=lens_arn, LensVersion=LENS_VERSION)[
         "LensJSON"
     ]
-    summary["shareId"] = wa.create_workload_share(
+    summary["shareId"] = client.create_workload_share(
         WorkloadId=workload_id, SharedWith=share_with, PermissionType="CONTRIBUTOR"
     )["ShareId"]
 
-    wa.delete_workload(WorkloadId=workload_id)
+    client.delete_workload(WorkloadId=workload_id)
     try:
-        wa.get_workload(WorkloadId=workload_id)
+        client.get_workload(WorkloadId=workload_id)
         summary["afterDelete"] = "found"
     except ClientError as error:
         summary["afterDelete"] = error.response["Error"]["Code"]
