@@ -34,6 +34,7 @@ from api.operations.shares import share_id
 from api.routing import OPERATIONS
 from reviews.milestones import milestone_create
 from reviews.models import WorkloadMember
+from tests.factories import lens_bytes
 
 boto3 = pytest.importorskip("boto3")
 
@@ -69,6 +70,10 @@ class Row:
 
 def _workload(walk: Walk, **more: Any) -> dict[str, Any]:
     return {"WorkloadId": walk.workload_id, **more}
+
+
+def _token(walk: Walk) -> dict[str, str]:
+    return {"ClientRequestToken": walk.token()}
 
 
 def _lens_review(walk: Walk, **more: Any) -> dict[str, Any]:
@@ -126,6 +131,33 @@ INPUTS: dict[str, Row] = {
     "ExportLens": Row("user", lambda w: {"LensAlias": "wellarchitected"}),
     "AssociateLenses": Row("write", lambda w: _workload(w, LensAliases=["wellarchitected"])),
     "ListNotifications": Row("user", lambda w: {}),
+    "GetLensVersionDifference": Row("user", lambda w: {"LensAlias": "wellarchitected"}),
+    # Lens management is for staff, as in the browser; the built-in lens has no draft to
+    # publish and cannot be deleted, so staff get the refusal that says so.
+    "ImportLens": Row(
+        "staff",
+        lambda w: {"JSONString": lens_bytes(name=f"Lens of {w.who}").decode(), **_token(w)},
+    ),
+    "CreateLensVersion": Row(
+        "staff",
+        lambda w: {"LensAlias": "wellarchitected", "LensVersion": "9.9", **_token(w)},
+        "ConflictException",
+    ),
+    "DeleteLens": Row(
+        "staff",
+        lambda w: {"LensAlias": "wellarchitected", "LensStatus": "ALL", **_token(w)},
+        "ValidationException",
+    ),
+    # Removing a lens is the owner's, as in the browser.
+    "DisassociateLenses": Row(
+        "owner", lambda w: _workload(w, LensAliases=["wellarchitected"]), "ValidationException"
+    ),
+    "UpgradeLensReview": Row(
+        "write",
+        lambda w: _lens_review(w, MilestoneName=f"Before {w.who}", **_token(w)),
+        "ConflictException",
+    ),
+    "GetConsolidatedReport": Row("user", lambda w: {"Format": "JSON"}),
     "ListLensReviews": Row("read", _workload),
     "GetLensReview": Row("read", _lens_review),
     "UpdateLensReview": Row("write", lambda w: _lens_review(w, LensNotes=f"By {w.who}.")),
@@ -272,7 +304,7 @@ INPUTS: dict[str, Row] = {
             "ShareId": "0" * 32,
             "ClientRequestToken": w.token(),
         },
-        UNSUPPORTED,
+        "ResourceNotFoundException",  # no share can exist
     ),
     "ListLensShares": Row("user", lambda w: {"LensAlias": "wellarchitected"}),
     "GetGlobalSettings": Row("user", lambda w: {}),
