@@ -375,12 +375,11 @@ def _send(client, issued, name: str, params: dict[str, Any]):
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", REGISTERED)
 def test_each_persona_gets_exactly_what_its_role_allows(
-    client, name, workload, admin_user, mallory, carol, bob, alice, key_for, settings
+    client, name, workload, admin_user, mallory, carol, bob, alice, key_for
 ):
     row = INPUTS.get(name)
     if row is None:
         pytest.fail(f"{name} has no row in INPUTS of tests/api/test_access_walk.py: add one")
-    settings.API_RATE_PER_SECOND = 0
     milestone_create(workload=workload, name="Baseline", user=alice)
     dave = type(alice).objects.create_user("dave", "dave@example.com", "pw-for-tests-9")
     bob_share = share_id(WorkloadMember.objects.get(workload=workload, user=bob).pk)
