@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -59,7 +60,7 @@ class SeaweedFS:
         identity = {"name": "archlens", "credentials": [credentials], "actions": actions}
         identities.write_text(json.dumps({"identities": [identity]}))
         self.s3_port = free_port()
-        ports = {
+        self.ports = ports = {
             name: free_port()
             for name in (
                 "master.port",
@@ -129,6 +130,13 @@ class SeaweedFS:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        # Its gRPC servers also listen on sockets named after their ports in the temporary
+        # folder, which a killed process leaves behind.
+        for role in ("master", "volume", "filer", "s3"):
+            port = self.ports[f"{role}.port.grpc"]
+            (Path(tempfile.gettempdir()) / f"seaweedfs-{role}-grpc-{port}.sock").unlink(
+                missing_ok=True
+            )
 
 
 @pytest.fixture(scope="session")
