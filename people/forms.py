@@ -11,7 +11,7 @@ from reviews.forms import UserField
 class InviteForm(forms.Form):
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     name = forms.CharField(
-        label="Name (optional)", required=False, max_length=150, help_text="Used in the mail."
+        label="Name (optional)", required=False, max_length=150, help_text="To greet them."
     )
 
 

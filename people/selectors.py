@@ -14,6 +14,36 @@ def sign_in_method(user: User) -> str:
     return "Password" if user.has_usable_password() else "Single sign-on"
 
 
+# Checked in order: Edge and Chrome also say "Safari", Chrome on iOS says "CriOS".
+BROWSERS = [
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS", "Firefox"),
+    ("CriOS", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+]
+SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+]
+
+
+def browser_of(user_agent: str) -> str:
+    """A short name for a session's browser ("Firefox on Linux"); the full string is a tooltip."""
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), "")
+    system = next((name for mark, name in SYSTEMS if mark in user_agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
+
 def people_list(search: str = "") -> QuerySet[User]:
     """Everyone, active first, with profile and teams: two queries however many there are."""
     users = (

@@ -24,6 +24,7 @@ def test_set_up_creates_the_first_administrator_and_logs_them_in(client):
     )
 
     assert response.status_code == 302
+    assert response.url == reverse("people:people")  # where the administrator invites others
     ada = User.objects.get()
     assert ada.username == "ada"
     assert ada.is_staff and ada.is_superuser

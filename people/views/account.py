@@ -22,11 +22,18 @@ def _page(
     user = request.user
     initial = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
     has_password = user.has_usable_password()
+    if has_password:
+        password_form = password_form or PasswordChangeForm(user)
+        # Django focuses the old password; here it is the second form on the page.
+        password_form.fields["old_password"].widget.attrs.pop("autofocus", None)
+    sessions = services.sessions_live(user)
+    for session in sessions:
+        session.browser = selectors.browser_of(session.user_agent)
     context = {
         "form": form or AccountForm(initial=initial, prefix="account"),
-        "password_form": (password_form or PasswordChangeForm(user)) if has_password else None,
+        "password_form": password_form if has_password else None,
         "sign_in": selectors.sign_in_method(user),
-        "sessions": services.sessions_live(user),
+        "sessions": sessions,
         "current_session": request.session.session_key,
         "teams": user.teams.order_by("name_key"),
     }

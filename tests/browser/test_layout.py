@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from lenses.models import Lens
+from people.services import invitation_create, team_create, team_member_add
 from reviews.milestones import milestone_create
 from reviews.models import Answer, Report
 from reviews.services import answer_choice_update
@@ -87,11 +88,25 @@ def owner_pages(workload) -> dict[str, str]:
     }
 
 
-def staff_pages(builtin_lens) -> dict[str, str]:
+def staff_pages(builtin_lens, alice) -> dict[str, str]:
+    team = team_create(
+        name="Platform engineering", description="Runs the shared platform.", actor=None
+    )
+    team_member_add(team=team, user=alice, actor=None)
+    invitation_create(
+        email="a.very.long.address.for.testing@subsidiary.example.com", invited_by=alice
+    )
     return {
         "lens-version": reverse("lenses:version", args=[LENS, builtin_lens.pk]),
         "lens-upload": reverse("lenses:import"),
         "branding": reverse("reviews:branding"),
+        "people": reverse("people:people"),
+        "invite": reverse("people:invite"),
+        "person": reverse("people:person", args=[alice.pk]),
+        "teams": reverse("people:teams"),
+        "team": reverse("people:team", args=[team.pk]),
+        "people-log": reverse("people:log"),
+        "account": reverse("account:account"),
     }
 
 
@@ -127,7 +142,7 @@ def test_no_page_scrolls_sideways_on_a_phone_a_tablet_or_a_laptop(
     workshop, reviewed, builtin_lens, alice, admin_user
 ):
     too_wide = []
-    visits = [(alice, owner_pages(reviewed)), (admin_user, staff_pages(builtin_lens))]
+    visits = [(alice, owner_pages(reviewed)), (admin_user, staff_pages(builtin_lens, alice))]
     for user, pages in visits:
         page = workshop.join(user)
         for name, path in pages.items():

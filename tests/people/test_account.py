@@ -1,8 +1,10 @@
+import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
 from people.models import UserSession
+from people.selectors import browser_of
 
 PASSWORD = "pw-for-tests-9"
 
@@ -115,3 +117,27 @@ def test_the_old_password_change_address_leads_to_the_account_page(client, alice
     response = client.get(reverse("password_change"))
 
     assert response.status_code == 302 and response.url == reverse("account:account")
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            "Firefox on Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0 Safari/537.36 Edg/126.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+            "Safari on iOS",
+        ),
+        ("curl/8.5.0", "Unknown browser"),
+    ],
+)
+def test_sessions_name_their_browser_in_short(user_agent, shown):
+    assert browser_of(user_agent) == shown
