@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from people.models import Invitation, PeopleEvent, Team
-from people.services import team_member_add, team_member_remove
+from people.services import invitation_join, team_member_add, team_member_remove
 from reviews.models import name_key
 from sso.models import Identity
 
@@ -94,20 +94,22 @@ def _account_for(claims: dict) -> User:
         raise SignInFailed(Reason.UNVERIFIED, f"unverified email of invitation {invitation.pk}")
     user = User(username=_free_username(claims, email), email=email)
     user.set_unusable_password()  # signs in through the provider only
+    if (
+        invitation is not None
+        and invitation.name
+        and not (claims.get("name") or claims.get("given_name"))
+    ):
+        user.first_name, _, user.last_name = invitation.name.partition(" ")
     user.save()
-    detail = {"via": "single sign-on"}
-    if invitation is not None:
-        invitation.accepted_at = timezone.now()
-        invitation.user = user
-        invitation.save(update_fields=["accepted_at", "user"])
-        invited_by = invitation.invited_by
-        detail["invited_by"] = invited_by.get_username() if invited_by else ""
-        if invitation.name and not (claims.get("name") or claims.get("given_name")):
-            user.first_name, _, user.last_name = invitation.name.partition(" ")
-            user.save(update_fields=["first_name", "last_name"])
-    PeopleEvent.objects.create(
-        action=PeopleEvent.Action.JOINED, actor=user, target_user=user.username, detail=detail
-    )
+    if invitation is None:
+        PeopleEvent.objects.create(
+            action=PeopleEvent.Action.JOINED,
+            actor=user,
+            target_user=user.username,
+            detail={"via": "single sign-on"},
+        )
+    else:
+        invitation_join(user=user)  # logs JOINED with who invited them
     return user
 
 
