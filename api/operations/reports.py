@@ -5,12 +5,13 @@ request, by the renderer the report worker uses (reviews.reports.rendering), fro
 Report that nothing stores or queues. Waiting on the worker instead would add the queue's delay
 to the render and hold the request (and its web worker) open just as long, and when the workers
 are busy a bound on the wait would fail requests that rendering here would have answered.
-`make bench-api` times the built-in lens fully answered: 5.5 s at the median on the shared
-two-core development machine at a load average of 9 (the render is one CPU-bound WeasyPrint
-call, so an idle core takes a fraction of that). Each user renders one report at a time: a
-second request meanwhile gets ThrottlingException, which the AWS SDKs retry by themselves, so
-a script in a loop holds one web worker, not all of them. A report asked for through the API
-leaves no Report row; the browser's report list shows what people asked for there.
+`make bench-api` times the built-in lens fully answered: 5.5 to 7 s at the median on the
+shared two-core development machine at load averages of 6 to 9, 15 s at 12 (the render is one
+CPU-bound WeasyPrint call, so an idle core takes a fraction of that; boto3 waits 60 s).
+Each user renders one report at a time: a second request meanwhile gets ThrottlingException,
+which the AWS SDKs retry by themselves, so a script in a loop holds one web worker, not all.
+A report asked for through the API leaves no Report row; the browser's report list shows what
+people asked for there.
 """
 
 from __future__ import annotations
