@@ -21,7 +21,6 @@ from api.routing import operation
 
 PROFILES = "profiles"
 TEMPLATES = "review templates"
-LENS_SHARES = "lens shares (every Archlens user sees each published lens)"
 JIRA = "a Jira integration"
 TRUSTED_ADVISOR = "a Trusted Advisor integration"
 
@@ -133,15 +132,6 @@ TABLE = [
         "PUT",
         "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/upgrade",
         TEMPLATES,
-    ),
-    Missing("CreateLensShare", "POST", "/lenses/{LensAlias}/shares", LENS_SHARES),
-    Missing("DeleteLensShare", "DELETE", "/lenses/{LensAlias}/shares/{ShareId}", LENS_SHARES),
-    Missing(
-        "ListLensShares",
-        "GET",
-        "/lenses/{LensAlias}/shares",
-        LENS_SHARES,
-        empty={"LensShareSummaries": []},
     ),
     Missing(
         "UpdateIntegration",

@@ -14,8 +14,6 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from reviews.charts import Bar, Point, risk_bars, trend_lines
 from reviews.errors import NOT_FOUND
@@ -36,6 +34,12 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
 
 
 def render_pdf_string(html: str) -> bytes:
+    # Imported here: loading WeasyPrint takes about two seconds, which every web process would
+    # otherwise pay on its first request, whatever the page (this module is imported with the
+    # URLs).
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
     fetcher = URLFetcher(allowed_protocols=("data",))
     return HTML(string=html, url_fetcher=fetcher).write_pdf()
 
