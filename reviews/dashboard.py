@@ -22,6 +22,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from lenses.models import Lens, LensVersion, Question
+from people.models import Team
 from reviews.charts import Bar, Point
 from reviews.models import Answer, AnswerRisk, LensReview, Milestone, Workload
 from reviews.selectors import improvement_counts, with_improvement_status
@@ -57,10 +58,14 @@ class Filters:
     question: tuple[str, str] | None = None
     # A lens alias: only workloads reviewing that lens, and its pillars and questions shown
     lens: str = ""
+    # A team's name: only the workloads it works on (WorkloadQuerySet.of_team)
+    team: str = ""
 
     @property
     def is_active(self) -> bool:
-        return bool(self.environment or self.tag or self.owner or self.question or self.lens)
+        return bool(
+            self.environment or self.tag or self.owner or self.question or self.lens or self.team
+        )
 
 
 @dataclass
@@ -208,7 +213,7 @@ class Portfolio:
 
 
 def filter_workloads(workloads: QuerySet[Workload], filters: Filters) -> QuerySet[Workload]:
-    """Narrow a workload queryset by environment, tag, owner and risky question."""
+    """Narrow a workload queryset by environment, tag, owner, team, lens and risky question."""
     if filters.environment:
         workloads = workloads.filter(environment=filters.environment)
     if filters.tag:
@@ -222,6 +227,8 @@ def filter_workloads(workloads: QuerySet[Workload], filters: Filters) -> QuerySe
             workloads = workloads.alias(tag_value=tag_value).filter(tag_value=value)
     if filters.owner:
         workloads = workloads.filter(owner__username=filters.owner)
+    if filters.team:
+        workloads = workloads.of_team(filters.team)
     if filters.question:
         alias, question_id = filters.question
         affected = Answer.objects.filter(
@@ -250,6 +257,12 @@ def filter_choices(user: Any) -> tuple[list[str], list[str]]:
             tags.add(key)
             tags.add(f"{key}={value}")
     return sorted(owners, key=str.casefold), sorted(tags)[:200]
+
+
+def team_choices() -> list[str]:
+    """The names of all teams, for the team filter (one query): teams are the organisation's,
+    and the filter only ever narrows the workloads the user sees anyway."""
+    return list(Team.objects.order_by("name_key").values_list("name", flat=True))
 
 
 def lens_choices(user: Any) -> list[tuple[str, str]]:

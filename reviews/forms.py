@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 
 from lenses.models import Pillar
+from people.models import Team
 from reviews.models import NOTES_MAX, Role, Workload, name_key
 from reviews.services import WORKLOAD_FIELDS
 
@@ -315,6 +316,11 @@ class WorkloadFilterForm(forms.Form):
         max_length=TAG_KEY_MAX + TAG_VALUE_MAX + 1,
         help_text="key or key=value",
     )
+    team = forms.CharField(
+        required=False,
+        max_length=100,
+        help_text="Workloads shared with the team or owned by one of its members",
+    )
     sort = forms.ChoiceField(
         required=False,
         choices=[(key, key) for key in SORTS] + [(f"-{key}", f"-{key}") for key in SORTS],
@@ -382,6 +388,26 @@ class ShareForm(forms.Form):
     role = forms.ChoiceField(
         choices=[(Role.CONTRIBUTOR, "Contributor"), (Role.READONLY, "Read-only")],
         initial=Role.CONTRIBUTOR,
+    )
+
+
+class TeamShareForm(forms.Form):
+    # On the same page as ShareForm, which has a `role` field too: keep the ids apart.
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "team_%s")
+        super().__init__(*args, **kwargs)
+
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name_key"),
+        empty_label="Choose a team",
+        error_messages={
+            "required": "Choose a team.",
+            "invalid_choice": "There is no such team (it may just have been deleted).",
+        },
+    )
+    role = forms.ChoiceField(
+        choices=[(Role.CONTRIBUTOR, "Contributor"), (Role.READONLY, "Read-only")],
+        initial=Role.READONLY,
     )
 
 

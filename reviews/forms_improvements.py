@@ -6,17 +6,18 @@ import datetime
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import AbstractBaseUser
 
 from reviews.improvements import KEEP, BulkChange, ItemChange, person_label
-from reviews.models import NOTES_MAX, ImprovementItem, ImprovementStatus, WorkloadMember
+from reviews.models import NOTES_MAX, ImprovementItem, ImprovementStatus
 
 NOT_A_MEMBER = "The assignee must be someone this workload is shared with."
 BAD_DATE = "Enter the due date as a date, like 2030-06-30."
 NOBODY = "none"
 
 
-def assignee_choices(members: list[WorkloadMember]) -> list[tuple[int, str]]:
-    return [(member.user_id, person_label(member.user)) for member in members]
+def assignee_choices(people: list[AbstractBaseUser]) -> list[tuple[int, str]]:
+    return [(person.pk, person_label(person)) for person in people]
 
 
 class ItemForm(forms.Form):
@@ -43,7 +44,7 @@ class ItemForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, item: ImprovementItem, members: list[WorkloadMember], **kwargs):
+    def __init__(self, *args, item: ImprovementItem, people: list[AbstractBaseUser], **kwargs):
         self.item = item
         kwargs.setdefault("auto_id", f"item-{item.pk}-%s")
         kwargs.setdefault("label_suffix", "")
@@ -55,7 +56,7 @@ class ItemForm(forms.Form):
                 "comment": item.comment,
             }
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Nobody"), *assignee_choices(members)]
+        self.fields["assignee"].choices = [("", "Nobody"), *assignee_choices(people)]
 
     def change(self) -> ItemChange:
         data = self.cleaned_data
@@ -107,14 +108,14 @@ class BulkForm(forms.Form):
         help_text="Added to each item’s comment; the reason is required for “Risk acknowledged”.",
     )
 
-    def __init__(self, *args: Any, members: list[WorkloadMember], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, people: list[AbstractBaseUser], **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "bulk-%s")
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [
             ("", "Keep"),
             (NOBODY, "Nobody"),
-            *assignee_choices(members),
+            *assignee_choices(people),
         ]
 
     def ticked(self) -> set[int]:

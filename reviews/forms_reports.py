@@ -53,6 +53,8 @@ class ConsolidatedReportForm(forms.Form):
     owner = forms.ChoiceField(label="Owner", required=False)
     # The dashboard's "workloads where this question is at risk" filter (lens-alias:question-id).
     question = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+    # The dashboard's team filter (a team's name; see WorkloadQuerySet.of_team).
+    team = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
     paper = forms.ChoiceField(
         label="Paper (PDF)", choices=PAPER_CHOICES, initial="A4", required=False
     )
@@ -64,7 +66,7 @@ class ConsolidatedReportForm(forms.Form):
     def filters(self) -> dict[str, str]:
         """What Report.filters keeps: the filters that are set, and the paper size."""
         data = self.cleaned_data
-        keys = ("environment", "tag", "owner", "question")
+        keys = ("environment", "tag", "owner", "question", "team")
         filters = {key: data[key].strip() for key in keys if data[key].strip()}
         filters["paper"] = data["paper"] or "A4"
         return filters

@@ -24,7 +24,7 @@ from reviews.models import (
     ImprovementItem,
     ImprovementStatus,
     LensReview,
-    WorkloadMember,
+    sharing_users,
 )
 
 RISKY = (AnswerRisk.HIGH, AnswerRisk.MEDIUM)
@@ -116,8 +116,9 @@ def _problems(change: ItemChange) -> list[str]:
 
 
 def _check_assignee(workload_id: QuerySet, user_id: int) -> None:
-    """The assignee must be a member of the workload (`workload_id`: a query of its id)."""
-    if not WorkloadMember.objects.filter(workload__in=workload_id, user_id=user_id).exists():
+    """The assignee must be someone the workload is shared with, themselves or through a team
+    (`workload_id`: a query of its id)."""
+    if not sharing_users(workload_id).filter(pk=user_id).exists():
         raise ImprovementError("The assignee must be someone this workload is shared with.")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, QUOTA, DomainError
 from reviews.models import MAX_MILESTONES, Milestone, Workload, name_key
 from reviews.snapshots import empty_counts, total_counts, workload_snapshots
@@ -37,7 +38,7 @@ def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | 
         )
     snapshots = workload_snapshots(workload)
     totals = total_counts(snapshot["counts"] for snapshot in snapshots)
-    return Milestone.objects.create(
+    milestone = Milestone.objects.create(
         workload=workload,
         number=max((number for number, _ in existing), default=0) + 1,
         name=name,
@@ -48,6 +49,14 @@ def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | 
         question_count=totals["total"],
         data={"lens_reviews": snapshots},
     )
+    activity_record(
+        workload=workload,
+        user=user,
+        action=Action.MILESTONE,
+        number=milestone.number,
+        name=milestone.name,
+    )
+    return milestone
 
 
 # -- comparison ------------------------------------------------------------------------------

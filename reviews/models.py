@@ -3,7 +3,9 @@ from __future__ import annotations
 import re
 import uuid
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 
@@ -32,19 +34,92 @@ class Role(models.TextChoices):
 WRITE_ROLES = (Role.OWNER, Role.CONTRIBUTOR)
 
 
+def _teams_of(user) -> models.QuerySet:
+    """The ids of the user's teams, as a subquery (people.models imports this module)."""
+    return apps.get_model("people", "TeamMember").objects.filter(user=user).values("team_id")
+
+
+def _role_on(user, workload: str) -> models.Case:
+    """The user's strongest role on the workload at `workload` (a path to its primary key) among
+    those that give access: their own share, their teams' shares, READONLY for a portfolio
+    viewer. Only for rows that `_access` keeps: what is neither owner nor contributor reads.
+    """
+
+    def shared(model, role: str, **who) -> models.Exists:
+        return models.Exists(
+            model.objects.filter(workload=models.OuterRef(workload), role=role, **who)
+        )
+
+    contributes = shared(WorkloadMember, Role.CONTRIBUTOR, user=user) | shared(
+        WorkloadTeamShare, Role.CONTRIBUTOR, team__in=_teams_of(user)
+    )
+    return models.Case(
+        models.When(shared(WorkloadMember, Role.OWNER, user=user), then=models.Value(Role.OWNER)),
+        models.When(contributes, then=models.Value(Role.CONTRIBUTOR)),
+        default=models.Value(Role.READONLY),
+        output_field=models.CharField(),
+    )
+
+
+def _access(user, workload: str) -> Q:
+    """Rows whose workload (at the path `workload`) the user may read.
+
+    Subqueries rather than joins, so that no row is repeated when a user holds several shares
+    and a query that aggregates over the workloads counts each once; the portfolio viewer's
+    test does not depend on the row, so the database runs it once per query.
+    """
+    own = WorkloadMember.objects.filter(user=user).values("workload_id")
+    teams = WorkloadTeamShare.objects.filter(team__in=_teams_of(user)).values("workload_id")
+    viewer = get_user_model().objects.filter(pk=user.pk, profile__is_portfolio_viewer=True)
+    return (
+        Q(**{f"{workload}__in": own}) | Q(**{f"{workload}__in": teams}) | Q(models.Exists(viewer))
+    )
+
+
+def can_have_access(user) -> bool:
+    """Anonymous visitors and deactivated accounts reach no workload, whatever they were given."""
+    return user.is_authenticated and user.is_active
+
+
 class WorkloadQuerySet(models.QuerySet):
     def for_user(self, user) -> WorkloadQuerySet:
-        """Workloads the user owns or that are shared with them; staff get no extra access."""
-        if not user.is_authenticated:
+        """Workloads shared with the user (by themselves or through a team), every workload for
+        a portfolio viewer; staff get no extra access."""
+        if not can_have_access(user):
             return self.none()
-        return self.filter(members__user=user)
+        return self.filter(_access(user, "pk"))
 
     def with_role(self, user) -> WorkloadQuerySet:
-        """Adds `role`: the user's role on each workload."""
-        role = WorkloadMember.objects.filter(workload=models.OuterRef("pk"), user=user)
-        return self.for_user(user).annotate(
-            role=models.Subquery(role.order_by().values("role")[:1])
-        )
+        """Adds `role`: the strongest role the user holds on each workload."""
+        return self.for_user(user).annotate(role=_role_on(user, "pk"))
+
+    def of_team(self, team_name: str) -> WorkloadQuerySet:
+        """The workloads the team works on: shared with the team, or owned by one of its members
+        (a team is named as people type it: case and spaces do not count)."""
+        key = name_key(team_name)
+        shared = WorkloadTeamShare.objects.filter(team__name_key=key).values("workload_id")
+        owners = get_user_model().objects.filter(team_memberships__team__name_key=key)
+        return self.filter(Q(pk__in=shared) | Q(owner__in=owners.values("pk")))
+
+
+def sharing_users(workload_id: int | models.QuerySet) -> models.QuerySet:
+    """Active users the workload is shared with, themselves or through a team, by username.
+
+    The people work on it can be given to (improvement items); portfolio viewers read every
+    workload and are not among them unless it was shared with them. `workload_id`: its id or a
+    query of it.
+    """
+    lookup = "workload__in" if isinstance(workload_id, models.QuerySet) else "workload"
+    own = WorkloadMember.objects.filter(**{lookup: workload_id}).values("user_id")
+    teams = WorkloadTeamShare.objects.filter(**{lookup: workload_id}).values(
+        "team__memberships__user_id"
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(pk__in=own) | Q(pk__in=teams))
+        .order_by("username")
+    )
 
 
 class Workload(models.Model):
@@ -133,6 +208,68 @@ class WorkloadMember(models.Model):
         return f"{self.user} ({self.get_role_display()}) on {self.workload}"
 
 
+SHARE_ROLES = (Role.CONTRIBUTOR, Role.READONLY)
+
+
+class WorkloadTeamShare(models.Model):
+    """A workload shared with a team: each of its members gets at least this role."""
+
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="team_shares")
+    team = models.ForeignKey(
+        "people.Team", on_delete=models.CASCADE, related_name="workload_shares"
+    )
+    role = models.CharField(
+        max_length=11, choices=[(role.value, role.label) for role in SHARE_ROLES]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workload", "team__name_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["workload", "team"], name="team_once_per_workload"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} ({self.get_role_display()}) on {self.workload}"
+
+
+class WorkloadActivity(models.Model):
+    """One change of who may do what with a workload, or one thing that left it (an export).
+
+    `detail` keeps the names involved as they were, so the log reads the same after a user or
+    team is renamed or deleted.
+    """
+
+    class Action(models.TextChoices):
+        SHARED = "SHARED", "Shared"
+        SHARE_CHANGED = "SHARE_CHANGED", "Share changed"
+        UNSHARED = "UNSHARED", "Share revoked"
+        TEAM_SHARED = "TEAM_SHARED", "Shared with a team"
+        TEAM_SHARE_CHANGED = "TEAM_SHARE_CHANGED", "Team share changed"
+        TEAM_UNSHARED = "TEAM_UNSHARED", "Team share revoked"
+        TRANSFERRED = "TRANSFERRED", "Ownership handed over"
+        MILESTONE = "MILESTONE", "Milestone saved"
+        LENS_UPGRADED = "LENS_UPGRADED", "Lens upgraded"
+        EXPORTED = "EXPORTED", "Exported"
+
+    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="activity")
+    at = models.DateTimeField(auto_now_add=True)
+    # Who did it; None for a command run on the server.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=18, choices=Action)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["workload", "-at"], name="activity_newest_first")]
+        verbose_name_plural = "workload activity"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} on {self.workload} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class LensReview(models.Model):
     workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="lens_reviews")
     lens = models.ForeignKey(Lens, on_delete=models.PROTECT, related_name="+")
@@ -196,12 +333,10 @@ class Reason(models.TextChoices):
 class AnswerQuerySet(models.QuerySet):
     def annotate_role(self, user) -> AnswerQuerySet:
         """Keep answers of workloads the user may see, with `role`: the user's role there."""
-        role = WorkloadMember.objects.filter(
-            workload=models.OuterRef("lens_review__workload"), user=user
-        )
-        return self.filter(lens_review__workload__members__user=user).annotate(
-            role=models.Subquery(role.order_by().values("role")[:1])
-        )
+        if not can_have_access(user):
+            return self.none()
+        path = "lens_review__workload"
+        return self.filter(_access(user, path)).annotate(role=_role_on(user, path))
 
 
 class Answer(models.Model):

@@ -25,7 +25,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from lenses.models import Pillar, Question
+from lenses.models import Lens, Pillar, Question
+from people.models import Profile, TeamMember
 from reviews import services, snapshots
 from reviews.improvements import complete_but_risky, improvement_status, is_overdue
 from reviews.models import (
@@ -37,7 +38,9 @@ from reviews.models import (
     LensReview,
     Role,
     Workload,
+    WorkloadActivity,
     WorkloadMember,
+    WorkloadTeamShare,
 )
 from reviews.services import risk_counts_by_pillar
 
@@ -289,6 +292,36 @@ def members_of(workload: Workload) -> QuerySet[WorkloadMember]:
     )
 
 
+def team_shares_of(workload: Workload) -> list[WorkloadTeamShare]:
+    """The teams the workload is shared with, by name, each with `people`: its members who
+    get access through it, by username (two queries)."""
+    shares = list(
+        WorkloadTeamShare.objects.filter(workload=workload)
+        .select_related("team")
+        .prefetch_related(
+            Prefetch(
+                "team__memberships",
+                queryset=TeamMember.objects.select_related("user").order_by("user__username"),
+            )
+        )
+        .order_by("team__name_key")
+    )
+    for share in shares:
+        memberships = share.team.memberships.all()
+        share.people = [m.user for m in memberships if m.user.is_active]
+    return shares
+
+
+def portfolio_viewer_count() -> int:
+    """How many active people read every workload through the portfolio-viewer flag."""
+    return Profile.objects.filter(is_portfolio_viewer=True, user__is_active=True).count()
+
+
+def activity_of(workload: Workload) -> QuerySet[WorkloadActivity]:
+    """The workload's activity log, newest first, with who did each thing."""
+    return WorkloadActivity.objects.filter(workload=workload).select_related("user")
+
+
 # -- the improvement plan -------------------------------------------------------------------------
 
 HISTORY_LINES = 5
@@ -327,3 +360,44 @@ def plan_of(
         entry["still_risky"] = item is not None and complete_but_risky(item)
         entries.append(entry)
     return [(pillar["id"], pillar["name"]) for pillar in snapshot["pillars"]], entries
+
+
+def risk_counts_of(workload_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per workload: how many questions of its active lens reviews have each risk (one query)."""
+    rows = (
+        Answer.objects.filter(lens_review__workload__in=workload_ids, lens_review__is_active=True)
+        .values_list("lens_review__workload_id", "risk")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for workload_id, risk, n in rows:
+        counts.setdefault(workload_id, {})[risk] = n
+    return counts
+
+
+def active_lenses_of(workload_ids: list[int]) -> dict[int, list[Lens]]:
+    """Per workload: the lenses its active lens reviews review, built-in first (one query)."""
+    reviews = (
+        LensReview.objects.filter(workload__in=workload_ids, is_active=True)
+        .select_related("lens")
+        .order_by("-lens__is_builtin", "lens__name")
+    )
+    lenses: dict[int, list[Lens]] = {}
+    for review in reviews:
+        lenses.setdefault(review.workload_id, []).append(review.lens)
+    return lenses
+
+
+def risk_counts_of_reviews(review_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per lens review: how many of its questions have each risk (one query)."""
+    rows = (
+        Answer.objects.filter(lens_review__in=review_ids)
+        .values_list("lens_review_id", "risk")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for review_id, risk, n in rows:
+        counts.setdefault(review_id, {})[risk] = n
+    return counts

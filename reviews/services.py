@@ -19,12 +19,15 @@ from django.utils import timezone
 
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from lenses.services import BUILTIN_ALIAS
+from people.models import Team
+from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
 from reviews.improvements import improvement_sync
 from reviews.models import (
     CHOICE_NOTES_MAX,
     MAX_EXTRA_LENSES,
     NOTES_MAX,
+    SHARE_ROLES,
     Answer,
     AnswerEvent,
     AnswerRisk,
@@ -35,6 +38,7 @@ from reviews.models import (
     Role,
     Workload,
     WorkloadMember,
+    WorkloadTeamShare,
     name_key,
 )
 
@@ -175,8 +179,9 @@ def _check_pillar_priorities(priorities: Any) -> None:
 def workload_create(*, owner: AbstractBaseUser, lenses: list[Lens] = (), **fields: Any) -> Workload:
     """Create a workload owned by `owner`, reviewing the built-in lens plus `lenses`."""
     workload = Workload(owner=owner, **fields)
+    _check_fields(workload)
     _check_name(workload)
-    workload.full_clean()
+    _check_pillar_priorities(workload.pillar_priorities)
     workload.save()
     WorkloadMember.objects.create(workload=workload, user=owner, role=Role.OWNER)
     builtin = Lens.objects.filter(alias=BUILTIN_ALIAS).first()
@@ -280,38 +285,146 @@ def workload_remove_lens(*, workload: Workload, lens: Lens) -> None:
 # -- sharing -------------------------------------------------------------------------------------
 
 
+def _check_share_role(role: str) -> None:
+    if role not in SHARE_ROLES:
+        raise ReviewError("A workload is shared as contributor or read-only.", field="role")
+
+
 @transaction.atomic
-def workload_share(*, workload: Workload, user: AbstractBaseUser, role: str) -> WorkloadMember:
-    """Share with `user` as CONTRIBUTOR or READONLY, or change the role of an existing share."""
-    if role not in (Role.CONTRIBUTOR, Role.READONLY):
-        raise ReviewError("A workload is shared as contributor or read-only.")
+def workload_share(
+    *, workload: Workload, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None = None
+) -> WorkloadMember:
+    """Share with `user` as CONTRIBUTOR or READONLY, or change the role of an existing share.
+
+    `by`: who did it, for the activity log (None for a command on the server).
+    """
+    _check_share_role(role)
     if user.pk == workload.owner_id:
         raise ReviewError(f"{user.get_username()} owns this workload already.", CONFLICT)
-    member, _ = WorkloadMember.objects.update_or_create(
-        workload=workload, user=user, defaults={"role": role}
-    )
+    name = user.get_username()
+    member = WorkloadMember.objects.select_for_update().filter(workload=workload, user=user).first()
+    if member is None:
+        member = WorkloadMember.objects.create(workload=workload, user=user, role=role)
+        activity_record(workload=workload, user=by, action=Action.SHARED, person=name, role=role)
+    elif member.role != role:
+        before, member.role = member.role, role
+        member.save(update_fields=["role"])
+        activity_record(
+            workload=workload,
+            user=by,
+            action=Action.SHARE_CHANGED,
+            person=name,
+            role=role,
+            before=before,
+        )
     return member
 
 
 @transaction.atomic
-def workload_unshare(*, workload: Workload, user: AbstractBaseUser) -> None:
-    if user.pk == workload.owner_id:
-        raise ReviewError("The owner cannot be removed; hand over ownership first.")
-    WorkloadMember.objects.filter(workload=workload, user=user).delete()
+def workload_share_add(
+    *, workload: Workload, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None = None
+) -> WorkloadMember:
+    """A new share only: sharing again with a member is a conflict, not a change of role.
+
+    For callers that create shares and change roles with separate requests (the API's
+    CreateWorkloadShare and UpdateWorkloadShare), so a retried or mistaken create cannot
+    quietly lower someone's access.
+    """
+    shared = WorkloadMember.objects.filter(workload=workload, user=user).exclude(role=Role.OWNER)
+    if shared.exists():
+        raise ReviewError(
+            f"The workload is shared with {user.get_username()} already; change the role instead.",
+            CONFLICT,
+        )
+    return workload_share(workload=workload, user=user, role=role, by=by)
 
 
 @transaction.atomic
-def workload_transfer(*, workload: Workload, new_owner: AbstractBaseUser) -> Workload:
+def workload_unshare(
+    *, workload: Workload, user: AbstractBaseUser, by: AbstractBaseUser | None = None
+) -> None:
+    if user.pk == workload.owner_id:
+        raise ReviewError("The owner cannot be removed; hand over ownership first.")
+    member = WorkloadMember.objects.select_for_update().filter(workload=workload, user=user).first()
+    if member is None:
+        return
+    member.delete()
+    activity_record(
+        workload=workload,
+        user=by,
+        action=Action.UNSHARED,
+        person=user.get_username(),
+        before=member.role,
+    )
+
+
+@transaction.atomic
+def workload_share_team(
+    *, workload: Workload, team: Team, role: str, by: AbstractBaseUser | None = None
+) -> WorkloadTeamShare:
+    """Share with every member of `team` as CONTRIBUTOR or READONLY, or change the team's role.
+
+    A member's own share or another team's may give them more; the strongest counts.
+    """
+    _check_share_role(role)
+    share = (
+        WorkloadTeamShare.objects.select_for_update().filter(workload=workload, team=team).first()
+    )
+    if share is None:
+        share = WorkloadTeamShare.objects.create(workload=workload, team=team, role=role)
+        activity_record(
+            workload=workload, user=by, action=Action.TEAM_SHARED, team=team.name, role=role
+        )
+    elif share.role != role:
+        before, share.role = share.role, role
+        share.save(update_fields=["role"])
+        activity_record(
+            workload=workload,
+            user=by,
+            action=Action.TEAM_SHARE_CHANGED,
+            team=team.name,
+            role=role,
+            before=before,
+        )
+    return share
+
+
+@transaction.atomic
+def workload_unshare_team(
+    *, workload: Workload, team: Team, by: AbstractBaseUser | None = None
+) -> None:
+    share = (
+        WorkloadTeamShare.objects.select_for_update().filter(workload=workload, team=team).first()
+    )
+    if share is None:
+        raise ReviewError(f"This workload is not shared with the team {team.name}.", NOT_FOUND)
+    share.delete()
+    activity_record(
+        workload=workload, user=by, action=Action.TEAM_UNSHARED, team=team.name, before=share.role
+    )
+
+
+@transaction.atomic
+def workload_transfer(
+    *, workload: Workload, new_owner: AbstractBaseUser, by: AbstractBaseUser | None = None
+) -> Workload:
     """Hand the workload to another user; the previous owner stays on as contributor."""
     workload = Workload.objects.select_for_update().get(pk=workload.pk)
     if new_owner.pk == workload.owner_id:
         raise ReviewError(f"{new_owner.get_username()} owns this workload already.", CONFLICT)
+    previous = workload.owner.get_username()
     WorkloadMember.objects.filter(workload=workload, role=Role.OWNER).update(role=Role.CONTRIBUTOR)
     WorkloadMember.objects.update_or_create(
         workload=workload, user=new_owner, defaults={"role": Role.OWNER}
     )
     workload.owner = new_owner
     workload.save(update_fields=["owner", "updated_at"])
+    activity_record(
+        workload=workload,
+        user=by,
+        action=Action.TRANSFERRED,
+        **{"from": previous, "to": new_owner.get_username()},
+    )
     return workload
 
 

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 from django.urls.converters import StringConverter
 
 from reviews.views import (
+    activity,
     answers,
     branding,
     dashboard,
@@ -46,6 +47,13 @@ urlpatterns = [
     path(workload + "sharing/", sharing.sharing, name="sharing"),
     path(workload + "sharing/<int:user_id>/", sharing.member_update, name="member_update"),
     path(workload + "sharing/transfer/", sharing.transfer, name="transfer"),
+    path(workload + "sharing/teams/", sharing.team_share, name="team_share"),
+    path(
+        workload + "sharing/teams/<int:team_id>/",
+        sharing.team_share_update,
+        name="team_share_update",
+    ),
+    path(workload + "activity/", activity.activity, name="activity"),
     path(workload + "milestones/", milestones.milestones, name="milestones"),
     path(workload + "compare/", milestones.compare, name="compare"),
     path(milestone, milestones.milestone_overview, name="milestone_overview"),

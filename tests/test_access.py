@@ -1,13 +1,15 @@
 """Walk every URL of the project with every persona and check what each may do.
 
 A URL added without an entry here fails `test_every_url_is_classified`, so nothing new escapes
-the access rules: anonymous visitors are sent to log in, people without access to a workload
-get 404, read-only members get 403 on writes, contributors get 403 on owner-only actions.
-Staff pages answer 403 to everyone but staff (a superuser and a plain member of staff), and a
-deactivated account is treated as signed out everywhere.
+the access rules: anonymous visitors and deactivated accounts are sent to log in, people
+without access to a workload (staff included) get 404, read-only members get 403 on writes,
+contributors get 403 on owner-only actions. Staff pages answer 403 to everyone but staff (a
+superuser and a plain member of staff). Access through a team and the portfolio viewer's
+read-only access to everything follow the same rules as a share of one's own.
 """
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from lenses.models import LensVersion
@@ -15,12 +17,14 @@ from people.models import Team, TeamMember
 from reviews.milestones import milestone_create
 from reviews.models import Answer, ImprovementItem
 from reviews.services import answer_choice_update
+from tests.personas import more_personas
 from tests.reports.test_access import RULES as REPORT_RULES
 
 # name: ((method, who may use it), ...)
 #   "public": anyone, logged in or not; "user": anyone logged in; "staff": staff only;
 #   "read"/"write"/"owner": by workload role
 RULES = {
+    "api:account_keys": (("GET", "user"), ("POST", "user")),
     "healthz": (("GET", "public"),),
     "home": (("GET", "user"),),
     "lenses:catalogue": (("GET", "user"),),
@@ -44,6 +48,9 @@ RULES = {
     "reviews:sharing": (("GET", "read"), ("POST", "owner")),
     "reviews:member_update": (("POST", "owner"),),
     "reviews:transfer": (("POST", "owner"),),
+    "reviews:team_share": (("POST", "owner"),),
+    "reviews:team_share_update": (("POST", "owner"),),
+    "reviews:activity": (("GET", "owner"),),
     "reviews:milestones": (("GET", "read"), ("POST", "owner")),
     "reviews:compare": (("GET", "read"),),
     "reviews:milestone_overview": (("GET", "read"),),
@@ -88,14 +95,17 @@ RULES = {
     "people:member_remove": (("POST", "staff"),),
     "people:log": (("GET", "staff"),),
 }
-# Django's own pages (login, admin) have their own tests and rules.
-NOT_OURS = {"first_run", "login", "logout"}
+# Django's own pages (login, admin) have their own tests and rules; the API authenticates each
+# request by its signature, and tests/api walks every operation with every persona.
+# Single sign-on's two addresses are public, 404 without OIDC_ISSUER: tests/sso/ walks them.
+NOT_OURS = {"first_run", "login", "logout", "api:dispatch", "sso:sign_in", "sso:callback"}
 KWARG_SHAPES = [
     (),
     ("alias",),
     ("alias", "pk"),
     ("public_id",),
     ("public_id", "user_id"),
+    ("public_id", "team_id"),
     ("public_id", "alias"),
     ("public_id", "alias", "pillar_id"),
     ("public_id", "alias", "question_id"),
@@ -111,7 +121,25 @@ KWARG_SHAPES = [
     ("token",),
 ]
 STAFF = {"sam", "stan"}  # a superuser and a plain member of staff
-WORKLOAD_ROLES = {"read": {"carol", "bob", "alice"}, "write": {"bob", "alice"}, "owner": {"alice"}}
+# tests.personas: tina and rita have access only through their teams (contributor, read-only),
+# vera is a portfolio viewer; dora is deactivated, though she was given a share herself and
+# through a team.
+WORKLOAD_ROLES = {
+    "read": {"vera", "rita", "carol", "tina", "bob", "alice"},
+    "write": {"tina", "bob", "alice"},
+    "owner": {"alice"},
+}
+NO_ACCESS = {"mallory", "sam", "stan"}
+SIGNED_OUT = {"dora"}
+
+
+@pytest.fixture
+def personas(workload, dora, mallory, stan, admin_user, carol, bob, alice) -> list[User]:
+    """Everyone who visits each URL, least access first, so the owner's destructive actions
+    come last."""
+    more = more_personas(workload, dora)
+    visitors = [dora, mallory, stan, admin_user, more["vera"], more["rita"], carol]
+    return [*visitors, more["tina"], bob, alice]
 
 
 def named_urls(resolver=None, namespace=""):
@@ -145,6 +173,8 @@ def url_for(name, workload, version, bob, people):
     }
     if name.startswith("people:"):
         values["user_id"] = people["person_id"]
+    else:  # a team the workload is shared with
+        values["team_id"] = workload.team_shares.values_list("team_id", flat=True).first()
     for keys in KWARG_SHAPES:
         if "item_id" in keys:
             values["item_id"] = improvement_item_id(workload, bob)
@@ -172,7 +202,7 @@ def restore_people_targets(targets: dict[str, object]) -> None:
 
 
 def allowed(rule: str, who: str) -> bool:
-    if who == "dora":
+    if who in SIGNED_OUT:
         return rule == "public"
     if rule in ("public", "user"):
         return True
@@ -186,19 +216,7 @@ def allowed(rule: str, who: str) -> bool:
     [(name, method, rule) for name, rules in sorted(RULES.items()) for method, rule in rules],
 )
 def test_each_persona_gets_exactly_what_its_role_allows(
-    client,
-    name,
-    method,
-    rule,
-    workload,
-    admin_user,
-    mallory,
-    carol,
-    bob,
-    alice,
-    stan,
-    dora,
-    people_targets,
+    client, name, method, rule, workload, personas, bob, alice, people_targets
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     milestone_create(workload=workload, name="Baseline", user=alice)
@@ -213,21 +231,19 @@ def test_each_persona_gets_exactly_what_its_role_allows(
         assert response.status_code == 302, f"anonymous {method} {url}"
         assert response.url.startswith(reverse("login"))
 
-    # Least access first, so the owner's destructive actions come last.
-    for user in (dora, mallory, stan, admin_user, carol, bob, alice):
+    for user in personas:
         restore_people_targets(people_targets)
         client.force_login(user)
         response = send(url)
-        status = response.status_code
-        who = user.username
+        status, who = response.status_code, user.username
         if allowed(rule, who):
             assert status in (200, 204, 302), f"{who} {method} {url} gave {status}"
             if status == 302:
                 assert not response.url.startswith(reverse("login")), f"{who} {method} {url}"
-        elif who == "dora":
+        elif who in SIGNED_OUT:
             assert status == 302, f"{who} {method} {url} gave {status}"
             assert response.url.startswith(reverse("login")), f"{who} {method} {url}"
-        elif rule in WORKLOAD_ROLES and who in ("mallory", "sam", "stan"):
+        elif rule in WORKLOAD_ROLES and who in NO_ACCESS:
             assert status == 404, f"{who} {method} {url} gave {status}"
         else:
             assert status == 403, f"{who} {method} {url} gave {status}"
@@ -237,7 +253,7 @@ def test_each_persona_gets_exactly_what_its_role_allows(
     "name", sorted(name for name, rules in RULES.items() if [m for m, _ in rules] == ["POST"])
 )
 def test_state_changing_urls_refuse_get(
-    client, name, workload, admin_user, bob, alice, people_targets
+    client, name, workload, personas, admin_user, bob, alice, people_targets
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     client.force_login(admin_user if RULES[name][0][1] == "staff" else alice)

@@ -201,7 +201,7 @@ def hand_over(request: HttpRequest, user_id: int) -> HttpResponse:
     workload = get_object_or_404(Workload, public_id=form.cleaned_data["workload"], owner=person)
     new_owner = form.cleaned_data["user"]
     try:
-        workload_transfer(workload=workload, new_owner=new_owner)
+        workload_transfer(workload=workload, new_owner=new_owner, by=request.user)
     except ReviewError as error:
         messages.error(request, error.message)
     else:

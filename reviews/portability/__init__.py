@@ -9,6 +9,7 @@ Archlens instance (the `export_workload` and `import_workload` commands call the
                   "architectural_design_url", "industry_type", "industry", "pillar_priorities",
                   "notes", "tags", "created_at", "updated_at"},
      "members": [{"username", "email", "role"}],       # exactly one OWNER: the workload's owner
+     "team_shares": [{"team", "role"}],                # optional: files before teams lack it
      "lens_reviews": [{"lens", "lens_version", "is_active", "notes", "notes_version", "version",
                        "created_at", "updated_at",
                        "pillar_notes": [{"pillar", "notes", "notes_version"}],
@@ -23,7 +24,8 @@ Archlens instance (the `export_workload` and `import_workload` commands call the
      "milestones": [{"number", "name", "recorded_at", "recorded_by", "high_count",
                      "medium_count", "answered_count", "question_count", "data"}]}
 
-People are named by username and matched by username on import; lens content by alias and
+People are named by username and matched by username on import, members whose username is
+not known by their email address; teams by name (case and spaces aside); lens content by alias and
 version name, with the custom-lens document of every version used, so a missing version is
 imported first. Reports are left out: they are built again from the data. The document is
 deterministic (sorted keys, lists in lens order, by number or by time), so export → import →

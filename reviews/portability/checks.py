@@ -26,6 +26,9 @@ EVENT_TEXT_MAX = ImprovementEvent._meta.get_field("text").max_length
 WEB_URL = URLValidator(schemes=["http", "https"])
 
 TOP_KEYS = ("format", "version", "lenses", "workload", "members", "lens_reviews", "milestones")
+# Added after the first release: files without them are still imported.
+TOP_OPTIONAL_KEYS = ("team_shares",)
+TEAM_SHARE_KEYS = ("team", "role")
 LENS_KEYS = ("alias", "version", "status", "published_at", "document")
 WORKLOAD_TEXT = {  # field: (minimum, maximum length)
     "name": (3, 100),

@@ -170,6 +170,10 @@ def _export(workload: Workload) -> dict[str, Any]:
             {"username": m.user.get_username(), "email": m.user.email, "role": m.role}
             for m in workload.members.select_related("user").order_by("user__username")
         ],
+        "team_shares": [
+            {"team": share.team.name, "role": share.role}
+            for share in workload.team_shares.select_related("team").order_by("team__name_key")
+        ],
         "lens_reviews": [
             {
                 "lens": review.lens.alias,

@@ -9,17 +9,20 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 
 from lenses.models import LensVersion, Pillar, Question
 from lenses.services import (
     ALIAS,
     VERSION_NAME,
 )
+from people.models import Team
 from reviews.forms import MAX_REGIONS, MAX_TAGS, REGION_MAX, TAG_KEY_MAX, TAG_VALUE_MAX
 from reviews.models import (
     CHOICE_NOTES_MAX,
     MAX_MILESTONES,
     NOTES_MAX,
+    SHARE_ROLES,
     Answer,
     AnswerEvent,
     AnswerRisk,
@@ -34,6 +37,7 @@ from reviews.models import (
     Role,
     Workload,
     WorkloadMember,
+    WorkloadTeamShare,
     name_key,
 )
 from reviews.portability.checks import (
@@ -51,7 +55,9 @@ from reviews.portability.checks import (
     PILLAR_NOTE_KEYS,
     PUBLIC_ID,
     REVIEW_KEYS,
+    TEAM_SHARE_KEYS,
     TOP_KEYS,
+    TOP_OPTIONAL_KEYS,
     WEB_URL,
     WORKLOAD_KEYS,
     WORKLOAD_TEXT,
@@ -98,7 +104,7 @@ class _Importer:
 
     def run(self) -> ImportResult:
         r = self.r
-        top = r.obj("", self.data, TOP_KEYS)
+        top = r.obj("", self.data, TOP_KEYS, TOP_OPTIONAL_KEYS)
         if top is None:
             raise PortabilityError(r.errors, r.warnings)
         versions = self._lenses(top["lenses"])
@@ -107,10 +113,11 @@ class _Importer:
         self._reviews(top["lens_reviews"], workload, versions)
         self._milestones(top["milestones"], workload)
         users = self._users(members)
+        team_shares = self._team_shares(top.get("team_shares"))
         if r.errors:
             raise PortabilityError(r.errors, r.warnings)
         try:
-            self._create(workload, members, users)
+            self._create(workload, members, users, team_shares)
         except IntegrityError as exc:  # a workload saved at the same moment took the name or id
             raise PortabilityError([f"workload: not saved ({exc})"], r.warnings) from exc
         return ImportResult(
@@ -269,7 +276,8 @@ class _Importer:
         return members
 
     def _users(self, members: list[tuple[str, str, str, str]]) -> dict[str, Any]:
-        """Look up every username of the file in one query; name the ones that are missing."""
+        """Every person of the file by the username it gives them, looked up here by username
+        (one query), then the members still missing by their email address (one more)."""
         r = self.r
         names = {ref[2] for ref in r.user_refs} | {m[1] for m in members}
         if self.owner:
@@ -281,6 +289,7 @@ class _Importer:
         }
         if self.owner and self.owner not in users:
             r.error("--owner", f"there is no user '{self.owner}' here")
+        self._match_by_email(members, users)
         owner = next((m for m in members if m[3] == Role.OWNER), None)
         if owner is not None and not self.owner and owner[1] not in users:
             r.error(
@@ -312,6 +321,58 @@ class _Importer:
                 "history, improvement items or milestones are left empty"
             )
         return users
+
+    def _match_by_email(self, members: list[tuple[str, str, str, str]], users: dict) -> None:
+        """Members whose username is not known here, matched by their email address when it
+        names exactly one user who is not in the file already (the same person, renamed)."""
+        unmatched = [m for m in members if m[1] not in users and m[2]]
+        if not unmatched:
+            return
+        wanted = Q()
+        for _path, _username, email, _role in unmatched:
+            wanted |= Q(email__iexact=email)
+        by_email = defaultdict(list)
+        for user in get_user_model().objects.filter(wanted):
+            by_email[user.email.casefold()].append(user)
+        taken = {user.pk for user in users.values()}
+        for path, username, email, _role in unmatched:
+            found = by_email.get(email.casefold(), [])
+            if len(found) == 1 and found[0].pk not in taken:
+                users[username] = found[0]
+                taken.add(found[0].pk)
+                self.r.warnings.append(
+                    f"{path}: no user '{username}' here; matched by the email {email} to "
+                    f"'{found[0].get_username()}'"
+                )
+
+    def _team_shares(self, value: Any) -> list[tuple[Team, str]]:
+        """The teams of the file found here by name (one query); the others are named."""
+        r = self.r
+        if value is None:  # files written before teams existed
+            return []
+        wanted = []
+        seen = set()
+        for path, item in r.items("team_shares", value):
+            obj = r.obj(path, item, TEAM_SHARE_KEYS)
+            if obj is None:
+                continue
+            name = r.text(join(path, "team"), obj["team"], maximum=100, minimum=1)
+            role = r.choice(join(path, "role"), obj["role"], [str(role) for role in SHARE_ROLES])
+            if name_key(name) in seen:
+                r.error(join(path, "team"), f"the team '{name}' is listed twice")
+            seen.add(name_key(name))
+            wanted.append((path, name, role))
+        teams = {team.name_key: team for team in Team.objects.filter(name_key__in=seen)}
+        shares = []
+        for path, name, role in wanted:
+            team = teams.get(name_key(name))
+            if team is None:
+                r.warnings.append(
+                    f"{path}: no team '{name}' here; the workload is not shared with it"
+                )
+            else:
+                shares.append((team, role))
+        return shares
 
     # -- lens reviews ------------------------------------------------------------------------
 
@@ -559,7 +620,13 @@ class _Importer:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _create(self, workload: Workload, members: list, users: dict[str, Any]) -> None:
+    def _create(
+        self,
+        workload: Workload,
+        members: list,
+        users: dict[str, Any],
+        team_shares: list[tuple[Team, str]],
+    ) -> None:
         owner = (
             users[self.owner]
             if self.owner
@@ -581,6 +648,9 @@ class _Importer:
             rows.append(WorkloadMember(workload=workload, user=user, role=role))
         rows.append(WorkloadMember(workload=workload, user=owner, role=Role.OWNER))
         WorkloadMember.objects.bulk_create(rows)
+        WorkloadTeamShare.objects.bulk_create(
+            WorkloadTeamShare(workload=workload, team=team, role=role) for team, role in team_shares
+        )
         # Parents before children; bulk_create gives every row its primary key, which the
         # children pick up from the objects they point to.
         _create_keeping(LensReview, self.rows[LensReview], ["created_at", "updated_at"])

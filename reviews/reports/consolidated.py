@@ -26,7 +26,7 @@ from reviews.reports.services import ReportError
 TOP_RISKS = 10
 # As on the dashboard: tag is "key" or "key=value", owner a username, question
 # "lens-alias:question-id" (only workloads where that question is high or medium risk).
-FILTER_KEYS = ("environment", "tag", "owner", "question")
+FILTER_KEYS = ("environment", "tag", "owner", "question", "team")
 _RISK_COUNTS = {
     "questions": Count("pk"),
     "unanswered": Count("pk", filter=Q(risk=AnswerRisk.UNANSWERED)),
@@ -51,6 +51,8 @@ def filtered_workloads(user: Any, filters: dict[str, Any]) -> QuerySet[Workload]
         workloads = workloads.filter(environment=environment)
     if owner := filters.get("owner"):
         workloads = workloads.filter(owner__username=owner)
+    if team := filters.get("team"):
+        workloads = workloads.of_team(team)
     if tag := filters.get("tag"):
         key, equals, value = tag.partition("=")
         key = key.strip()

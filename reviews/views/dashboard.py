@@ -19,7 +19,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from reviews.charts import risk_bars, trend_lines
-from reviews.dashboard import Filters, filter_choices, lens_choices, portfolio
+from reviews.dashboard import Filters, filter_choices, lens_choices, portfolio, team_choices
 from reviews.forms import WorkloadFilterForm
 from reviews.views.htmx import wants_partial
 
@@ -28,7 +28,7 @@ PER_PAGE = 25
 QUESTION = re.compile(r"(?P<alias>[a-z0-9][a-z0-9_-]{0,127}):(?P<question_id>[^\s:]{1,128})")
 
 
-FILTER_KEYS = ("environment", "tag", "owner", "lens", "question")
+FILTER_KEYS = ("environment", "tag", "owner", "team", "lens", "question")
 
 
 class DashboardFilterForm(WorkloadFilterForm):
@@ -49,6 +49,7 @@ class DashboardFilterForm(WorkloadFilterForm):
             owner=self.value("owner").strip(),
             question=(match["alias"], match["question_id"]) if match else None,
             lens=self.value("lens"),
+            team=self.value("team").strip(),
         )
 
     def params(self, **changes: Any) -> str:
@@ -87,4 +88,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "reviews/dashboard.html#results", context)
     context["owners"], context["known_tags"] = filter_choices(request.user)
     context["lenses"] = lens_choices(request.user)
+    context["teams"] = team_choices()
     return render(request, "reviews/dashboard.html", context)

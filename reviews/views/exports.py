@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from lenses.templatetags.links import http_url
 from reviews import snapshots
+from reviews.activity import Action, activity_record
 from reviews.improvements import person_label
 from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, LensReview, Reason
 from reviews.selectors import plan_of
@@ -111,6 +112,7 @@ def improvement_csv(request: HttpRequest, public_id: str, alias: str) -> HttpRes
                 item.comment if item else "",
             ]
         )
+    _record(request, review, "improvement plan")
     return csv_response(_filename(review, "improvement-plan"), PLAN_HEADER, rows)
 
 
@@ -142,4 +144,15 @@ def answers_csv(request: HttpRequest, public_id: str, alias: str) -> HttpRespons
                     counted,
                 ]
             )
+    _record(request, review, "answers")
     return csv_response(_filename(review, "answers"), ANSWERS_HEADER, rows)
+
+
+def _record(request: HttpRequest, review: LensReview, what: str) -> None:
+    """Data that leaves the application goes into the workload's activity log."""
+    activity_record(
+        workload=review.workload,
+        user=request.user,
+        action=Action.EXPORTED,
+        what=f"the {what} of {review.lens.name} as CSV",
+    )

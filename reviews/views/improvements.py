@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from reviews.models import (
     ImprovementItem,
     ImprovementStatus,
     LensReview,
-    WorkloadMember,
+    sharing_users,
 )
 from reviews.selectors import plan_of
 from reviews.views.access import get_lens_review_for_user
@@ -92,23 +93,18 @@ def plan_summary(entries: list[dict[str, Any]]) -> dict[str, int]:
 # -- views ---------------------------------------------------------------------------------------
 
 
-def workload_members(review: LensReview) -> list[WorkloadMember]:
-    """Everyone the workload is shared with: the people an item may be assigned to."""
-    return list(
-        WorkloadMember.objects.filter(workload=review.workload_id)
-        .select_related("user")
-        .order_by("user__username")
-    )
+def assignable_people(review: LensReview) -> list[AbstractBaseUser]:
+    """Everyone the workload is shared with, themselves or through a team: the people an item
+    may be assigned to."""
+    return list(sharing_users(review.workload_id))
 
 
-def _mark_assignees(entries: list[dict[str, Any]], members: list[WorkloadMember]) -> None:
+def _mark_assignees(entries: list[dict[str, Any]], people: list[AbstractBaseUser]) -> None:
     """Flag the entries whose assignee lost access to the workload since being assigned."""
-    member_ids = {member.user_id for member in members}
+    ids = {person.pk for person in people}
     for entry in entries:
         item = entry["item"]
-        entry["assignee_gone"] = bool(
-            item and item.assignee_id and item.assignee_id not in member_ids
-        )
+        entry["assignee_gone"] = bool(item and item.assignee_id and item.assignee_id not in ids)
 
 
 def _plan_context(
@@ -121,12 +117,12 @@ def _plan_context(
     workload = review.workload
     can_write = workload.role in WRITE_ROLES
     pillars, entries = plan_of(review, history=True)
-    members = workload_members(review)
+    people = assignable_people(review)
     filters = plan_filters(request, pillars)
     shown = filter_entries(entries, filters)
-    _mark_assignees(shown, members)
+    _mark_assignees(shown, people)
     if can_write and bulk_form is None:
-        bulk_form = BulkForm(members=members)
+        bulk_form = BulkForm(people=people)
     query = filter_query(filters)
     return {
         "workload": workload,
@@ -256,12 +252,12 @@ def improvement_update(
     item = _item_of(review, item_id)
     if not item.is_open:
         return _closed(request, review, item)
-    members = workload_members(review)
+    people = assignable_people(review)
     if request.method == "GET":
-        return _edit_response(request, review, item, ItemForm(item=item, members=members))
+        return _edit_response(request, review, item, ItemForm(item=item, people=people))
     data = request.POST.copy()
     data["comment"] = data.get("comment", "").replace("\r\n", "\n")
-    form = ItemForm(data, item=item, members=members)
+    form = ItemForm(data, item=item, people=people)
     if form.is_valid():
         try:
             item = improvement_item_update(item=item, change=form.change(), user=request.user)
@@ -280,7 +276,7 @@ def improvement_update(
     entry = _entry_of(entries, item)
     if entry is None:
         return _closed(request, review, item)
-    _mark_assignees([entry], members)
+    _mark_assignees([entry], people)
     context = {
         **_row_context(request, review, entry, pillars),
         "summary": plan_summary(entries),
@@ -302,7 +298,7 @@ def improvement_row(request: HttpRequest, public_id: str, alias: str, item_id: i
     entry = _entry_of(entries, item)
     if entry is None:
         return _closed(request, review, item)
-    _mark_assignees([entry], workload_members(review))
+    _mark_assignees([entry], assignable_people(review))
     return render(
         request,
         "reviews/improvement_plan.html#row",
@@ -315,8 +311,8 @@ def improvement_row(request: HttpRequest, public_id: str, alias: str, item_id: i
 def improvement_bulk(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
     """One change (status, assignee, due date) for the ticked items: all of them or none."""
     review = get_lens_review_for_user(request, public_id, alias, write=True)
-    members = workload_members(review)
-    form = BulkForm(request.POST, members=members)
+    people = assignable_people(review)
+    form = BulkForm(request.POST, people=people)
     changed: list[ImprovementItem] = []
     if form.is_valid():
         try:

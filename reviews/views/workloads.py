@@ -15,11 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
-from django.db.models import (
-    TextField,
-)
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from lenses.models import Lens, LensVersion, Pillar
 from reviews import services
+from reviews.dashboard import Filters, filter_workloads, team_choices
 from reviews.errors import NOT_FOUND
 from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
 from reviews.models import (
@@ -67,11 +63,12 @@ COLUMNS = [
 # Numbers and dates sort the largest or newest first on the first click.
 DESCENDING_FIRST = {"answered", "high", "medium", "updated"}
 PER_PAGE = 50
+FILTERS = ("environment", "tag", "team")
 
 
 def _filter_params(filters: WorkloadFilterForm) -> dict[str, str]:
     """The current filters, without the sort order and the page."""
-    return {key: filters.value(key) for key in ("environment", "tag") if filters.value(key)}
+    return {key: filters.value(key) for key in FILTERS if filters.value(key)}
 
 
 def _columns(filters: WorkloadFilterForm) -> list[dict[str, Any]]:
@@ -127,18 +124,14 @@ def _page_links(page: Page, filters: WorkloadFilterForm) -> dict[str, Any]:
 @login_required
 def workload_list(request: HttpRequest) -> HttpResponse:
     filters = WorkloadFilterForm(request.GET)
-    workloads = workloads_for_list(request.user)
-    if environment := filters.value("environment"):
-        workloads = workloads.filter(environment=environment)
-    if tag := filters.tag_filter():
-        key, value = tag
-        if value is None:
-            workloads = workloads.filter(tags__has_key=key)
-        else:
-            # KeyTextTransform quotes the key, so any text is safe in the JSON path; the cast
-            # makes the comparison a plain text one (JSON lookups would parse `value` as JSON).
-            tag_value = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
-            workloads = workloads.alias(tag_value=tag_value).filter(tag_value=value)
+    workloads = filter_workloads(
+        workloads_for_list(request.user),
+        Filters(
+            environment=filters.value("environment"),
+            tag=filters.tag_filter(),
+            team=filters.value("team").strip(),
+        ),
+    )
     order = filters.order_by()
     workloads = workloads.annotate(**sort_annotations(order)).order_by(*order)
     # A page number past the end shows the last page, one that is no number the first.
@@ -151,11 +144,12 @@ def workload_list(request: HttpRequest) -> HttpResponse:
         "pages": _page_links(page, filters),
         "filters": filters,
         "columns": _columns(filters),
-        "is_filtered": bool(filters.value("environment") or filters.value("tag")),
+        "is_filtered": any(filters.value(key) for key in FILTERS),
     }
     if wants_partial(request):
         return render(request, "reviews/workload_list.html#rows", context)
     context["known_tags"] = _known_tags(request.user)
+    context["teams"] = team_choices()
     return render(request, "reviews/workload_list.html", context)
 
 

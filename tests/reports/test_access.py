@@ -11,6 +11,7 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from reviews.models import Report
 from reviews.reports.services import report_request
+from tests.personas import more_personas
 
 RULES = {
     "reviews:reports": (("GET", "read"), ("POST", "read")),
@@ -23,10 +24,12 @@ RULES = {
     "reviews:consolidated_retry": (("POST", "requester"),),
     "reviews:branding": (("GET", "staff"), ("POST", "staff")),
 }
+# tests.personas: tina and rita read through a team, vera as a portfolio viewer; dora is
+# deactivated and sent to log in like an anonymous visitor.
 ALLOWED = {
-    "user": {"mallory", "sam", "carol", "bob", "alice"},
+    "user": {"mallory", "sam", "vera", "rita", "carol", "tina", "bob", "alice"},
     "staff": {"sam"},
-    "read": {"carol", "bob", "alice"},
+    "read": {"vera", "rita", "carol", "tina", "bob", "alice"},
     "requester": {"alice"},
 }
 
@@ -64,7 +67,7 @@ def url_for(name, workload, lens_report, consolidated):
     [(name, method, rule) for name, rules in sorted(RULES.items()) for method, rule in rules],
 )
 def test_each_persona_gets_exactly_what_it_may(
-    client, name, method, rule, workload, builtin_lens, admin_user, mallory, carol, bob, alice
+    client, name, method, rule, workload, builtin_lens, admin_user, mallory, carol, bob, alice, dora
 ):
     lens_report = done(
         report_request(
@@ -80,12 +83,19 @@ def test_each_persona_gets_exactly_what_it_may(
     assert response.status_code == 302, f"anonymous {method} {url}"
     assert response.url.startswith(reverse("login"))
 
-    for user in (mallory, admin_user, carol, bob, alice):
+    more = more_personas(workload, dora)
+    visitors = [dora, mallory, admin_user, more["vera"], more["rita"], carol]
+    for user in [*visitors, more["tina"], bob, alice]:
         client.force_login(user)
-        status = send(url).status_code
-        who = user.username
+        response = send(url)
+        status, who = response.status_code, user.username
         if who in ALLOWED[rule]:
             assert status in (200, 302), f"{who} {method} {url} gave {status}"
+            if status == 302:
+                assert not response.url.startswith(reverse("login")), f"{who} {method} {url}"
+        elif who == "dora":
+            assert status == 302, f"{who} {method} {url} gave {status}"
+            assert response.url.startswith(reverse("login")), f"{who} {method} {url}"
         elif rule == "staff":
             assert status == 403, f"{who} {method} {url} gave {status}"
         else:

@@ -5,11 +5,13 @@ import json
 import pytest
 
 from lenses.services import lens_import, lens_version_publish
+from people.models import Team, TeamMember
 from reviews.models import Answer, AnswerRisk, Report, Role
 from reviews.reports.consolidated import consolidated_data
 from reviews.reports.services import report_build, report_request
 from reviews.services import workload_add_lens, workload_create, workload_share
 from tests.factories import lens_bytes, lens_document
+from tests.personas import make_viewer, team_with
 
 HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
 
@@ -118,6 +120,19 @@ def test_staff_see_nothing_more(portfolio, admin_user):
 
     assert data["workloads"] == []
     assert data["totals"]["workloads"] == 0
+
+
+def test_a_portfolio_viewer_gets_every_workload_and_a_team_narrows_it(portfolio, carol, bob):
+    make_viewer(carol)
+    team_with(portfolio["hidden"], "Discovery", Role.READONLY)
+    TeamMember.objects.create(team=Team.objects.get(name="Discovery"), user=bob)
+
+    every = consolidated_data(user=carol, filters={})
+    team = consolidated_data(user=carol, filters={"team": "discovery"})
+
+    assert [row["name"] for row in every["workloads"]] == ["Hidden", "Payments API", "Search"]
+    # Shared with the team (Hidden) or owned by its member bob (Search).
+    assert [row["name"] for row in team["workloads"]] == ["Hidden", "Search"]
 
 
 @pytest.mark.parametrize(

@@ -23,9 +23,10 @@ from tests.factories import lens_bytes, lens_document
 HTMX = {"HTTP_HX_REQUEST": "true"}
 HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
 # session, user, workloads, answer counts per workload and pillar, risky answers per question,
-# pillar and question names, milestones, the owners and tags for the filters, and the lenses
-# for the lens picker; the htmx partial leaves out the last two (the form is not swapped).
-DASHBOARD_QUERIES = 10
+# pillar and question names, milestones, the owners and tags for the filters, the lenses for
+# the lens picker and the team names; the htmx partial leaves out the last three (the form is
+# not swapped).
+DASHBOARD_QUERIES = 11
 DASHBOARD_PARTIAL_QUERIES = 8
 
 

@@ -4,14 +4,16 @@ import datetime
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
 from lenses.models import Choice
 from lenses.services import lens_import, lens_version_publish
-from reviews.models import Answer, ImprovementItem, ImprovementStatus, Workload
+from reviews.models import Answer, ImprovementItem, ImprovementStatus, Role, Workload
 from reviews.services import answer_choice_update, workload_add_lens, workload_create
 from tests.factories import lens_bytes
+from tests.personas import make_viewer, team_with
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # session, user, workload, lens review; the snapshot: pillars, questions, choices, answers,
@@ -373,6 +375,22 @@ def test_the_bulk_form_offers_the_members_to_assign(client, bob, risky):
 
     bulk = body[body.index('id="bulk-form"') : body.index("</form>", body.index('id="bulk-form"'))]
     assert ">carol</option>" in bulk and ">Nobody</option>" in bulk and "mallory" not in bulk
+
+
+def test_the_assignees_offered_include_team_members_once_and_no_mere_viewers(
+    client, bob, carol, mallory, risky, django_assert_max_num_queries
+):
+    team_with(risky, "Platform", Role.CONTRIBUTOR, mallory, carol)
+    team_with(risky, "Auditors", Role.READONLY, carol)
+    make_viewer(User.objects.create_user("vera", "vera@example.com", "pw-for-tests-9"))
+    client.force_login(bob)
+
+    with django_assert_max_num_queries(PLAN_QUERIES):
+        body = client.get(plan_url(risky)).content.decode()
+
+    bulk = body[body.index('id="bulk-form"') : body.index("</form>", body.index('id="bulk-form"'))]
+    assert bulk.count(">carol</option>") == 1 and ">mallory</option>" in bulk
+    assert "vera" not in bulk
 
 
 # -- updates -------------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from reviews.improvements import (
     is_overdue,
     person_label,
 )
-from reviews.models import Answer, ImprovementItem, ImprovementStatus
+from reviews.models import Answer, ImprovementItem, ImprovementStatus, Role
 from reviews.services import answer_applicability_update, answer_choice_update
+from tests.personas import make_viewer, team_with
 
 
 def answer_of(workload, question_id="sec1") -> Answer:
@@ -114,6 +115,48 @@ def test_the_assignee_must_have_access_to_the_workload(workload, alice, mallory)
         )
     item.refresh_from_db()
     assert item.assignee is None and item.status == ImprovementStatus.NOT_STARTED
+
+
+def test_someone_with_access_through_a_team_can_be_assigned(workload, alice, mallory):
+    set_choices(answer_of(workload), alice, "sec1_no")
+    team_with(workload, "Auditors", Role.READONLY, mallory)
+    item = ImprovementItem.objects.get()
+
+    improvement_item_update(
+        item=item,
+        change=ItemChange(ImprovementStatus.IN_PROGRESS, mallory.pk, None, ""),
+        user=alice,
+    )
+    improvement_items_bulk_update(
+        review=item.answer.lens_review,
+        item_ids=[item.pk],
+        change=BulkChange(assignee_id=mallory.pk),
+        user=alice,
+    )
+
+    item.refresh_from_db()
+    assert item.assignee == mallory
+
+
+@pytest.mark.parametrize("who", ["portfolio viewer", "deactivated team member"])
+def test_reading_everything_or_a_deactivated_account_is_no_ground_for_an_assignment(
+    workload, alice, mallory, who
+):
+    set_choices(answer_of(workload), alice, "sec1_no")
+    if who == "portfolio viewer":
+        make_viewer(mallory)
+    else:
+        team_with(workload, "Platform", Role.CONTRIBUTOR, mallory)
+        mallory.is_active = False
+        mallory.save()
+    item = ImprovementItem.objects.get()
+
+    with pytest.raises(ImprovementError, match="shared with"):
+        improvement_item_update(
+            item=item,
+            change=ItemChange(ImprovementStatus.IN_PROGRESS, mallory.pk, None, ""),
+            user=alice,
+        )
 
 
 def test_an_open_unfinished_item_past_its_due_date_is_overdue(workload, alice):

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from lenses.models import Lens, LensVersion
 from lenses.services import BUILTIN_ALIAS, lens_import, lens_version_publish
+from people.models import Team
 from reviews.milestones import milestone_create
 from reviews.models import (
     NOTES_MAX,
@@ -26,6 +27,7 @@ from reviews.models import (
     Role,
     Workload,
     WorkloadMember,
+    WorkloadTeamShare,
 )
 from reviews.services import (
     answer_applicability_update,
@@ -35,6 +37,7 @@ from reviews.services import (
     pillar_notes_update,
     workload_add_lens,
     workload_remove_lens,
+    workload_share_team,
 )
 from tests.factories import lens_bytes, lens_document
 
@@ -623,9 +626,10 @@ def test_a_missing_built_in_lens_is_refused(exported, custom_lens):
 
 
 def test_an_existing_public_id_is_refused(rich_workload, tmp_path):
+    path = write(tmp_path, export(rich_workload))
     before = counts()
 
-    message = refuse(write(tmp_path, export(rich_workload)))
+    message = refuse(path)
 
     assert f"a workload with public id {rich_workload.public_id} exists here already" in message
     assert "--new-id" in message
@@ -633,9 +637,10 @@ def test_an_existing_public_id_is_refused(rich_workload, tmp_path):
 
 
 def test_an_existing_name_is_refused(rich_workload, tmp_path):
+    path = write(tmp_path, export(rich_workload))
     before = counts()
 
-    message = refuse(write(tmp_path, export(rich_workload)), "--new-id")
+    message = refuse(path, "--new-id")
 
     assert "workload.name: a workload named “Payments API” exists here already" in message
     assert counts() == before
@@ -712,3 +717,103 @@ def test_users_are_matched_by_username_and_a_changed_email_is_reported(exported,
     _, err = run("import_workload", str(exported[1]))
 
     assert "user 'bob' has the email robert@example.com here, bob@example.com in the file" in err
+
+
+# -- teams and people matched by email ------------------------------------------------------------
+
+
+def test_team_shares_travel_by_team_name(workload, tmp_path):
+    platform = Team.objects.create(name="Platform team")
+    auditors = Team.objects.create(name="Auditors")
+    workload_share_team(workload=workload, team=platform, role=Role.CONTRIBUTOR)
+    workload_share_team(workload=workload, team=auditors, role=Role.READONLY)
+    document = json.loads(export(workload))
+    workload.delete()
+    auditors.delete()
+    # The same team here, spelt as people type it.
+    Team.objects.filter(pk=platform.pk).update(name="platform Team")
+
+    _, err = run("import_workload", str(write(tmp_path, document)))
+
+    assert document["team_shares"] == [
+        {"team": "Auditors", "role": "READONLY"},
+        {"team": "Platform team", "role": "CONTRIBUTOR"},
+    ]
+    assert "warning: team_shares[0]: no team 'Auditors' here; the workload is not shared" in err
+    shares = WorkloadTeamShare.objects.filter(workload=Workload.objects.get())
+    assert list(shares.values_list("team__name", "role")) == [("platform Team", "CONTRIBUTOR")]
+
+
+def test_a_file_from_before_teams_still_imports(exported):
+    text, path = exported
+    document = json.loads(text)
+    del document["team_shares"]
+
+    _, err = run("import_workload", str(write(path.parent, document, "old.json")))
+
+    assert "team_shares" not in err
+    workload = Workload.objects.get()
+    assert not workload.team_shares.exists()
+    assert export(workload) == text
+
+
+@pytest.mark.parametrize(
+    ("share", "problem"),
+    [
+        ({"team": "Ops", "role": "OWNER"}, "team_shares[0].role: unknown value 'OWNER'"),
+        ({"team": "", "role": "READONLY"}, "team_shares[0].team: 0 characters"),
+        ({"role": "READONLY"}, "team_shares[0].team: missing"),
+    ],
+)
+def test_a_broken_team_share_is_refused(exported, share, problem):
+    text, path = exported
+    document = json.loads(text)
+    document["team_shares"] = [share]
+    before = counts()
+
+    message = refuse(write(path.parent, document, "broken.json"))
+
+    assert problem in message
+    assert counts() == before
+
+
+def test_a_team_listed_twice_is_refused(exported):
+    text, path = exported
+    document = json.loads(text)
+    document["team_shares"] = [
+        {"team": "Ops", "role": "READONLY"},
+        {"team": " ops", "role": "CONTRIBUTOR"},
+    ]
+
+    message = refuse(write(path.parent, document, "twice.json"))
+
+    assert "team_shares[1].team: the team ' ops' is listed twice" in message
+
+
+def test_a_member_renamed_here_is_matched_by_email(exported, bob):
+    bob.username = "robert"
+    bob.save()
+
+    _, err = run("import_workload", str(exported[1]))
+
+    workload = Workload.objects.get()
+    assert dict(workload.members.values_list("user__username", "role")) == {
+        "alice": Role.OWNER,
+        "robert": Role.CONTRIBUTOR,
+        "carol": Role.READONLY,
+    }
+    assert "members[1]: no user 'bob' here; matched by the email bob@example.com to 'robert'" in err
+    # What bob did in the file is his here too.
+    assert ImprovementItem.objects.get(answer__question__question_id="sec1").assignee == bob
+
+
+def test_an_email_of_several_users_matches_nobody(exported, bob):
+    bob.username = "robert"
+    bob.save()
+    User.objects.create_user("bobby", "BOB@example.com", "pw-for-tests-9")
+
+    _, err = run("import_workload", str(exported[1]))
+
+    assert "members[1]: no user 'bob' (bob@example.com) here" in err
+    workload = Workload.objects.get()
+    assert sorted(workload.members.values_list("user__username", flat=True)) == ["alice", "carol"]

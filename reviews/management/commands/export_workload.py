@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from reviews.activity import Action, activity_record
 from reviews.models import Workload, name_key
 from reviews.portability import dumps, workload_export
 
@@ -33,9 +34,16 @@ class Command(BaseCommand):
         text = dumps(workload_export(workload=workload))
         if output is None:
             self.stdout.write(text, ending="")
-            return
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"{output}: cannot write the file ({exc.strerror})") from exc
-        self.stdout.write(f"“{workload.name}” written to {output}")
+        else:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"{output}: cannot write the file ({exc.strerror})") from exc
+        activity_record(
+            workload=workload,
+            user=None,
+            action=Action.EXPORTED,
+            what="the whole workload as a file (export_workload on the server)",
+        )
+        if output is not None:
+            self.stdout.write(f"“{workload.name}” written to {output}")
