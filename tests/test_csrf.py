@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from lenses.models import LensVersion
 from reviews.milestones import milestone_create
-from tests.test_access import RULES, url_for
+from tests.test_access import RULES, personas, url_for  # noqa: F401 (personas: a fixture)
 
 POSTS = sorted(
     (name, rule) for name, rules in RULES.items() for method, rule in rules if method == "POST"
@@ -36,6 +36,7 @@ def csrf_token(client: Client) -> str:
 
 
 @pytest.mark.parametrize(("name", "rule"), POSTS)
+@pytest.mark.usefixtures("personas")  # the walk's people, the workload's team share too
 def test_a_post_without_the_csrf_token_is_refused(
     csrf_client, request, name, rule, workload, admin_user, bob, alice, people_targets
 ):
@@ -49,6 +50,7 @@ def test_a_post_without_the_csrf_token_is_refused(
 
 
 @pytest.mark.parametrize(("name", "rule"), POSTS)
+@pytest.mark.usefixtures("personas")  # the walk's people, the workload's team share too
 def test_a_post_with_the_csrf_token_is_accepted(
     csrf_client, request, name, rule, workload, admin_user, bob, alice, people_targets
 ):

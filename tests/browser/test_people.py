@@ -1,10 +1,13 @@
-"""A staff member brings people in without Django admin: invitations, a team, a viewer."""
+"""A staff member brings people in without Django admin: invitations, a team with a
+workload shared with it, and a portfolio viewer (the issue's "done when")."""
 
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
 from people.models import Invitation, Team, profile_of
+from reviews.models import Workload
+from reviews.services import workload_create
 from tests.browser.conftest import LAPTOP
 from tests.browser.test_layout import WIDTHS, look_at
 
@@ -54,8 +57,8 @@ def join(page, link: str, username: str) -> None:
     page.get_by_role("button", name="Log out").wait_for()
 
 
-def test_a_staff_member_invites_two_people_builds_a_team_and_makes_a_viewer_without_admin(
-    workshop, settings
+def test_staff_invite_two_people_share_a_workload_with_a_team_and_make_a_viewer_without_admin(
+    workshop, settings, builtin_lens
 ):
     settings.EMAIL_HOST = ""  # no mail: the invitation links are shown to pass on
     visited: list[str] = []
@@ -90,8 +93,24 @@ def test_a_staff_member_invites_two_people_builds_a_team_and_makes_a_viewer_with
     staff.get_by_role("button", name="Make portfolio viewer").click()
     staff.get_by_text("maria is a portfolio viewer now.").wait_for()
 
-    # TODO(lead): extend with the sharing helper's team share: ada creates a workload and
-    # shares it with Platform as READONLY, and dana sees it in her workload list.
+    # The team gets a workload: ada shares one of hers with it, read-only.
+    with workshop.server_lock:
+        workload = workload_create(
+            owner=User.objects.get(username="ada"),
+            name="Payments API",
+            description="Takes card payments for the web shop.",
+            environment=Workload.Environment.PRODUCTION,
+            review_owner="Ada",
+        )
+    staff.goto(reverse("reviews:sharing", args=[workload.public_id]))
+    staff.locator("#share-team").get_by_label("Team").select_option(label="Platform")
+    staff.locator("#share-team").get_by_label("Role").select_option(label="Read-only")
+    staff.get_by_role("button", name="Share with the team").click()
+    staff.locator(f"#team-{Team.objects.get(name='Platform').pk}").wait_for()
+    dana = workshop.contexts[1].pages[0]
+    dana.goto(reverse("reviews:workload_list"))
+    dana.get_by_role("link", name="Payments API").wait_for()
+
     assert list(Team.objects.get(name="Platform").users.values_list("username", flat=True)) == [
         "dana"
     ]
