@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test lint format bench bench-upgrade clean load faults
+.PHONY: install run serve test lint format bench bench-upgrade bench-api clean load faults
 
 install: $(STAMP)
 
@@ -65,6 +65,11 @@ bench: install
 # re-creates BENCH_UPGRADE_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_upgrade_bench).
 bench-upgrade: install
 	$(BIN)/python bench/bench_upgrade.py $(BENCH_ARGS)
+
+# The API in-process (bench/bench_api.py): UpdateAnswer, a 50-answer ListAnswers page and the
+# PDF report; it drops and re-creates BENCH_API_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_api_bench).
+bench-api: install
+	$(BIN)/python bench/bench_api.py $(BENCH_ARGS)
 
 # Load test of the workshop screen on PostgreSQL (bench/README.md); not part of `make test`.
 # It drops and re-creates LOAD_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_load).

@@ -1,11 +1,14 @@
 """Archlens settings: one module, configured through environment variables.
 
 With nothing set, Archlens runs on SQLite under var/ with a filesystem Celery broker, so a
-laptop needs no other server. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis.
+laptop needs no other server. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis;
+CACHE_URL to a cache in Redis and ARCHLENS_S3_BUCKET to files in an S3-compatible bucket, which
+several web and worker nodes share.
 """
 
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -55,6 +58,66 @@ def read_secret_key(debug: bool) -> str:
     return dev_key.read_text().strip()
 
 
+def s3_storage(environ: Mapping[str, str]) -> dict | None:
+    """The storage of generated files in an S3-compatible bucket, or None without a bucket.
+
+    The names are Archlens's own (ARCHLENS_S3_*), not boto3's AWS_*, so that credentials meant
+    for something else on the host never decide where reports go. Without keys, boto3 finds
+    credentials as it always does (an instance or task role, for example).
+    """
+    bucket = environ.get("ARCHLENS_S3_BUCKET", "").strip()
+    if not bucket:
+        return None
+    return {
+        "BACKEND": "config.file_storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": environ.get("ARCHLENS_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("ARCHLENS_S3_REGION") or None,
+            "access_key": environ.get("ARCHLENS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": environ.get("ARCHLENS_S3_SECRET_ACCESS_KEY") or None,
+            # Folder of the bucket the files go under, for a bucket shared with others.
+            "location": environ.get("ARCHLENS_S3_PREFIX", "").strip("/"),
+            # "path" for servers without bucket names in host names; boto3 picks otherwise.
+            "addressing_style": environ.get("ARCHLENS_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            # Nothing in the bucket is public: reports are downloaded through the app, after
+            # its access checks. Any URL made for an object is signed and expires.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # A second file of the same name gets a name of its own, as on a local folder.
+            "file_overwrite": False,
+        },
+    }
+
+
+def cache_settings(environ: Mapping[str, str]) -> dict:
+    """CACHES: Redis at CACHE_URL, shared by every web process and node; else process memory.
+
+    What the cache holds can always be computed again (immutable lens data, shared renders,
+    the API's request counts), so a Redis that stops answering turns into misses instead of
+    failing requests (config/cache.py).
+    """
+    url = environ.get("CACHE_URL", "").strip()
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    scheme = url.partition("://")[0]
+    if scheme not in {"redis", "rediss", "unix"}:
+        # Not the URL itself: it may hold a password.
+        raise ImproperlyConfigured(
+            f"CACHE_URL must be a redis://, rediss:// or unix:// URL, not {scheme}://…"
+        )
+    return {
+        "default": {
+            "BACKEND": "config.cache.SharedRedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": environ.get("CACHE_KEY_PREFIX", "archlens"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = read_secret_key(DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
@@ -74,6 +137,8 @@ INSTALLED_APPS = [
     "lenses",
     "reviews",
     "people",
+    "api",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +212,26 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# -- Single sign-on with OpenID Connect (sso/, README "Single sign-on") ---------------------------
+# Nothing happens without OIDC_ISSUER. The provider's endpoints come from its discovery document
+# at the first sign-in (sso/discovery.py), so start-up needs no network.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "").strip()
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "").strip() or "single sign-on"
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "").strip() or "groups"
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "").strip() or "openid email profile"
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "").strip() or "RS256"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 5)
+OIDC_CLOCK_SKEW_SECONDS = env_int("OIDC_CLOCK_SKEW_SECONDS", 60)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# PASSWORD_LOGIN=0 hides the password form; /accounts/login/?password=1 still shows it, for the
+# administrator when the provider is down.
+PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", True)
+if OIDC_ISSUER:
+    AUTHENTICATION_BACKENDS.append("sso.oidc.OIDCBackend")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -159,8 +244,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+# Generated files (reports, logos) go to a bucket when one is configured, so that every web and
+# worker node sees the same files (README, "Running at scale"), else to MEDIA_ROOT.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": s3_storage(os.environ) or {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -169,6 +256,8 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+
+CACHES = cache_settings(os.environ)
 
 # Lens files are at most 500 KB (the AWS quota); leave room for the multipart envelope.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -294,6 +383,11 @@ AXES_LOCKOUT_CALLABLE = "config.views.login_locked_out"
 # Behind proxies every request comes from the proxy: read the client from X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+
+# The AWS-compatible API under /aws/ (README, "Automating Archlens"): the region in the ARNs it
+# gives out, and how many requests per second one API key may send.
+API_REGION = os.environ.get("API_REGION", "us-east-1")
+API_RATE_PER_SECOND = env_int("API_RATE_PER_SECOND", 20)
 
 LOGGING = {
     "version": 1,

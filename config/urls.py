@@ -17,7 +17,9 @@ urlpatterns = [
     path("people/", include("people.urls")),
     path("invitations/<str:token>/", invitation_accept, name="invitation_accept"),
     path("setup/", views.first_run, name="first_run"),
+    path("oidc/", include("sso.urls")),
     path("lenses/", include("lenses.urls")),
+    path("", include("api.urls")),
     path("", include("reviews.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -32,9 +32,23 @@ def login(request: HttpRequest) -> HttpResponse:
     # A login form is useless before anyone has an account: send the visitor to set-up.
     if not User.objects.exists():
         return redirect("first_run")
-    # Password reset needs mail: without it the link would lead to a 404.
-    context = {"password_reset": mail_configured()}
-    return auth_views.LoginView.as_view(extra_context=context)(request)
+    return auth_views.LoginView.as_view(extra_context=_login_choices(request))(request)
+
+
+def _login_choices(request: HttpRequest) -> dict:
+    """Which ways of logging in the login page offers.
+
+    With single sign-on, PASSWORD_LOGIN=0 hides the password form; `?password=1` shows it again
+    for the administrator's emergency login (a provider that is down, a broken configuration).
+    Password reset needs mail: without it the link would lead to a 404.
+    """
+    sso = bool(settings.OIDC_ISSUER)
+    wanted = request.GET.get("password") == "1" or request.method == "POST"
+    return {
+        "sso_provider_name": settings.OIDC_PROVIDER_NAME if sso else None,
+        "password_login": not sso or settings.PASSWORD_LOGIN or wanted,
+        "password_reset": mail_configured(),
+    }
 
 
 def login_locked_out(
@@ -48,6 +62,7 @@ def login_locked_out(
         "form": AuthenticationForm(request, initial={"username": username}),
         "next": request.POST.get(REDIRECT_FIELD_NAME, ""),
         "locked_out_minutes": minutes,
+        **_login_choices(request),
     }
     return render(request, "registration/login.html", context, status=429)
 

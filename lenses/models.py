@@ -34,6 +34,7 @@ class Lens(models.Model):
         help_text="Who imported it first; empty for the built-in lens.",
     )
     is_builtin = models.BooleanField(default=False, editable=False)
+    tags = models.JSONField(default=dict, blank=True, help_text="Key-value tags (from the API).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

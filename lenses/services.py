@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from lenses import conditions
 from lenses.lens_format import RISK_NAMES, RISKS, Document, read_lens_file
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question, RiskRule
-from reviews.errors import CONFLICT, DomainError  # imports nothing: no cycle, no models
+from reviews.errors import CONFLICT, NOT_FOUND, DomainError  # imports nothing: no cycle, no models
 
 BUILTIN_ALIAS = "wellarchitected"
 BUILTIN_PATH = Path(__file__).resolve().parent / "builtin" / "wellarchitected.json"
@@ -36,13 +36,15 @@ def lens_import(
     user: AbstractBaseUser | None = None,
     alias: str | None = None,
     refuse_identical: bool = True,
+    tags: dict[str, str] | None = None,
 ) -> LensVersion:
     """Import a lens file as the draft version of its lens (raises LensFileError, LensError).
 
     An explicit `alias` names the lens, whatever the file's name says: two different lenses
     can share a name. Without one, a lens with the alias made from the name, or else with the
     same name, gets the draft. A file identical to the lens's latest version is refused unless
-    `refuse_identical` is off (a restore that brings a version under another name).
+    `refuse_identical` is off (a restore that brings a version under another name). `tags` are
+    added to the lens's tags.
     """
     if alias is not None and not ALIAS.fullmatch(alias):
         raise LensError(
@@ -58,13 +60,17 @@ def lens_import(
                 "nothing was imported.",
                 CONFLICT,
             )
-    return _store_draft(
+    version = _store_draft(
         document=document,
         user=user,
         alias=alias or default_alias(document.data["name"]),
         is_builtin=False,
         lens=lens,
     )
+    if tags:
+        version.lens.tags = {**version.lens.tags, **tags}
+        version.lens.save(update_fields=["tags"])
+    return version
 
 
 # Version numbers and dates in a lens's name ("Games Lens v1.0.0 (2023-05)") would make its
@@ -223,10 +229,13 @@ def lens_version_publish(*, lens_version: LensVersion, version: str) -> LensVers
     if not VERSION_NAME.fullmatch(version):
         raise LensError(
             "A version name is 1 to 32 letters, digits, dots, dashes or underscores, "
-            "starting with a letter or digit (for example 1.0)."
+            "starting with a letter or digit (for example 1.0).",
+            field="version",
         )
     if lens_version.lens.versions.filter(version=version).exists():
-        raise LensError(f"Version {version} of this lens exists already.", CONFLICT)
+        raise LensError(
+            f"Version {version} of this lens exists already.", CONFLICT, field="version"
+        )
     lens_version.version = version
     lens_version.status = LensVersion.Status.PUBLISHED
     lens_version.published_at = timezone.now()
@@ -300,6 +309,18 @@ def lens_delete(*, lens: Lens) -> None:
             CONFLICT,
         )
     lens.delete()
+
+
+@transaction.atomic
+def lens_draft_delete(*, lens: Lens) -> None:
+    """Delete the lens's draft; a lens that was never published goes with it (nothing uses a
+    draft: reviews are on published versions)."""
+    lens = Lens.objects.select_for_update().get(pk=lens.pk)
+    deleted, _ = lens.versions.filter(status=LensVersion.Status.DRAFT).delete()
+    if not deleted:
+        raise LensError(f"“{lens.name}” has no draft.", NOT_FOUND)
+    if not lens.versions.exists():
+        lens.delete()
 
 
 def lens_version_content(lens_version: LensVersion) -> list[Pillar]:

@@ -14,7 +14,15 @@ from reviews.models import WRITE_ROLES, Answer, LensReview, Role, Workload
 
 
 class AccessError(DomainError):
-    """The user may not reach this (NOT_FOUND) or may not do this to it (FORBIDDEN)."""
+    """The user may not reach this (NOT_FOUND) or may not do this to it (FORBIDDEN).
+
+    `resource` says what could not be reached (WORKLOAD, LENS or QUESTION), for interfaces
+    that name it (the API's ResourceType).
+    """
+
+    def __init__(self, message: str, kind=NOT_FOUND, *, resource: str = "WORKLOAD") -> None:
+        super().__init__(message, kind)
+        self.resource = resource
 
 
 def _check_role(role: str, *, write: bool, owner: bool) -> None:
@@ -50,7 +58,7 @@ def lens_review_for(
         .first()
     )
     if review is None:
-        raise AccessError("This lens is not reviewed in this workload.", NOT_FOUND)
+        raise AccessError("This lens is not reviewed in this workload.", NOT_FOUND, resource="LENS")
     review.workload = workload
     return review
 
@@ -81,7 +89,7 @@ def answer_for(
         .first()
     )
     if answer is None:
-        raise AccessError("No such question in this review.", NOT_FOUND)
+        raise AccessError("No such question in this review.", NOT_FOUND, resource="QUESTION")
     _check_role(answer.role, write=write, owner=False)
     answer.lens_review.workload.role = answer.role
     return answer

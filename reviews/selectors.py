@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from lenses.models import Pillar, Question
+from lenses.models import Lens, Pillar, Question
 from people.models import Profile, TeamMember
 from reviews import services, snapshots
 from reviews.improvements import complete_but_risky, improvement_status, is_overdue
@@ -360,3 +360,44 @@ def plan_of(
         entry["still_risky"] = item is not None and complete_but_risky(item)
         entries.append(entry)
     return [(pillar["id"], pillar["name"]) for pillar in snapshot["pillars"]], entries
+
+
+def risk_counts_of(workload_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per workload: how many questions of its active lens reviews have each risk (one query)."""
+    rows = (
+        Answer.objects.filter(lens_review__workload__in=workload_ids, lens_review__is_active=True)
+        .values_list("lens_review__workload_id", "risk")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for workload_id, risk, n in rows:
+        counts.setdefault(workload_id, {})[risk] = n
+    return counts
+
+
+def active_lenses_of(workload_ids: list[int]) -> dict[int, list[Lens]]:
+    """Per workload: the lenses its active lens reviews review, built-in first (one query)."""
+    reviews = (
+        LensReview.objects.filter(workload__in=workload_ids, is_active=True)
+        .select_related("lens")
+        .order_by("-lens__is_builtin", "lens__name")
+    )
+    lenses: dict[int, list[Lens]] = {}
+    for review in reviews:
+        lenses.setdefault(review.workload_id, []).append(review.lens)
+    return lenses
+
+
+def risk_counts_of_reviews(review_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per lens review: how many of its questions have each risk (one query)."""
+    rows = (
+        Answer.objects.filter(lens_review__in=review_ids)
+        .values_list("lens_review_id", "risk")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for review_id, risk, n in rows:
+        counts.setdefault(review_id, {})[risk] = n
+    return counts

@@ -179,8 +179,9 @@ def _check_pillar_priorities(priorities: Any) -> None:
 def workload_create(*, owner: AbstractBaseUser, lenses: list[Lens] = (), **fields: Any) -> Workload:
     """Create a workload owned by `owner`, reviewing the built-in lens plus `lenses`."""
     workload = Workload(owner=owner, **fields)
+    _check_fields(workload)
     _check_name(workload)
-    workload.full_clean()
+    _check_pillar_priorities(workload.pillar_priorities)
     workload.save()
     WorkloadMember.objects.create(workload=workload, user=owner, role=Role.OWNER)
     builtin = Lens.objects.filter(alias=BUILTIN_ALIAS).first()
@@ -317,6 +318,25 @@ def workload_share(
             before=before,
         )
     return member
+
+
+@transaction.atomic
+def workload_share_add(
+    *, workload: Workload, user: AbstractBaseUser, role: str, by: AbstractBaseUser | None = None
+) -> WorkloadMember:
+    """A new share only: sharing again with a member is a conflict, not a change of role.
+
+    For callers that create shares and change roles with separate requests (the API's
+    CreateWorkloadShare and UpdateWorkloadShare), so a retried or mistaken create cannot
+    quietly lower someone's access.
+    """
+    shared = WorkloadMember.objects.filter(workload=workload, user=user).exclude(role=Role.OWNER)
+    if shared.exists():
+        raise ReviewError(
+            f"The workload is shared with {user.get_username()} already; change the role instead.",
+            CONFLICT,
+        )
+    return workload_share(workload=workload, user=user, role=role, by=by)
 
 
 @transaction.atomic

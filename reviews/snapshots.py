@@ -143,7 +143,7 @@ def snapshots_of(reviews: list[LensReview]) -> list[dict[str, Any]]:
 
 
 @dataclass
-class _Answer:
+class AnswerState:
     """An answer as read by `_answers_with_choices`, with its choice rows and open item."""
 
     risk: str
@@ -154,7 +154,15 @@ class _Answer:
     improvement: dict[str, str] | None = None
 
 
-def _answers_with_choices(review_ids: list[int]) -> dict[tuple[int, int], _Answer]:
+def answer_states(review: LensReview, question_pks: list[int]) -> dict[int, AnswerState]:
+    """Per question pk: the answers to some questions of a live lens review (one SELECT)."""
+    answers = _answers_with_choices([review.pk], question_pks)
+    return {question_pk: answer for (_, question_pk), answer in answers.items()}
+
+
+def _answers_with_choices(
+    review_ids: list[int], question_pks: list[int] | None = None
+) -> dict[tuple[int, int], AnswerState]:
     """Per (lens review pk, question pk): the answer, its choice rows and its improvement item.
 
     One SELECT on purpose. Each change of an answer writes the answer's risk, its choice rows
@@ -167,7 +175,10 @@ def _answers_with_choices(review_ids: list[int]) -> dict[tuple[int, int], _Answe
     answers, choices and items below always belong together.
     """
     username = f"improvement__assignee__{get_user_model().USERNAME_FIELD}"
-    rows = Answer.objects.filter(lens_review__in=review_ids).values_list(
+    answers_of = Answer.objects.filter(lens_review__in=review_ids)
+    if question_pks is not None:
+        answers_of = answers_of.filter(question__in=question_pks)
+    rows = answers_of.values_list(
         "lens_review_id",
         "question_id",
         "risk",
@@ -184,7 +195,7 @@ def _answers_with_choices(review_ids: list[int]) -> dict[tuple[int, int], _Answe
         "improvement__due_date",
         "improvement__comment",
     )
-    answers: dict[tuple[int, int], _Answer] = {}
+    answers: dict[tuple[int, int], AnswerState] = {}
     for (
         review_id,
         question_id,
@@ -204,7 +215,9 @@ def _answers_with_choices(review_ids: list[int]) -> dict[tuple[int, int], _Answe
     ) in rows:
         answer = answers.get((review_id, question_id))
         if answer is None:
-            answer = answers[review_id, question_id] = _Answer(risk, is_applicable, reason, notes)
+            answer = answers[review_id, question_id] = AnswerState(
+                risk, is_applicable, reason, notes
+            )
             if item_open:
                 answer.improvement = {
                     "status": item_status,
@@ -217,7 +230,7 @@ def _answers_with_choices(review_ids: list[int]) -> dict[tuple[int, int], _Answe
     return answers
 
 
-def _question(question: Question, answer: _Answer, choices: list[Choice]) -> dict[str, Any]:
+def _question(question: Question, answer: AnswerState, choices: list[Choice]) -> dict[str, Any]:
     choice_data = []
     for choice in choices:
         status, reason, notes = answer.choices.get(

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from lenses.models import LensVersion, Pillar, Question
@@ -423,6 +424,21 @@ class UpgradeNotice:
             )
             cache.set(key, count, timeout=None)
         return count
+
+
+def lens_reviews_behind(user: AbstractBaseUser) -> QuerySet[LensReview]:
+    """The active lens reviews of the user's workloads that a newer published version of their
+    lens could upgrade: the reviews upgrade_notices has a notice for."""
+    newer = LensVersion.objects.filter(
+        lens_id=OuterRef("lens_id"),
+        status=LensVersion.Status.PUBLISHED,
+        published_at__gt=Coalesce(
+            OuterRef("lens_version__published_at"), OuterRef("lens_version__created_at")
+        ),
+    )
+    return LensReview.objects.filter(
+        is_active=True, workload__in=Workload.objects.for_user(user)
+    ).filter(Exists(newer))
 
 
 def upgrade_notices(lens_reviews: list[LensReview]) -> dict[int, UpgradeNotice]:

@@ -57,7 +57,13 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 request, f"Welcome to Archlens, {user.get_short_name() or user.get_username()}."
             )
             return redirect("home")
-    context = {"form": form, "invitation": invitation}
+    context = {
+        "form": form,
+        "invitation": invitation,
+        # Signing in with the provider joins this invitation when the provider's verified
+        # email is the invited one (sso.services.sso_sign_in).
+        "sso_provider_name": settings.OIDC_PROVIDER_NAME if settings.OIDC_ISSUER else None,
+    }
     return render(request, "people/invitation_accept.html", context)
 
 

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import botocore.exceptions
 import kombu.exceptions
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -57,14 +58,17 @@ PAPER_SIZES = {"A4": "A4", "LETTER": "Letter"}
 QUEUE_UNAVAILABLE = (
     "The report queue is unavailable, so the report was not started. Try again later."
 )
-# Errors that go away by themselves: the database or the broker restarting, a dropped
-# connection. The task retries these (with a growing delay); anything else fails the report.
+# Errors that go away by themselves: the database, the broker or the bucket (S3 storage)
+# restarting, a dropped connection. The task retries these (with a growing delay); anything
+# else fails the report.
 TRANSIENT_ERRORS = (
     OperationalError,
     InterfaceError,
     kombu.exceptions.OperationalError,
     ConnectionError,
     TimeoutError,
+    botocore.exceptions.ConnectionError,
+    botocore.exceptions.HTTPClientError,
 )
 # Asking for a report answers within about two seconds even when the broker is down: the send
 # is given up on after ENQUEUE_TIMEOUT seconds (a thread bounds it, as /healthz does). Inside

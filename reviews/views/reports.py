@@ -13,6 +13,7 @@ done or failed, because only QUEUED and RUNNING rows carry the polling attribute
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -39,6 +40,8 @@ from reviews.reports.services import (
 )
 from reviews.views.access import get_workload_for_user
 from reviews.views.htmx import wants_partial
+
+logger = logging.getLogger(__name__)
 
 # The lists show the newest reports.
 LIST_LIMIT = 50
@@ -107,14 +110,26 @@ def _row(request: HttpRequest, report: Report) -> HttpResponse:
     return render(request, "reports/_report_row.html", {"report": _decorate(report)})
 
 
-def _download(report: Report, filename: str) -> FileResponse:
+def _download(report: Report, filename: str) -> HttpResponse:
     if report.status != Report.Status.DONE or not report.file:
         raise Http404("This report has no file yet.")
     try:
         file = report.file.open("rb")
     except FileNotFoundError:
         raise Http404("The report's file is missing; ask for the report again.") from None
+    except OSError:  # the disk or the bucket (config.file_storage.StorageUnavailable)
+        logger.warning("cannot open %s", report.file.name, exc_info=True)
+        response = HttpResponse(
+            "The report files cannot be reached at the moment. Try again in a minute.",
+            content_type="text/plain; charset=utf-8",
+            status=503,
+        )
+        response["Retry-After"] = "30"
+        return response
     response = FileResponse(file, content_type=CONTENT_TYPES[report.format])
+    if not response.has_header("Content-Length"):
+        # An object streamed from the bucket cannot seek to its end; its size came with it.
+        response["Content-Length"] = file.file.size
     response["Content-Disposition"] = content_disposition_header(True, filename)
     # Reports hold review answers: no shared caches.
     response["Cache-Control"] = "private, no-store"
@@ -241,7 +256,7 @@ def report(request: HttpRequest, public_id: str, report_id: int) -> HttpResponse
 
 @require_GET
 @login_required
-def report_download(request: HttpRequest, public_id: str, report_id: int) -> FileResponse:
+def report_download(request: HttpRequest, public_id: str, report_id: int) -> HttpResponse:
     report = _workload_report(request, public_id, report_id)
     state = f"milestone-{report.milestone.number}" if report.milestone_id else "current"
     date = (report.finished_at or report.created_at).strftime("%Y-%m-%d")
@@ -356,7 +371,7 @@ def consolidated_report(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def consolidated_download(request: HttpRequest, report_id: int) -> FileResponse:
+def consolidated_download(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _consolidated_report(request, report_id)
     date = (report.finished_at or report.created_at).strftime("%Y-%m-%d")
     return _download(report, f"archlens-consolidated-{date}.{_extension(report)}")

@@ -217,3 +217,36 @@ def test_the_log_shows_people_changes_newest_first_in_pages(client, admin_user, 
     assert first.index("T54") < first.index("T53")
     assert "T4<" not in first and "T4<" in second
     assert "Page 1 of 2" in first
+
+
+def test_the_team_log_and_person_pages_cost_the_same_queries_however_much_data(
+    client, admin_user, alice, workload, django_assert_max_num_queries
+):
+    everyone = Team.objects.create(name="Everyone")
+
+    def add(count):
+        for user in UserFactory.create_batch(count):
+            TeamMember.objects.create(team=everyone, user=user)
+            team = Team.objects.create(name=f"Team of {user.username}")
+            TeamMember.objects.create(team=team, user=user)
+            TeamMember.objects.create(team=team, user=alice)
+            PeopleEvent.objects.create(
+                action="MEMBER_ADDED", actor=admin_user, target_team=team.name
+            )
+
+    client.force_login(admin_user)
+    urls = [
+        reverse("people:teams"),
+        reverse("people:log"),
+        reverse("people:person", args=[alice.pk]),
+    ]
+    add(2)
+    counts = {}
+    for url in urls:
+        with django_assert_max_num_queries(12) as few:
+            client.get(url)
+        counts[url] = len(few.captured_queries)
+    add(15)
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            assert client.get(url).status_code == 200

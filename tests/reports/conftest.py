@@ -1,9 +1,15 @@
 import io
+import os
+import time
+import uuid
 
 import pytest
+from celery.signals import task_postrun, task_prerun
+from django.db import connections
 from PIL import Image
 from pypdf import PdfReader
 
+from config.celery import app
 from lenses.models import Lens
 from reviews.models import Answer, ChoiceAnswer, Reason, Report
 from reviews.reports.services import report_request
@@ -12,6 +18,7 @@ from reviews.services import (
     answer_choice_update,
     answer_notes_update,
 )
+from tests.conftest import folder_broker_options
 
 NOTE = "Checked with the platform team on 12 March."
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -110,3 +117,70 @@ def image_bytes(image_format: str = "PNG", size: tuple[int, int] = (120, 40)) ->
     buffer = io.BytesIO()
     Image.new("RGB", size, "#2457c5").save(buffer, image_format)
     return buffer.getvalue()
+
+
+# -- a real Celery worker (tests/reports/test_worker.py) -----------------------------------------
+
+WAIT_SECONDS = 180
+
+
+@pytest.fixture
+def broker(tmp_path, monkeypatch, settings):
+    """The app pointed at the broker of this run, and a queue nobody else consumes."""
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if url:
+        point_celery_at(monkeypatch, app, url)
+    else:
+        point_celery_at(monkeypatch, app, "filesystem://", folder_broker_options(tmp_path))
+    # The worker must not take over the test run's logging.
+    monkeypatch.setitem(app.conf, "worker_hijack_root_logger", False)
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # each transport raises its own errors
+        pytest.skip(f"no Celery broker at {app.conf.broker_url} ({exc}); start Redis or unset it")
+    settings.REPORT_QUEUE = f"archlens-test-{uuid.uuid4().hex[:12]}"
+    return settings.REPORT_QUEUE
+
+
+@pytest.fixture
+def worker_connections():
+    """Database connections for the worker thread.
+
+    An in-memory SQLite test database exists only in this process's connection: the worker
+    thread borrows it (as Django's live server does). PostgreSQL needs nothing: the worker
+    opens its own connection, closed after each task so the test database can be dropped.
+    """
+    main = connections["default"]
+    shared = main.vendor == "sqlite" and main.is_in_memory_db()
+
+    def borrow(**kwargs):
+        if shared:
+            connections["default"] = main
+
+    def give_back(**kwargs):
+        if not shared:
+            connections.close_all()
+
+    if shared:
+        main.inc_thread_sharing()
+    task_prerun.connect(borrow, weak=False, dispatch_uid="test-worker-borrow")
+    task_postrun.connect(give_back, weak=False, dispatch_uid="test-worker-give-back")
+    yield
+    task_prerun.disconnect(dispatch_uid="test-worker-borrow")
+    task_postrun.disconnect(dispatch_uid="test-worker-give-back")
+    if shared:
+        main.dec_thread_sharing()
+
+
+def wait_for(report: Report) -> Report:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        report.refresh_from_db()
+        if report.status in (Report.Status.DONE, Report.Status.FAILED):
+            return report
+        time.sleep(0.5)
+    raise AssertionError(
+        f"report still {report.status} after {WAIT_SECONDS} s "
+        f"(attempts {report.attempts}, error {report.error!r})"
+    )

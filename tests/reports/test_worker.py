@@ -6,7 +6,6 @@ of `make run` on the same broker cannot take the task. Real commits (transaction
 the task is sent when the request's transaction commits, and the worker thread must see the row.
 """
 
-import os
 import shutil
 import socket
 import subprocess
@@ -15,80 +14,15 @@ import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun, task_prerun
-from django.db import connections
+from celery.signals import task_postrun
 
 from config.celery import app
 from lenses.models import Pillar
 from reviews.models import Report
 from reviews.reports.services import report_request, reports_recover_stale
-from tests.conftest import folder_broker_options
-from tests.reports.conftest import NOTE, answer_everything, pdf_text, point_celery_at
+from tests.reports.conftest import NOTE, answer_everything, pdf_text, point_celery_at, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-WAIT_SECONDS = 180
-
-
-@pytest.fixture
-def broker(tmp_path, monkeypatch, settings):
-    """The app pointed at the broker of this run, and a queue nobody else consumes."""
-    url = os.environ.get("CELERY_BROKER_URL", "")
-    if url:
-        point_celery_at(monkeypatch, app, url)
-    else:
-        point_celery_at(monkeypatch, app, "filesystem://", folder_broker_options(tmp_path))
-    # The worker must not take over the test run's logging.
-    monkeypatch.setitem(app.conf, "worker_hijack_root_logger", False)
-    try:
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=3)
-    except Exception as exc:  # each transport raises its own errors
-        pytest.skip(f"no Celery broker at {app.conf.broker_url} ({exc}); start Redis or unset it")
-    settings.REPORT_QUEUE = f"archlens-test-{uuid.uuid4().hex[:12]}"
-    return settings.REPORT_QUEUE
-
-
-@pytest.fixture
-def worker_connections():
-    """Database connections for the worker thread.
-
-    An in-memory SQLite test database exists only in this process's connection: the worker
-    thread borrows it (as Django's live server does). PostgreSQL needs nothing: the worker
-    opens its own connection, closed after each task so the test database can be dropped.
-    """
-    main = connections["default"]
-    shared = main.vendor == "sqlite" and main.is_in_memory_db()
-
-    def borrow(**kwargs):
-        if shared:
-            connections["default"] = main
-
-    def give_back(**kwargs):
-        if not shared:
-            connections.close_all()
-
-    if shared:
-        main.inc_thread_sharing()
-    task_prerun.connect(borrow, weak=False, dispatch_uid="test-worker-borrow")
-    task_postrun.connect(give_back, weak=False, dispatch_uid="test-worker-give-back")
-    yield
-    task_prerun.disconnect(dispatch_uid="test-worker-borrow")
-    task_postrun.disconnect(dispatch_uid="test-worker-give-back")
-    if shared:
-        main.dec_thread_sharing()
-
-
-def wait_for(report: Report) -> Report:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        report.refresh_from_db()
-        if report.status in (Report.Status.DONE, Report.Status.FAILED):
-            return report
-        time.sleep(0.5)
-    raise AssertionError(
-        f"report still {report.status} after {WAIT_SECONDS} s "
-        f"(attempts {report.attempts}, error {report.error!r})"
-    )
 
 
 def test_a_worker_builds_the_report_and_the_pdf_reads_back(

@@ -12,6 +12,7 @@ from reviews.services import (
     workload_add_lens,
     workload_remove_lens,
     workload_share,
+    workload_share_add,
 )
 from tests.factories import lens_bytes
 
@@ -82,6 +83,15 @@ def test_sharing_with_the_owner_is_a_conflict(workload, alice):
         workload_share(workload=workload, user=alice, role="CONTRIBUTOR")
 
     assert caught.value.kind == CONFLICT
+
+
+def test_adding_a_share_for_a_member_is_a_conflict_and_keeps_the_role(workload, bob, mallory):
+    with pytest.raises(ReviewError, match="shared with bob already") as caught:
+        workload_share_add(workload=workload, user=bob, role="READONLY")
+
+    assert caught.value.kind == CONFLICT
+    assert workload.members.get(user=bob).role == "CONTRIBUTOR"
+    assert workload_share_add(workload=workload, user=mallory, role="READONLY").role == "READONLY"
 
 
 def test_a_milestone_name_taken_already_is_a_conflict_and_a_short_one_invalid(workload, alice):

@@ -29,7 +29,9 @@ from reviews.upgrades import (
     default_milestone_name,
     lens_review_upgrade,
     lens_review_upgrade_plan,
+    lens_reviews_behind,
     newer_versions,
+    upgrade_notices,
 )
 from tests.factories import lens_bytes, lens_document
 
@@ -640,3 +642,17 @@ def test_no_notice_once_the_review_is_on_the_newest_version(client, alice, revie
     ).content.decode()
 
     assert "upgrade-notice" not in body
+
+
+def test_the_reviews_behind_are_those_with_a_newer_published_version(
+    review, second, alice, mallory
+):
+    assert list(lens_reviews_behind(alice)) == [review]
+    assert list(lens_reviews_behind(mallory)) == []
+    lens_review_upgrade(lens_review=review, target=second, milestone_name="Before", user=alice)
+    assert list(lens_reviews_behind(alice)) == []
+
+
+def test_the_reviews_behind_match_the_upgrade_notices(review, second, alice):
+    everyone = list(LensReview.objects.filter(workload=review.workload))
+    assert set(upgrade_notices(everyone)) == {r.pk for r in lens_reviews_behind(alice)}

@@ -1,0 +1,219 @@
+"""The AWS tool's operations for what Archlens does not have (yet), answered plainly.
+
+Scripts written for the AWS tool often list profiles, review templates or Trusted Advisor
+checks on the way to what they want. A list answers with the empty result the service model
+documents, since there is nothing of that kind in Archlens; anything else is a
+ValidationException that says what Archlens lacks. Neither is ever an unknown operation or a
+500. Operations on a workload first check the caller's access to it, as every operation does,
+so they reveal no more than GetWorkload would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from api.calls import Call
+from api.errors import validation_error
+from api.operations.common import workload_of
+from api.pagination import page_size, page_start
+from api.routing import operation
+
+PROFILES = "profiles"
+TEMPLATES = "review templates"
+LENS_SHARES = "lens shares (every Archlens user sees each published lens)"
+JIRA = "a Jira integration"
+TRUSTED_ADVISOR = "a Trusted Advisor integration"
+
+
+class Missing(NamedTuple):
+    name: str
+    method: str
+    uri: str
+    lacks: str  # what Archlens does not have, for the message
+    workload_access: str | None = None  # "read" or "write" when the URI names a workload
+    empty: dict[str, Any] | None = None  # a list's empty result; None: ValidationException
+
+
+TABLE = [
+    Missing(
+        "AssociateProfiles",
+        "PATCH",
+        "/workloads/{WorkloadId}/associateProfiles",
+        PROFILES,
+        workload_access="write",
+    ),
+    Missing("CreateProfile", "POST", "/profiles", PROFILES),
+    Missing("CreateProfileShare", "POST", "/profiles/{ProfileArn}/shares", PROFILES),
+    Missing("DeleteProfile", "DELETE", "/profiles/{ProfileArn}", PROFILES),
+    Missing("DeleteProfileShare", "DELETE", "/profiles/{ProfileArn}/shares/{ShareId}", PROFILES),
+    Missing(
+        "DisassociateProfiles",
+        "PATCH",
+        "/workloads/{WorkloadId}/disassociateProfiles",
+        PROFILES,
+        workload_access="write",
+    ),
+    Missing("GetProfile", "GET", "/profiles/{ProfileArn}", PROFILES),
+    Missing("GetProfileTemplate", "GET", "/profileTemplate", PROFILES),
+    Missing(
+        "ListProfileNotifications",
+        "GET",
+        "/profileNotifications",
+        PROFILES,
+        empty={"NotificationSummaries": []},
+    ),
+    Missing(
+        "ListProfileShares",
+        "GET",
+        "/profiles/{ProfileArn}/shares",
+        PROFILES,
+        empty={"ProfileShareSummaries": []},
+    ),
+    Missing("ListProfiles", "GET", "/profileSummaries", PROFILES, empty={"ProfileSummaries": []}),
+    Missing("UpdateProfile", "PATCH", "/profiles/{ProfileArn}", PROFILES),
+    Missing(
+        "UpgradeProfileVersion",
+        "PUT",
+        "/workloads/{WorkloadId}/profiles/{ProfileArn}/upgrade",
+        PROFILES,
+        workload_access="write",
+    ),
+    Missing("CreateReviewTemplate", "POST", "/reviewTemplates", TEMPLATES),
+    Missing("CreateTemplateShare", "POST", "/templates/shares/{TemplateArn}", TEMPLATES),
+    Missing("DeleteReviewTemplate", "DELETE", "/reviewTemplates/{TemplateArn}", TEMPLATES),
+    Missing(
+        "DeleteTemplateShare", "DELETE", "/templates/shares/{TemplateArn}/{ShareId}", TEMPLATES
+    ),
+    Missing("GetReviewTemplate", "GET", "/reviewTemplates/{TemplateArn}", TEMPLATES),
+    Missing(
+        "GetReviewTemplateAnswer",
+        "GET",
+        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers/{QuestionId}",
+        TEMPLATES,
+    ),
+    Missing(
+        "GetReviewTemplateLensReview",
+        "GET",
+        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}",
+        TEMPLATES,
+    ),
+    Missing(
+        "ListReviewTemplateAnswers",
+        "GET",
+        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers",
+        TEMPLATES,
+        empty={"AnswerSummaries": []},
+    ),
+    Missing(
+        "ListReviewTemplates", "GET", "/reviewTemplates", TEMPLATES, empty={"ReviewTemplates": []}
+    ),
+    Missing(
+        "ListTemplateShares",
+        "GET",
+        "/templates/shares/{TemplateArn}",
+        TEMPLATES,
+        empty={"TemplateShareSummaries": []},
+    ),
+    Missing("UpdateReviewTemplate", "PATCH", "/reviewTemplates/{TemplateArn}", TEMPLATES),
+    Missing(
+        "UpdateReviewTemplateAnswer",
+        "PATCH",
+        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers/{QuestionId}",
+        TEMPLATES,
+    ),
+    Missing(
+        "UpdateReviewTemplateLensReview",
+        "PATCH",
+        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}",
+        TEMPLATES,
+    ),
+    Missing(
+        "UpgradeReviewTemplateLensReview",
+        "PUT",
+        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/upgrade",
+        TEMPLATES,
+    ),
+    Missing("CreateLensShare", "POST", "/lenses/{LensAlias}/shares", LENS_SHARES),
+    Missing("DeleteLensShare", "DELETE", "/lenses/{LensAlias}/shares/{ShareId}", LENS_SHARES),
+    Missing(
+        "ListLensShares",
+        "GET",
+        "/lenses/{LensAlias}/shares",
+        LENS_SHARES,
+        empty={"LensShareSummaries": []},
+    ),
+    Missing(
+        "UpdateIntegration",
+        "POST",
+        "/workloads/{WorkloadId}/updateIntegration",
+        JIRA,
+        workload_access="write",
+    ),
+    Missing(
+        "ListCheckDetails",
+        "POST",
+        "/workloads/{WorkloadId}/checks",
+        TRUSTED_ADVISOR,
+        workload_access="read",
+        empty={"CheckDetails": []},
+    ),
+    Missing(
+        "ListCheckSummaries",
+        "POST",
+        "/workloads/{WorkloadId}/checkSummaries",
+        TRUSTED_ADVISOR,
+        workload_access="read",
+        empty={"CheckSummaries": []},
+    ),
+]
+
+
+def _handler(missing: Missing) -> Callable[[Call], dict[str, Any]]:
+    name, lacks, empty = missing.name, missing.lacks, missing.empty
+
+    def handle(call: Call) -> dict[str, Any]:
+        if missing.workload_access is not None or call.input.has("WorkloadId"):
+            workload_of(call, write=missing.workload_access == "write")
+        if empty is None:
+            raise validation_error(f"{name}: Archlens does not have {lacks} yet.", reason="OTHER")
+        page_size(call, maximum=50)
+        page_start(call, {})
+        return {member: [] for member in empty}
+
+    handle.__name__ = handle.__qualname__ = name
+    handle.__doc__ = f"{name}: Archlens does not have {lacks}."
+    return handle
+
+
+for _missing in TABLE:
+    operation(_missing.name, _missing.method, _missing.uri)(_handler(_missing))
+
+
+@operation("GetGlobalSettings", "GET", "/global-settings")
+def get_global_settings(call: Call) -> dict[str, Any]:
+    """What is true of Archlens: no AWS Organizations sharing, discovery or Jira."""
+    return {
+        "OrganizationSharingStatus": "DISABLED",
+        "DiscoveryIntegrationStatus": "DISABLED",
+        "JiraConfiguration": {"IntegrationStatus": "NOT_CONFIGURED"},
+    }
+
+
+@operation("UpdateGlobalSettings", "PATCH", "/global-settings")
+def update_global_settings(call: Call) -> dict[str, Any]:
+    """Setting what is already so (DISABLED) is accepted; enabling anything is refused."""
+    for member in ("OrganizationSharingStatus", "DiscoveryIntegrationStatus"):
+        if call.input.string(member, choices=("ENABLED", "DISABLED")) == "ENABLED":
+            raise validation_error(
+                f"{member}: Archlens has no AWS Organizations or discovery integration.",
+                field=member,
+            )
+    jira = call.input.mapping("JiraConfiguration")
+    call.input.check()
+    if jira:
+        raise validation_error(
+            "JiraConfiguration: Archlens does not have a Jira integration yet.",
+            field="JiraConfiguration",
+        )
+    return {}
