@@ -105,9 +105,9 @@ class WorkloadQuerySet(models.QuerySet):
 def sharing_users(workload_id: int | models.QuerySet) -> models.QuerySet:
     """Active users the workload is shared with, themselves or through a team, by username.
 
-    The people work on it can be given to (improvement items); portfolio viewers read every
-    workload and are not among them unless it was shared with them. `workload_id`: its id or a
-    query of it.
+    Those its work can be given to (improvement items): portfolio viewers read every workload
+    and are not among them unless it was shared with them. `workload_id`: its id or a query of
+    it.
     """
     lookup = "workload__in" if isinstance(workload_id, models.QuerySet) else "workload"
     own = WorkloadMember.objects.filter(**{lookup: workload_id}).values("user_id")

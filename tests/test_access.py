@@ -15,8 +15,8 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 from lenses.models import LensVersion
 from people.models import Team, TeamMember
 from reviews.milestones import milestone_create
-from reviews.models import Answer, ImprovementItem
-from reviews.services import answer_choice_update
+from reviews.models import Answer, ImprovementItem, Role
+from reviews.services import answer_choice_update, workload_share_team
 from tests.personas import more_personas
 from tests.reports.test_access import RULES as REPORT_RULES
 
@@ -173,8 +173,8 @@ def url_for(name, workload, version, bob, people):
     }
     if name.startswith("people:"):
         values["user_id"] = people["person_id"]
-    else:  # a team the workload is shared with
-        values["team_id"] = workload.team_shares.values_list("team_id", flat=True).first()
+    else:
+        values["team_id"] = shared_team_id(workload, people["team_id"])
     for keys in KWARG_SHAPES:
         if "item_id" in keys:
             values["item_id"] = improvement_item_id(workload, bob)
@@ -183,6 +183,15 @@ def url_for(name, workload, version, bob, people):
         except NoReverseMatch:
             continue
     raise AssertionError(f"no way to build a URL for {name}")
+
+
+def shared_team_id(workload, team_id: int) -> int:
+    """A team the workload is shared with: the first one, or the team `team_id` shared now."""
+    share = workload.team_shares.order_by("pk").first()
+    if share is None:
+        team = Team.objects.get(pk=team_id)
+        share = workload_share_team(workload=workload, team=team, role=Role.READONLY)
+    return share.team_id
 
 
 def improvement_item_id(workload, user) -> int:

@@ -10,6 +10,8 @@ JSON body), signed with SigV4 and sent in-process through Django's test client. 
 browser: people without access to the workload (mallory, and staff who are not members) get
 ResourceNotFoundException where the browser gives 404; read-only members get
 AccessDeniedException on writes; contributors get AccessDeniedException on owner-only actions.
+Access through a team and the portfolio viewer's read-only access follow the same rules
+(tests.personas); a deactivated account's key is refused as unrecognised, whatever it was given.
 Nobody ever gets a 500.
 """
 
@@ -35,14 +37,20 @@ from api.routing import OPERATIONS
 from reviews.milestones import milestone_create
 from reviews.models import WorkloadMember
 from tests.factories import lens_bytes
+from tests.personas import more_personas
 
 boto3 = pytest.importorskip("boto3")
 
 MODEL = boto3.client("wellarchitected", region_name="us-east-1").meta.service_model
 SERIALIZER = create_serializer("rest-json")
-# Least access first, so that the owner's destructive calls come last.
-PERSONAS = ("mallory", "sam", "carol", "bob", "alice")
-WORKLOAD_ROLES = {"read": {"carol", "bob", "alice"}, "write": {"bob", "alice"}, "owner": {"alice"}}
+# Least access first, so that the owner's destructive calls come last. tina contributes and rita
+# reads through a team, vera is a portfolio viewer, dora is deactivated (tests.personas).
+PERSONAS = ("dora", "mallory", "sam", "vera", "rita", "carol", "tina", "bob", "alice")
+WORKLOAD_ROLES = {
+    "read": {"vera", "rita", "carol", "tina", "bob", "alice"},
+    "write": {"tina", "bob", "alice"},
+    "owner": {"alice"},
+}
 PROFILE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:profile/abc123"
 TEMPLATE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:review-template/" + "a" * 32
 
@@ -315,6 +323,8 @@ REGISTERED = sorted({operation.name for operation in OPERATIONS})
 
 
 def allowed(rule: str, who: str) -> bool:
+    if who == "dora":
+        return False
     if rule == "user":
         return True
     if rule == "staff":
@@ -323,7 +333,9 @@ def allowed(rule: str, who: str) -> bool:
 
 
 def refusal(rule: str, who: str) -> str:
-    """What the browser's 404 or 403 is in the API."""
+    """What the browser's 404 or 403 (or, signed out, its login page) is in the API."""
+    if who == "dora":
+        return "UnrecognizedClientException"
     if rule in WORKLOAD_ROLES and who in ("mallory", "sam"):
         return "ResourceNotFoundException"
     return "AccessDeniedException"
@@ -375,7 +387,7 @@ def _send(client, issued, name: str, params: dict[str, Any]):
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", REGISTERED)
 def test_each_persona_gets_exactly_what_its_role_allows(
-    client, name, workload, admin_user, mallory, carol, bob, alice, key_for
+    client, name, workload, admin_user, mallory, carol, bob, alice, dora, key_for
 ):
     row = INPUTS.get(name)
     if row is None:
@@ -384,6 +396,7 @@ def test_each_persona_gets_exactly_what_its_role_allows(
     dave = type(alice).objects.create_user("dave", "dave@example.com", "pw-for-tests-9")
     bob_share = share_id(WorkloadMember.objects.get(workload=workload, user=bob).pk)
     people = {"mallory": mallory, "sam": admin_user, "carol": carol, "bob": bob, "alice": alice}
+    people |= {"dora": dora, **more_personas(workload, dora)}
 
     for who in PERSONAS:
         walk = Walk(
