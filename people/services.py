@@ -191,6 +191,31 @@ def invitation_accept(
     return user
 
 
+@transaction.atomic
+def invitation_join(*, user: User) -> Invitation | None:
+    """Mark the pending invitation to the user's email as taken up by that account.
+
+    For an account that came another way than the link (single sign-on with the same, verified
+    email): the invitation stops being pending, and the log says the person joined.
+    """
+    if not user.email:
+        return None
+    invitation = (
+        Invitation.objects.pending()
+        .select_for_update()
+        .filter(email__iexact=user.email)
+        .order_by("-created_at")
+        .first()
+    )
+    if invitation is None:
+        return None
+    invitation.accepted_at = timezone.now()
+    invitation.user = user
+    invitation.save(update_fields=["accepted_at", "user"])
+    _log(Action.JOINED, actor=user, user=user, invited_by=_name(invitation.invited_by))
+    return invitation
+
+
 def _name(user: User | None) -> str:
     return user.get_username() if user else ""
 

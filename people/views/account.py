@@ -1,4 +1,4 @@
-"""Each person's own account: name and email, password, sessions."""
+"""Each person's own account: name and email, password, sessions, API keys."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from api.key_views import keys_context
 from people import selectors, services
 from people.forms import AccountForm
 from people.services import PeopleError
@@ -36,6 +37,7 @@ def _page(
         "sessions": sessions,
         "current_session": request.session.session_key,
         "teams": user.teams.order_by("name_key"),
+        **keys_context(request),
     }
     return render(request, "people/account.html", context, status=status)
 

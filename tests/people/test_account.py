@@ -3,6 +3,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from api.keys import api_key_create
 from people.models import UserSession
 from people.selectors import browser_of
 
@@ -105,10 +106,18 @@ def test_a_single_sign_on_account_has_no_password_form(client, alice):
     assert client.post(reverse("account:password"), {}).status_code == 403
 
 
-def test_the_account_page_keeps_a_place_for_api_keys(client, alice):
+def test_the_account_page_lists_the_api_keys_and_creates_one_in_place(client, alice):
+    issued = api_key_create(user=alice)
     client.force_login(alice)
 
-    assert "<!-- api keys -->" in client.get(reverse("account:account")).content.decode()
+    page = client.get(reverse("account:account")).content.decode()
+    assert 'id="api-keys"' in page and issued.key.access_key_id in page
+    assert issued.secret not in page
+    created = client.post(
+        reverse("api:account_keys"), {"action": "create"}, headers={"HX-Request": "true"}
+    )
+    assert "AWS_SECRET_ACCESS_KEY=" in created.content.decode()
+    assert alice.api_keys.count() == 2
 
 
 def test_the_old_password_change_address_leads_to_the_account_page(client, alice):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Invitation, PeopleEvent, token_hash
-from people.services import PeopleError, invitation_accept, invitation_create
+from people.services import PeopleError, invitation_accept, invitation_create, invitation_join
 
 LINK = re.compile(r"http://testserver/invitations/[A-Za-z0-9_-]+/")
 
@@ -224,3 +224,15 @@ def test_only_staff_invite(client, alice):
     assert client.get(reverse("people:invite")).status_code == 403
     assert invite(client).status_code == 403
     assert not Invitation.objects.exists()
+
+
+def test_an_account_that_came_by_single_sign_on_takes_up_its_invitation(admin_user):
+    invitation, token = invitation_create(email="dana@example.com", invited_by=admin_user)
+    dana = User.objects.create_user("dana", "Dana@Example.com")
+
+    assert invitation_join(user=dana) == invitation
+
+    invitation.refresh_from_db()
+    assert invitation.user == dana and not invitation.is_pending
+    assert PeopleEvent.objects.filter(action="JOINED", target_user="dana").exists()
+    assert invitation_join(user=dana) is None
