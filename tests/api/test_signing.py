@@ -3,10 +3,13 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from api.keys import api_key_revoke
 from api.models import ApiKey
+from reviews.models import Answer, Role
+from reviews.services import answer_update, workload_share
 
 
 def test_a_request_signed_by_botocore_is_answered(signed, workload, alice):
@@ -103,9 +106,16 @@ def test_a_key_is_marked_as_used(signed, workload, alice, key_for):
 
 
 @pytest.mark.parametrize("count", [1, 20])
-def test_getting_a_workload_costs_the_same_queries_however_many_lenses_and_answers(
+def test_getting_a_workload_costs_the_same_queries_however_many_answers_and_shares(
     signed, workload, alice, count, django_assert_max_num_queries
 ):
+    answers = Answer.objects.filter(lens_review__workload=workload).select_related("question")
+    for answer in answers.order_by("pk")[:count]:
+        first = answer.question.choices.filter(is_none=False).order_by("order").first()
+        answer_update(answer=answer, user=alice, selected_choices=[first.choice_id])
+    for n in range(count):
+        reader = User.objects.create_user(f"reader{n}", f"reader{n}@example.com", "pw-9-x")
+        workload_share(workload=workload, user=reader, role=Role.READONLY)
     signed(alice, "GET", ["workloads", workload.public_id])  # the key's first use is a write
     with django_assert_max_num_queries(7):
         answer = signed(alice, "GET", ["workloads", workload.public_id])
