@@ -509,6 +509,7 @@ class Report(models.Model):
     class Format(models.TextChoices):
         PDF = "PDF", "PDF"
         JSON = "JSON", "JSON"
+        XLSX = "XLSX", "Excel"
 
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Queued"

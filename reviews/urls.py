@@ -13,6 +13,7 @@ from reviews.views import (
     review,
     sharing,
     upgrades,
+    workbooks,
     workloads,
 )
 
@@ -38,6 +39,7 @@ milestone = workload + "milestones/<int:number>/lenses/<slug:alias>/"
 
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/workloads.xlsx", workbooks.dashboard_xlsx, name="dashboard_xlsx"),
     path("workloads/", workloads.workload_list, name="workload_list"),
     path("workloads/new/", workloads.workload_create, name="workload_create"),
     path(workload, workloads.workload_detail, name="workload_detail"),
@@ -54,6 +56,7 @@ urlpatterns = [
         name="team_share_update",
     ),
     path(workload + "activity/", activity.activity, name="activity"),
+    path(workload + "answers.xlsx", workbooks.answers_xlsx, name="answers_xlsx"),
     path(workload + "milestones/", milestones.milestones, name="milestones"),
     path(workload + "compare/", milestones.compare, name="compare"),
     path(milestone, milestones.milestone_overview, name="milestone_overview"),
@@ -94,6 +97,7 @@ urlpatterns = [
     ),
     path(lens_review + "improvements.csv", exports.improvement_csv, name="improvement_csv"),
     path(lens_review + "answers.csv", exports.answers_csv, name="answers_csv"),
+    path(lens_review + "improvements.xlsx", workbooks.improvement_xlsx, name="improvement_xlsx"),
     path(question, answers.question_detail, name="question"),
     path(question + "poll/", answers.question_poll, name="question_poll"),
     path(question + "choices/<key:choice_id>/", answers.choice_update, name="choice_update"),

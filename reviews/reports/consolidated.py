@@ -18,6 +18,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from reviews import workbooks
 from reviews.dashboard import lens_order
 from reviews.errors import NOT_FOUND
 from reviews.models import Answer, AnswerRisk, Report, Workload
@@ -259,3 +260,8 @@ def consolidated_json(report: Report) -> bytes:
         **data,
     }
     return json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False).encode()
+
+
+def consolidated_xlsx(report: Report) -> bytes:
+    data = consolidated_data(user=requester(report), filters=report.filters)
+    return workbooks.consolidated_workbook(data, generated_at=timezone.now())

@@ -376,6 +376,8 @@ def _render(report: Report) -> tuple[str, bytes]:
         return "pdf", rendering.lens_review_pdf(report)
     if report.format == Report.Format.JSON:
         return "json", consolidated.consolidated_json(report)
+    if report.format == Report.Format.XLSX:
+        return "xlsx", consolidated.consolidated_xlsx(report)
     return "pdf", rendering.consolidated_pdf(report)
 
 

@@ -25,8 +25,8 @@ from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, LensRevi
 from reviews.selectors import plan_of
 from reviews.views.access import get_lens_review_for_user
 from reviews.views.improvements import filter_entries, plan_filters
+from reviews.workbooks import safe_cell
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 JOIN = "; "
 
 PLAN_HEADER = [
@@ -58,11 +58,6 @@ ANSWERS_HEADER = [
 # A question marked not applicable keeps its ticks (they count again if it applies again), but
 # they give it no risk: the CSV says so beside them, so nobody reads them as the answer.
 NOT_COUNTED = "No: the question does not apply"
-
-
-def safe_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -> HttpResponse:

@@ -29,6 +29,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lenses.models import Lens
+from reviews import workbooks
 from reviews.forms_reports import ConsolidatedReportForm, LensReportForm
 from reviews.models import LensReview, Report, Workload
 from reviews.reports.services import (
@@ -47,7 +48,12 @@ logger = logging.getLogger(__name__)
 LIST_LIMIT = 50
 # A report queued for longer than this probably waits for a worker that is not running.
 WAITING_HINT_AFTER = timedelta(minutes=2)
-CONTENT_TYPES = {Report.Format.PDF: "application/pdf", Report.Format.JSON: "application/json"}
+CONTENT_TYPES = {
+    Report.Format.PDF: "application/pdf",
+    Report.Format.JSON: "application/json",
+    Report.Format.XLSX: workbooks.CONTENT_TYPE,
+}
+EXTENSIONS = {Report.Format.PDF: "pdf", Report.Format.JSON: "json", Report.Format.XLSX: "xlsx"}
 
 
 def _reports(queryset: QuerySet[Report]) -> QuerySet[Report]:
@@ -137,7 +143,7 @@ def _download(report: Report, filename: str) -> HttpResponse:
 
 
 def _extension(report: Report) -> str:
-    return "json" if report.format == Report.Format.JSON else "pdf"
+    return EXTENSIONS[report.format]
 
 
 # -- lens review reports -------------------------------------------------------------------------
