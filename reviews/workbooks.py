@@ -20,6 +20,7 @@ import datetime
 import io
 import re
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,12 +133,26 @@ def _write(worksheet: Worksheet, sheet: Sheet) -> None:
         cell.data_type = "s"
         cell.font = HEADER_FONT
         cell.alignment = WRAP
+    # Setting a style through openpyxl's attributes looks it up in the workbook's style tables,
+    # which took most of the time of a large sheet; each (column, kind) is styled once and its
+    # cells then take a copy of that style, as openpyxl's own worksheet copy does.
+    styles: dict[tuple[int, str], Any] = {}
     row_number = 1
     for row_number, row in enumerate(sheet.rows, start=2):
         for index, (column, value) in enumerate(zip(columns, row, strict=True), start=1):
             cell = worksheet.cell(row=row_number, column=index)
-            shown = _set(cell, value, column)
-            longest = max((len(line) for line in shown.split("\n")), default=0)
+            kind, shown = _set(cell, value)
+            if not kind:
+                continue
+            if kind == "number" and column.number_format == PERCENT_FORMAT:
+                shown = "100%"
+            style = styles.get((index, kind))
+            if style is None:
+                _style(cell, kind, column)
+                styles[index, kind] = copy(cell._style)
+            else:
+                cell._style = copy(style)
+            longest = max(len(line) for line in shown.split("\n"))
             widths[index - 1] = max(widths[index - 1], longest)
     for index, column in enumerate(columns, start=1):
         width = column.width or min(max(widths[index - 1] + 2, WIDTH_MIN), WIDTH_MAX)
@@ -147,10 +162,11 @@ def _write(worksheet: Worksheet, sheet: Sheet) -> None:
         worksheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{row_number}"
 
 
-def _set(cell: Any, value: Any, column: Column) -> str:
-    """Write one value; returns the text it shows, to size the column."""
+def _set(cell: Any, value: Any) -> tuple[str, str]:
+    """Write one value; returns its kind (how it is styled, "" for an empty cell) and the text
+    it shows, to size the column."""
     if value is None or value == "":
-        return ""
+        return "", ""
     if isinstance(value, bool):
         value = "Yes" if value else "No"
     if isinstance(value, Link):
@@ -160,31 +176,34 @@ def _set(cell: Any, value: Any, column: Column) -> str:
         url = ILLEGAL.sub("", http_url(value.url))
         if url and len(url) <= URL_LIMIT:
             cell.hyperlink = url
-            cell.font = LINK_FONT
-        cell.alignment = WRAP if column.wrap else TOP
-        return text
+            return "link", text
+        return "text", text
     if isinstance(value, datetime.datetime):
         # Excel has no time zones: the time as shown on the site.
         cell.value = timezone.localtime(value).replace(tzinfo=None) if value.tzinfo else value
-        cell.number_format = column.number_format or DATETIME_FORMAT
-        cell.alignment = TOP
-        return "0000-00-00 00:00"
+        return "datetime", "0000-00-00 00:00"
     if isinstance(value, datetime.date):
         cell.value = value
-        cell.number_format = column.number_format or DATE_FORMAT
-        cell.alignment = TOP
-        return "0000-00-00"
+        return "date", "0000-00-00"
     if isinstance(value, int | float):
         cell.value = value
-        if column.number_format:
-            cell.number_format = column.number_format
-        cell.alignment = TOP
-        return f"{value:.0%}" if column.number_format == PERCENT_FORMAT else str(value)
+        return "number", str(value)
     text = safe_text(value)
     cell.value = text
     cell.data_type = "s"  # never a formula, whatever openpyxl would guess
-    cell.alignment = WRAP if column.wrap else TOP
-    return text
+    return "text", text
+
+
+def _style(cell: Any, kind: str, column: Column) -> None:
+    cell.alignment = WRAP if column.wrap and kind in ("text", "link") else TOP
+    if kind == "link":
+        cell.font = LINK_FONT
+    elif kind == "datetime":
+        cell.number_format = column.number_format or DATETIME_FORMAT
+    elif kind == "date":
+        cell.number_format = column.number_format or DATE_FORMAT
+    elif kind == "number" and column.number_format:
+        cell.number_format = column.number_format
 
 
 def _label(choices: type, value: str) -> str:
