@@ -133,7 +133,20 @@ def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString
         f'<text x="{left + 88}" y="16" fill="{INK}">Medium</text>'
     ]
     if scored:
-        body.append(_score_series(points, x, top, plot_height, width - right))
+        # Where the counts' dots and value labels are at each point, for the score's labels
+        # to keep clear of.
+        taken = [
+            [
+                spot
+                for name in ("high", "medium")
+                for spot in (
+                    y(getattr(p, name)),  # the dot
+                    y(getattr(p, name)) + _label_offset(p, name, y) - 4,  # its label's middle
+                )
+            ]
+            for p in points
+        ]
+        body.append(_score_series(points, x, top, plot_height, width - right, taken))
     for tick in sorted({0, largest // 2, largest}):
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
@@ -170,12 +183,19 @@ def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString
 
 
 def _score_series(
-    points: list[Point], x: Callable[[int], float], top: int, plot_height: int, axis: int
+    points: list[Point],
+    x: Callable[[int], float],
+    top: int,
+    plot_height: int,
+    axis: int,
+    taken: list[list[float]],
 ) -> str:
     """The score as a line of squares on a 0–100% axis at the right, with its own legend.
 
-    Squares and a dotted line, so it reads apart from the risk counts without colour; its
-    value labels go below the points, where the counts' labels (above theirs) are not.
+    Squares and a dotted line, so it reads apart from the risk counts without colour. Its value
+    labels go below the points, or above them where a count's dot or label is in the way (the
+    y positions in `taken`, per point); the first point's label starts right of its square,
+    clear of the left axis's numbers.
     """
 
     def y(score: float) -> float:
@@ -195,11 +215,22 @@ def _score_series(
             ' stroke-dasharray="2 4" stroke-linecap="round"/>'
         )
     for i, score in scored:
-        below = 17 if y(score) + 17 < top + plot_height + 12 else -9
+        below, above = y(score) + 17, y(score) - 9
+
+        def crowded(baseline: float, i: int = i) -> bool:
+            return any(abs(baseline - 4 - other) < VALUE_LABEL_GAP for other in taken[i])
+
+        baseline = below
+        if below > top + plot_height + 12 or (crowded(below) and not crowded(above)):
+            baseline = above
+        if i == 0 and len(points) > 1:
+            anchor = f'x="{x(i) + 6:.1f}" text-anchor="start"'
+        else:
+            anchor = f'x="{x(i):.1f}" text-anchor="middle"'
         parts.append(
             f'<rect x="{x(i) - 4:.1f}" y="{y(score) - 4:.1f}" width="8" height="8" '
-            f'fill="{SCORE}"/><text x="{x(i):.1f}" y="{y(score) + below:.1f}" '
-            f'text-anchor="middle" fill="{SCORE}" font-size="11">{percent(score)}</text>'
+            f'fill="{SCORE}"/><text {anchor} y="{baseline:.1f}" '
+            f'fill="{SCORE}" font-size="11">{percent(score)}</text>'
         )
     return "".join(parts)
 
