@@ -81,12 +81,17 @@ def snapshot_practices(snapshot: Mapping[str, Any]) -> PillarPractices:
     for pillar in snapshot.get("pillars", []):
         total = Practices()
         for question in pillar.get("questions", []):
-            total += question_practices(
-                ((bool(c.get("is_none")), c.get("status")) for c in question.get("choices", [])),
-                is_applicable=bool(question.get("is_applicable", True)),
-            )
+            total += snapshot_question_practices(question)
         pillars[pillar.get("id", "")] = total
     return pillars
+
+
+def snapshot_question_practices(question: Mapping[str, Any]) -> Practices:
+    """One frozen question's Practices."""
+    return question_practices(
+        ((bool(c.get("is_none")), c.get("status")) for c in question.get("choices", [])),
+        is_applicable=bool(question.get("is_applicable", True)),
+    )
 
 
 def lens_score(pillars: PillarPractices) -> float | None:

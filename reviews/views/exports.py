@@ -22,8 +22,7 @@ from reviews import snapshots
 from reviews.activity import Action, activity_record
 from reviews.improvements import person_label
 from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, LensReview, Reason
-from reviews.score_selectors import lens_score, snapshot_practices
-from reviews.scores import question_practices
+from reviews.score_selectors import lens_score, snapshot_practices, snapshot_question_practices
 from reviews.selectors import plan_of
 from reviews.views.access import get_lens_review_for_user
 from reviews.views.improvements import filter_entries, plan_filters
@@ -140,10 +139,7 @@ def answers_csv(request: HttpRequest, public_id: str, alias: str) -> HttpRespons
     for pillar in snapshot["pillars"]:
         pillar_cell = score_cell(pillar_practices[pillar["id"]].score)
         for question in pillar["questions"]:
-            practices = question_practices(
-                ((choice["is_none"], choice["status"]) for choice in question["choices"]),
-                is_applicable=question["is_applicable"],
-            )
+            practices = snapshot_question_practices(question)
             by_status: dict[str, list[str]] = {}
             for choice in question["choices"]:
                 by_status.setdefault(choice["status"], []).append(choice["title"])

@@ -36,14 +36,12 @@ def milestones(request: HttpRequest, public_id: str) -> HttpResponse:
     saved = list(workload.milestones.defer("data").select_related("recorded_by").order_by("number"))
     current = workload_snapshots(workload)
     now = total_counts(s["counts"] for s in current)
-    now_score = snapshots_score(current)
     points = [Point(f"M{m.number}", m.high_count, m.medium_count, m.score) for m in saved]
-    points.append(Point("Now", now["high"], now["medium"], now_score))
+    points.append(Point("Now", now["high"], now["medium"], snapshots_score(current)))
     context = {
         "workload": workload,
         "milestones": saved,
         "now": now,
-        "now_score": now_score,
         "trend": trend_lines(points, title=f"High and medium risks and score of {workload.name}"),
         "error": error,
         "name": request.POST.get("name", "") if error else "",
