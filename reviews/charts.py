@@ -13,8 +13,11 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 
+from reviews.scores import percent
+
 HIGH = "#c62828"
 MEDIUM = "#e69500"
+SCORE = "#1f5fbf"
 INK = "#1d2433"
 MUTED = "#5b6475"
 GRID = "#dde2ea"
@@ -40,6 +43,8 @@ class Point:
     label: str
     high: int
     medium: int
+    # The score in percent (reviews.scores), drawn on its own 0–100 axis when a point has one.
+    score: float | None = None
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
@@ -105,9 +110,11 @@ def risk_bars(bars: list[Bar], *, title: str = "High and medium risks per pillar
 
 
 def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString:
-    """High and medium risk counts over a series of states (milestones, then now)."""
+    """High and medium risk counts over a series of states (milestones, then now), and the
+    score where the points have one."""
+    scored = any(p.score is not None for p in points)
     width, height = 690, 280
-    left, right, top, bottom = 50, 30, 50, 50
+    left, right, top, bottom = 50, 50 if scored else 30, 50, 50
     plot_width = width - left - right
     plot_height = height - top - bottom
     largest = max([max(p.high, p.medium) for p in points] + [1])
@@ -125,6 +132,21 @@ def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString
         f'<rect x="{left + 70}" y="6" width="12" height="12" fill="{MEDIUM}"/>'
         f'<text x="{left + 88}" y="16" fill="{INK}">Medium</text>'
     ]
+    if scored:
+        # Where the counts' dots and value labels are at each point, for the score's labels
+        # to keep clear of.
+        taken = [
+            [
+                spot
+                for name in ("high", "medium")
+                for spot in (
+                    y(getattr(p, name)),  # the dot
+                    y(getattr(p, name)) + _label_offset(p, name, y) - 4,  # its label's middle
+                )
+            ]
+            for p in points
+        ]
+        body.append(_score_series(points, x, top, plot_height, width - right, taken))
     for tick in sorted({0, largest // 2, largest}):
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
@@ -158,6 +180,59 @@ def trend_lines(points: list[Point], *, title: str = "Risk trend") -> SafeString
             "No milestones yet</text>"
         )
     return _svg(width, height, title, body)
+
+
+def _score_series(
+    points: list[Point],
+    x: Callable[[int], float],
+    top: int,
+    plot_height: int,
+    axis: int,
+    taken: list[list[float]],
+) -> str:
+    """The score as a line of squares on a 0–100% axis at the right, with its own legend.
+
+    Squares and a dotted line, so it reads apart from the risk counts without colour. Its value
+    labels go below the points, or above them where a count's dot or label is in the way (the
+    y positions in `taken`, per point); the first point's label starts right of its square,
+    clear of the left axis's numbers.
+    """
+
+    def y(score: float) -> float:
+        return top + plot_height - score / 100 * plot_height
+
+    parts = [
+        f'<rect x="{axis - 170}" y="6" width="12" height="12" fill="{SCORE}"/>'
+        f'<text x="{axis - 152}" y="16" fill="{INK}">Score (right axis, %)</text>'
+    ]
+    for tick in (0, 50, 100):
+        parts.append(f'<text x="{axis + 8}" y="{y(tick) + 4:.1f}" fill="{SCORE}">{tick}%</text>')
+    scored = [(i, p.score) for i, p in enumerate(points) if p.score is not None]
+    if len(scored) > 1:
+        coords = " ".join(f"{x(i):.1f},{y(score):.1f}" for i, score in scored)
+        parts.append(
+            f'<polyline points="{coords}" fill="none" stroke="{SCORE}" stroke-width="2"'
+            ' stroke-dasharray="2 4" stroke-linecap="round"/>'
+        )
+    for i, score in scored:
+        below, above = y(score) + 17, y(score) - 9
+
+        def crowded(baseline: float, i: int = i) -> bool:
+            return any(abs(baseline - 4 - other) < VALUE_LABEL_GAP for other in taken[i])
+
+        baseline = below
+        if below > top + plot_height + 12 or (crowded(below) and not crowded(above)):
+            baseline = above
+        if i == 0 and len(points) > 1:
+            anchor = f'x="{x(i) + 6:.1f}" text-anchor="start"'
+        else:
+            anchor = f'x="{x(i):.1f}" text-anchor="middle"'
+        parts.append(
+            f'<rect x="{x(i) - 4:.1f}" y="{y(score) - 4:.1f}" width="8" height="8" '
+            f'fill="{SCORE}"/><text {anchor} y="{baseline:.1f}" '
+            f'fill="{SCORE}" font-size="11">{percent(score)}</text>'
+        )
+    return "".join(parts)
 
 
 def _label_offset(point: Point, series: str, y: Callable[[int], float]) -> int:

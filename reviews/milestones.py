@@ -11,6 +11,7 @@ from django.db import transaction
 from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, QUOTA, DomainError
 from reviews.models import MAX_MILESTONES, Milestone, Workload, name_key
+from reviews.score_selectors import lens_score, pillar_score, snapshot_practices, snapshots_score
 from reviews.snapshots import empty_counts, total_counts, workload_snapshots
 
 NOW = "now"
@@ -47,6 +48,7 @@ def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | 
         medium_count=totals["medium"],
         answered_count=totals["answered"],
         question_count=totals["total"],
+        score=snapshots_score(snapshots),
         data={"lens_reviews": snapshots},
     )
     activity_record(
@@ -67,6 +69,8 @@ class PillarDelta:
     name: str
     high: tuple[int, int]
     medium: tuple[int, int]
+    # Before and after, in percent; None where the pillar has no score (reviews.scores).
+    score: tuple[float | None, float | None] = (None, None)
 
     @property
     def high_change(self) -> int:
@@ -96,6 +100,7 @@ class LensComparison:
     name: str
     versions: tuple[str, str]
     present: tuple[bool, bool]
+    score: tuple[float | None, float | None] = (None, None)
     pillars: list[PillarDelta] = field(default_factory=list)
     changes: list[QuestionChange] = field(default_factory=list)
     unchanged: int = 0
@@ -104,7 +109,8 @@ class LensComparison:
 def compare_states(
     before: list[dict[str, Any]], after: list[dict[str, Any]]
 ) -> list[LensComparison]:
-    """Per lens: high/medium per pillar before and after, and every question that changed."""
+    """Per lens: high/medium and the score per pillar before and after, the lens's score before
+    and after, and every question that changed."""
     old = {snapshot["lens"]["alias"]: snapshot for snapshot in before}
     new = {snapshot["lens"]["alias"]: snapshot for snapshot in after}
     aliases = [*new, *(alias for alias in old if alias not in new)]
@@ -113,11 +119,14 @@ def compare_states(
 
 def _compare_lens(old: dict | None, new: dict | None) -> LensComparison:
     some = new or old
+    practices_before = snapshot_practices(old) if old else {}
+    practices_after = snapshot_practices(new) if new else {}
     result = LensComparison(
         alias=some["lens"]["alias"],
         name=some["lens"]["name"],
         versions=(old["lens"]["version"] if old else "", new["lens"]["version"] if new else ""),
         present=(old is not None, new is not None),
+        score=(lens_score(practices_before), lens_score(practices_after)),
     )
     old_pillars = {p["id"]: p for p in old["pillars"]} if old else {}
     new_pillars = {p["id"]: p for p in new["pillars"]} if new else {}
@@ -130,6 +139,10 @@ def _compare_lens(old: dict | None, new: dict | None) -> LensComparison:
                 name=(after or before)["name"],
                 high=(counts_before["high"], counts_after["high"]),
                 medium=(counts_before["medium"], counts_after["medium"]),
+                score=(
+                    pillar_score(practices_before, pillar_id),
+                    pillar_score(practices_after, pillar_id),
+                ),
             )
         )
     # Questions are matched by id across the lens: an upgrade may move one to another pillar.

@@ -469,6 +469,8 @@ class Milestone(models.Model):
     medium_count = models.PositiveIntegerField(default=0)
     answered_count = models.PositiveIntegerField(default=0)
     question_count = models.PositiveIntegerField(default=0)
+    # The workload's score (reviews.scores) from the frozen copy, kept for the trend too.
+    score = models.FloatField(null=True, blank=True)
     data = models.JSONField(help_text="The frozen lens reviews; see reviews.milestones.")
 
     class Meta:

@@ -69,6 +69,7 @@ from reviews.portability.checks import (
     show,
 )
 from reviews.portability.lenses import lens_version_restore
+from reviews.score_selectors import snapshots_score
 
 
 @dataclass
@@ -615,7 +616,11 @@ class _Importer:
             numbers.add(milestone.number)
             names.add(milestone.name_key)
             r.user(join(path, "recorded_by"), obj["recorded_by"], milestone, "recorded_by")
+            problems = len(r.errors)
             r.shape(join(path, "data"), obj["data"], MILESTONE_DATA)
+            if len(r.errors) == problems:
+                # Worked out from the copy, not read from the file: it cannot disagree with it.
+                milestone.score = snapshots_score(obj["data"]["lens_reviews"])
             self.rows[Milestone].append(milestone)
 
     # -- writing -----------------------------------------------------------------------------

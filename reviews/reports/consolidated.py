@@ -1,9 +1,10 @@
 """The consolidated report: every workload a user can see, side by side.
 
-Per workload the questions answered and the high and medium risks per lens and pillar, the
-totals, and the questions most often at risk across workloads. Three queries whatever the
-number of workloads: the workloads, one aggregate of answers per workload and pillar, one per
-question.
+Per workload the questions answered, the high and medium risks and the score per lens and
+pillar, the totals, and the questions most often at risk across workloads. Six queries
+whatever the number of workloads: the workloads, one aggregate of answers per workload and
+pillar, one per question, and for the scores the active lens reviews, their choices and their
+answers with choice rows.
 Filters (environment, tag, owner, question) are the dashboard's, stored in Report.filters.
 """
 
@@ -21,8 +22,10 @@ from django.utils import timezone
 from reviews import workbooks
 from reviews.dashboard import lens_order
 from reviews.errors import NOT_FOUND
-from reviews.models import Answer, AnswerRisk, Report, Workload
+from reviews.models import Answer, AnswerRisk, LensReview, Report, Workload
 from reviews.reports.services import ReportError
+from reviews.score_selectors import lens_score, review_practices
+from reviews.scores import mean_score
 
 TOP_RISKS = 10
 # As on the dashboard: tag is "key" or "key=value", owner a username, question
@@ -112,6 +115,7 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
     answers = Answer.objects.filter(
         lens_review__workload__in=workloads.values("pk"), lens_review__is_active=True
     )
+    active_reviews = LensReview.objects.filter(workload__in=workloads.values("pk"), is_active=True)
     per_pillar = (
         answers.values(
             "lens_review__workload_id",
@@ -161,8 +165,27 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
         for lens in ordered
     }
 
-    def lens_groups(counts: dict[tuple[str, str], dict[str, int]]) -> list[dict[str, Any]]:
-        """The lenses of `counts` in order, each with its totals and its pillars' counts."""
+    # Scores: per workload, of each (lens alias, pillar id) and of each lens; a portfolio's are
+    # the means of its workloads' (reviews.scores).
+    owner_of = {
+        pk: (workload_id, alias)
+        for pk, workload_id, alias in active_reviews.values_list("pk", "workload_id", "lens__alias")
+    }
+    pillar_scores: dict[int, dict[tuple[str, str], float | None]] = {}
+    lens_scores: dict[int, dict[str, float | None]] = {}
+    for review_id, practices in review_practices(active_reviews).items():
+        workload_id, alias = owner_of[review_id]
+        for pillar_id, pillar in practices.items():
+            pillar_scores.setdefault(workload_id, {})[alias, pillar_id] = pillar.score
+        lens_scores.setdefault(workload_id, {})[alias] = lens_score(practices)
+
+    def lens_groups(
+        counts: dict[tuple[str, str], dict[str, int]],
+        scores: dict[tuple[str, str], float | None],
+        whole_lens: dict[str, float | None],
+    ) -> list[dict[str, Any]]:
+        """The lenses of `counts` in order, each with its totals, score and its pillars' counts
+        and scores."""
         groups = []
         for lens in ordered:
             keys = [key for key in keys_of[lens["alias"]] if key in counts]
@@ -175,8 +198,15 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
                 {
                     **lens,
                     **totals,
+                    "score": whole_lens.get(lens["alias"]),
                     "pillars": [
-                        {"id": key[1], "name": pillars[key]["name"], **counts[key]} for key in keys
+                        {
+                            "id": key[1],
+                            "name": pillars[key]["name"],
+                            **counts[key],
+                            "score": scores.get(key),
+                        }
+                        for key in keys
                     ],
                 }
             )
@@ -195,6 +225,7 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
         for alias in {key[0] for key in counts}:
             reviewing[alias] += 1
         _add(grand, totals)
+        scores_here = lens_scores.get(row["pk"], {})
         workload_data.append(
             {
                 "id": row["public_id"],
@@ -205,11 +236,20 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
                 "tags": row["tags"] or {},
                 "updated_at": row["updated_at"],
                 **totals,
-                "lenses": lens_groups(counts),
+                "score": mean_score(scores_here.values()),
+                "lenses": lens_groups(counts, pillar_scores.get(row["pk"], {}), scores_here),
             }
         )
+    shown = [row["pk"] for row in rows]
+    portfolio_pillars = {
+        key: mean_score(pillar_scores.get(pk, {}).get(key) for pk in shown) for key in pillars
+    }
+    portfolio_lenses = {
+        alias: mean_score(lens_scores.get(pk, {}).get(alias) for pk in shown) for alias in lenses
+    }
     lens_data = [
-        {**group, "workloads": reviewing[group["alias"]]} for group in lens_groups(portfolio)
+        {**group, "workloads": reviewing[group["alias"]]}
+        for group in lens_groups(portfolio, portfolio_pillars, portfolio_lenses)
     ]
     common = (
         answers.filter(risk__in=[AnswerRisk.HIGH, AnswerRisk.MEDIUM])
@@ -229,7 +269,11 @@ def consolidated_data(*, user: Any, filters: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         "filters": clean_filters(filters),
-        "totals": {"workloads": len(workload_data), **grand},
+        "totals": {
+            "workloads": len(workload_data),
+            **grand,
+            "score": mean_score(workload["score"] for workload in workload_data),
+        },
         "lenses": lens_data,
         "workloads": workload_data,
         "common_risks": [

@@ -20,6 +20,7 @@ from reviews.errors import NOT_FOUND
 from reviews.models import AnswerRisk, Branding, ChoiceAnswer, LensReview, Report, Workload
 from reviews.reports.consolidated import consolidated_data, requester
 from reviews.reports.services import PAPER_SIZES, ReportError
+from reviews.score_selectors import lens_score, snapshot_practices
 from reviews.snapshots import improvement_plan, missing_practices, snapshots_of
 
 logger = logging.getLogger(__name__)
@@ -111,12 +112,16 @@ def _trend(report: Report, workload: Workload, snapshot: dict[str, Any]) -> str:
         for frozen in (data or {}).get("lens_reviews", []):
             if frozen["lens"]["alias"] == alias:
                 counts = frozen["counts"]
-                points.append(Point(f"M{number}", counts["high"], counts["medium"]))
+                score = lens_score(snapshot_practices(frozen))
+                points.append(Point(f"M{number}", counts["high"], counts["medium"], score))
     if report.milestone_id is None:
-        points.append(Point("Now", snapshot["counts"]["high"], snapshot["counts"]["medium"]))
+        counts, score = snapshot["counts"], lens_score(snapshot_practices(snapshot))
+        points.append(Point("Now", counts["high"], counts["medium"], score))
     if len(points) < 2:
         return ""
-    return trend_lines(points, title=f"High and medium risks of {snapshot['lens']['name']}")
+    return trend_lines(
+        points, title=f"High and medium risks and score of {snapshot['lens']['name']}"
+    )
 
 
 def _question_view(question: dict[str, Any]) -> dict[str, Any]:
@@ -145,9 +150,11 @@ def lens_review_context(report: Report) -> dict[str, Any]:
     snapshot = _snapshot(report, workload)
     milestone = report.milestone if report.milestone_id is not None else None
     state = f"Milestone {milestone.number}: {milestone.name}" if milestone else "Current state"
+    practices = snapshot_practices(snapshot)
     pillars = [
         {
             **pillar,
+            "score": practices[pillar["id"]].score,
             "anchor": f"pillar-{index}",
             "questions": [_question_view(question) for question in pillar["questions"]],
         }
@@ -173,6 +180,7 @@ def lens_review_context(report: Report) -> dict[str, Any]:
         "state": state,
         "as_of": milestone.recorded_at if milestone else None,
         "counts": counts,
+        "score": lens_score(practices),
         "answered_percent": round(100 * counts["answered"] / counts["total"])
         if counts["total"]
         else 0,
@@ -212,7 +220,11 @@ def consolidated_context(report: Report) -> dict[str, Any]:
                 continue
             cells = {pillar["id"]: pillar for pillar in mine["pillars"]}
             rows.append(
-                {"workload": workload, "cells": [cells.get(p["id"]) for p in lens["pillars"]]}
+                {
+                    "workload": workload,
+                    "cells": [cells.get(p["id"]) for p in lens["pillars"]],
+                    "score": mine["score"],
+                }
             )
         lenses.append(
             {

@@ -1,5 +1,6 @@
 from django import template
 
+from reviews import scores
 from reviews.improvements import person_label
 from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, Reason
 from reviews.snapshots import total_counts
@@ -73,3 +74,21 @@ def pillar_totals(pillars: list) -> dict[str, int]:
 def person(user) -> str:
     """A user's whole name and username (see reviews.improvements.person_label)."""
     return person_label(user) if user else ""
+
+
+@register.filter
+def percent(score: float | None) -> str:
+    """A score as shown everywhere: "63%", or "–" when there is none (reviews.scores)."""
+    return scores.percent(score)
+
+
+@register.filter
+def score_change(pair: tuple[float | None, float | None]) -> str:
+    """The change between two scores in percentage points, rounded as the scores are shown.
+
+    The difference of the shown values, so "50% → 63%" reads "+13", never "+12"."""
+    before, after = pair
+    if before is None or after is None:
+        return "–"
+    change = int(after + 0.5) - int(before + 0.5)
+    return f"+{change}" if change > 0 else "±0" if change == 0 else f"−{-change}"

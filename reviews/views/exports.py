@@ -1,4 +1,4 @@
-"""CSV downloads of a lens review: its improvement plan and all its answers.
+"""CSV downloads of a lens review: its improvement plan and all its answers with the scores.
 
 Plain UTF-8 with a header row. Cells that a spreadsheet would run as a formula (starting with
 = + - @, or a tab or carriage return) get a leading apostrophe: answers, notes and comments are
@@ -22,6 +22,7 @@ from reviews import snapshots
 from reviews.activity import Action, activity_record
 from reviews.improvements import person_label
 from reviews.models import AnswerRisk, ChoiceAnswer, ImprovementStatus, LensReview, Reason
+from reviews.score_selectors import lens_score, snapshot_practices, snapshot_question_practices
 from reviews.selectors import plan_of
 from reviews.views.access import get_lens_review_for_user
 from reviews.views.improvements import filter_entries, plan_filters
@@ -54,10 +55,20 @@ ANSWERS_HEADER = [
     "Notes",
     # Last, so the columns before it keep their places for whoever reads them by position.
     "Selected choices count",
+    # The score's parts per question, and the pillar's and lens's scores (README "Scores").
+    "Best practices followed",
+    "Best practices applicable",
+    "Pillar score (%)",
+    "Lens score (%)",
 ]
 # A question marked not applicable keeps its ticks (they count again if it applies again), but
 # they give it no risk: the CSV says so beside them, so nobody reads them as the answer.
 NOT_COUNTED = "No: the question does not apply"
+
+
+def score_cell(score: float | None) -> str:
+    """A score for a spreadsheet: a number with one decimal, empty when there is none."""
+    return "" if score is None else f"{score:.1f}"
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[list[Any]]) -> HttpResponse:
@@ -117,9 +128,13 @@ def answers_csv(request: HttpRequest, public_id: str, alias: str) -> HttpRespons
     """One row per question of the lens review, in lens order."""
     review = get_lens_review_for_user(request, public_id, alias)
     [snapshot] = snapshots.snapshots_of([review])
+    pillar_practices = snapshot_practices(snapshot)
+    whole_lens = score_cell(lens_score(pillar_practices))
     rows = []
     for pillar in snapshot["pillars"]:
+        pillar_cell = score_cell(pillar_practices[pillar["id"]].score)
         for question in pillar["questions"]:
+            practices = snapshot_question_practices(question)
             by_status: dict[str, list[str]] = {}
             for choice in question["choices"]:
                 by_status.setdefault(choice["status"], []).append(choice["title"])
@@ -137,6 +152,10 @@ def answers_csv(request: HttpRequest, public_id: str, alias: str) -> HttpRespons
                     JOIN.join(by_status.get(ChoiceAnswer.Status.NOT_APPLICABLE, [])),
                     question["notes"],
                     counted,
+                    practices.followed,
+                    practices.applicable,
+                    pillar_cell,
+                    whole_lens,
                 ]
             )
     _record(request, review, "answers")

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reviews.charts import Point, trend_lines
 from reviews.milestones import NOW, MilestoneError, compare_states, milestone_create
 from reviews.models import Milestone, Role, Workload
+from reviews.score_selectors import lens_score, snapshot_practices, snapshots_score
 from reviews.snapshots import improvement_plan, total_counts, workload_snapshots
 from reviews.views.access import get_workload_for_user
 
@@ -33,14 +34,15 @@ def milestones(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, f"Saved milestone {milestone.number}: {milestone.name}.")
             return redirect("reviews:milestones", public_id=public_id)
     saved = list(workload.milestones.defer("data").select_related("recorded_by").order_by("number"))
-    now = total_counts(s["counts"] for s in workload_snapshots(workload))
-    points = [Point(f"M{m.number}", m.high_count, m.medium_count) for m in saved]
-    points.append(Point("Now", now["high"], now["medium"]))
+    current = workload_snapshots(workload)
+    now = total_counts(s["counts"] for s in current)
+    points = [Point(f"M{m.number}", m.high_count, m.medium_count, m.score) for m in saved]
+    points.append(Point("Now", now["high"], now["medium"], snapshots_score(current)))
     context = {
         "workload": workload,
         "milestones": saved,
         "now": now,
-        "trend": trend_lines(points, title=f"High and medium risks of {workload.name}"),
+        "trend": trend_lines(points, title=f"High and medium risks and score of {workload.name}"),
         "error": error,
         "name": request.POST.get("name", "") if error else "",
         "is_owner": workload.role == Role.OWNER,
@@ -66,11 +68,14 @@ def _frozen_context(request: HttpRequest, public_id: str, number: int, alias: st
     workload = get_workload_for_user(request, public_id)
     milestone = _get_milestone(workload, number)
     snapshot = _frozen_review(milestone, alias)
+    practices = snapshot_practices(snapshot)
+    pillars = [{**pillar, "score": practices[pillar["id"]].score} for pillar in snapshot["pillars"]]
     return {
         "workload": workload,
         "milestone": milestone,
         "snapshot": snapshot,
-        "pillars": snapshot["pillars"],
+        "score": lens_score(practices),
+        "pillars": pillars,
         "lens_reviews": milestone.data["lens_reviews"],
     }
 

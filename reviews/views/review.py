@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from reviews.models import LensReview, PillarNote
+from reviews.score_selectors import lens_score, pillar_score, review_practices
 from reviews.selectors import first_unanswered, review_outline
 from reviews.services import (
     NotesConflict,
@@ -22,12 +23,16 @@ from reviews.views.notes import notes_response, parse_notes, wants_theirs
 
 def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
     pillars = review_outline(review)
+    practices = review_practices([review]).get(review.pk, {})
+    for pillar in pillars:
+        pillar.score = pillar_score(practices, pillar.pillar_id)
     base = [review.workload.public_id, review.lens.alias]
     context = {
         "review": review,
         "workload": review.workload,
         "pillars": pillars,
         "totals": total_counts(p.counts for p in pillars),
+        "score": lens_score(practices),
         "can_write": review.workload.role != "READONLY",
         "continue_question": first_unanswered(pillars),
     }
@@ -43,6 +48,7 @@ def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
             shown_pillars=[pillar],
             # The pillar page counts its own questions, not the lens's.
             totals=total_counts([pillar.counts]),
+            score=pillar.score,
             # Where this pillar's work goes on; once it is done, the rest of the review.
             continue_question=first_unanswered([pillar]) or context["continue_question"],
             notes_editor={

@@ -33,6 +33,8 @@ from reviews.models import (
     Role,
     Workload,
 )
+from reviews.score_selectors import lens_score, review_practices
+from reviews.scores import mean_score
 from reviews.selectors import (
     add_list_counts,
     builtin_pillars,
@@ -289,6 +291,9 @@ def _render_detail(
     continue_at = first_unanswered_questions(workload, active)
     for review in active:
         review.continue_question_id = continue_at.get(review.pk)
+    practices = review_practices(active)
+    for review in active:
+        review.score = lens_score(practices.get(review.pk, {}))
     removed = {review.lens_id for review in reviews if not review.is_active}
     can_write = workload.role in WRITE_ROLES
     notices = upgrade_notices(active) if can_write else {}
@@ -313,6 +318,7 @@ def _render_detail(
     context = {
         "workload": workload,
         "lens_reviews": active,
+        "workload_score": mean_score(review.score for review in active),
         "improvement_totals": with_improvement_status(SimpleNamespace(**totals)),
         "addable_lenses": addable,
         "lens_form": lens_form,

@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from reviews.charts import HIGH, MEDIUM, Bar, Point, risk_bars, trend_lines
+from reviews.charts import HIGH, MEDIUM, SCORE, Bar, Point, risk_bars, trend_lines
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -121,3 +121,48 @@ def test_chart_labels_are_escaped():
     assert "<script>" not in svg and "<b>" not in svg
     [label] = [t for t in parse(svg).iter(f"{SVG}text") if t.get("text-anchor") == "end"]
     assert "".join(label.itertext()) == "<script>alert(1)</script>"
+
+
+def score_labels(svg: str) -> list[tuple[str, float, float]]:
+    """The score's value labels as (text, x, y)."""
+    return [
+        (t.text, float(t.get("x")), float(t.get("y")))
+        for t in parse(svg).iter(f"{SVG}text")
+        if t.get("fill") == SCORE and t.get("font-size") == "11"
+    ]
+
+
+def test_a_trend_without_scores_draws_no_score_axis():
+    svg = trend_lines([Point("M1", 3, 1), Point("Now", 1, 0)])
+
+    texts = [t.text for t in parse(svg).iter(f"{SVG}text")]
+    assert "Score (right axis, %)" not in texts and "100%" not in texts
+
+
+def test_the_score_has_its_own_axis_and_a_label_per_point_that_has_one():
+    points = [Point("M1", 3, 1, 40.0), Point("M2", 2, 1, None), Point("Now", 1, 0, 62.5)]
+
+    svg = trend_lines(points)
+
+    texts = [t.text for t in parse(svg).iter(f"{SVG}text")]
+    assert "Score (right axis, %)" in texts
+    assert {"0%", "50%", "100%"} <= set(texts)
+    assert [text for text, _, _ in score_labels(svg)] == ["40%", "63%"]
+
+
+def test_a_score_label_goes_above_its_point_when_a_count_is_just_below_it():
+    # 10 high of at most 20 sits at mid height, its dot and label just under a score of 61%.
+    points = [Point("M1", 20, 0, 10.0), Point("M2", 10, 0, 61.0), Point("Now", 0, 0, 90.0)]
+
+    svg = trend_lines(points)
+
+    squares = {
+        float(r.get("x")) + 4: float(r.get("y")) + 4
+        for r in parse(svg).iter(f"{SVG}rect")
+        if r.get("fill") == SCORE and r.get("width") == "8"
+    }
+    [(_, x, label_y)] = [label for label in score_labels(svg) if label[0] == "61%"]
+    assert label_y < squares[x]  # above its square
+    [(_, _, low_y)] = [label for label in score_labels(svg) if label[0] == "90%"]
+    [(_, x90, _)] = [label for label in score_labels(svg) if label[0] == "90%"]
+    assert low_y > squares[x90]  # nothing in the way: below, as usual

@@ -7,6 +7,7 @@ import io
 from django.urls import reverse
 from django.utils import timezone
 
+from lenses.models import Choice
 from reviews.models import Answer, ImprovementItem, ImprovementStatus
 from reviews.services import (
     answer_applicability_update,
@@ -72,12 +73,20 @@ def test_the_answers_csv_has_a_row_per_question_in_lens_order(client, carol, wor
         "Not applicable choices",
         "Notes",
         "Selected choices count",
+        "Best practices followed",
+        "Best practices applicable",
+        "Pillar score (%)",
+        "Lens score (%)",
     ]
     assert len(rows) == Answer.objects.filter(lens_review__workload=workload).count()
     assert rows[0][:2] == ["Operational Excellence", "ops1"]
     sec1 = next(row for row in rows if row[1] == "sec1")
     question = answer_of(workload, "sec1").question
     titles = dict(question.choices.values_list("choice_id", "title"))
+    practices = question.choices.filter(is_none=False).count()
+    # Only Security has an answered question: its score is the lens's, over all its practices.
+    security = Choice.objects.filter(question__pillar=question.pillar, is_none=False).count()
+    score = f"{100 * 2 / security:.1f}"
     assert sec1 == [
         "Security",
         "sec1",
@@ -89,8 +98,14 @@ def test_the_answers_csv_has_a_row_per_question_in_lens_order(client, carol, wor
         "",
         "",
         "Yes",
+        "2",
+        str(practices),
+        score,
+        score,
     ]
-    assert next(row for row in rows if row[1] == "rel1")[3] == "Unanswered"
+    rel1 = next(row for row in rows if row[1] == "rel1")
+    assert rel1[3] == "Unanswered"
+    assert rel1[-4:] == ["0", rel1[-3], "", score]
 
 
 def test_the_answers_csv_lists_not_applicable_choices_and_questions(client, alice, workload):

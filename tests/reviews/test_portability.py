@@ -279,6 +279,17 @@ def test_import_restores_owner_members_times_and_the_inactive_lens(exported, ali
     assert workload.milestones.get(number=2).recorded_by == bob
 
 
+def test_import_works_out_each_milestones_score_from_its_frozen_copy(rich_workload, tmp_path):
+    saved = dict(rich_workload.milestones.values_list("number", "score"))
+    assert saved[1] is not None and saved[2] is not None
+    text = export(rich_workload)
+    rich_workload.delete()
+
+    run("import_workload", str(write(tmp_path, text)))
+
+    assert dict(Workload.objects.get().milestones.values_list("number", "score")) == saved
+
+
 def test_import_runs_a_bounded_number_of_queries(exported):
     with CaptureQueriesContext(connection) as queries:
         run("import_workload", str(exported[1]))

@@ -970,8 +970,9 @@ def test_the_detail_page_takes_few_queries(
     client.force_login(alice)
 
     # session, user, workload, lens reviews, where each review continues, newer versions of
-    # the lenses (upgrade notices), lenses to add, pillar names, members
-    with django_assert_max_num_queries(9):
+    # the lenses (upgrade notices), lenses to add, pillar names, members; for the scores the
+    # lenses' choices and the answers with their choice rows
+    with django_assert_max_num_queries(11):
         client.get(url("workload_detail", workload))
 
 
