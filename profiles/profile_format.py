@@ -213,8 +213,10 @@ class _Checker:
         for index, ref in enumerate(self.listing(place, obj, "prioritises", PRIORITISED_MAX)):
             where = f"{place}.prioritises[{index}]"
             if not isinstance(ref, dict):
-                self.error(where, 'must be an object such as {"lens": "wellarchitected", '
-                           '"question": "sec1"}')
+                self.error(
+                    where,
+                    'must be an object such as {"lens": "wellarchitected", "question": "sec1"}',
+                )
                 continue
             self.keys(where, ref, ("lens", "question"))
             lens = ref.get("lens", BUILTIN_ALIAS)

@@ -98,9 +98,7 @@ def _check_answers(profile: Profile, answers: Any) -> dict[str, list[str]]:
         known = {choice["id"] for choice in question["choices"]}
         for choice_id in choice_ids:
             if choice_id not in known:
-                raise ProfileError(
-                    f"“{question['title']}” has no choice “{choice_id}”.", INVALID
-                )
+                raise ProfileError(f"“{question['title']}” has no choice “{choice_id}”.", INVALID)
         if question["selectionType"] == "SINGLE" and len(set(choice_ids)) > 1:
             raise ProfileError(f"“{question['title']}” takes one choice only.", INVALID)
         if choice_ids:

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from profiles.selectors import counts_apart
 from reviews.models import LensReview, PillarNote
 from reviews.selectors import first_unanswered, review_outline
 from reviews.services import (
@@ -30,6 +31,9 @@ def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
         "totals": total_counts(p.counts for p in pillars),
         "can_write": review.workload.role != "READONLY",
         "continue_question": first_unanswered(pillars),
+        "prioritised_totals": counts_apart(
+            [q for p in pillars for q in p.question_list], review.prioritised
+        ),
     }
     if pillar_id is not None:
         pillar = next((p for p in pillars if p.pillar_id == pillar_id), None)
@@ -43,6 +47,7 @@ def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
             shown_pillars=[pillar],
             # The pillar page counts its own questions, not the lens's.
             totals=total_counts([pillar.counts]),
+            prioritised_totals=counts_apart(pillar.question_list, review.prioritised),
             # Where this pillar's work goes on; once it is done, the rest of the review.
             continue_question=first_unanswered([pillar]) or context["continue_question"],
             notes_editor={

@@ -1,0 +1,157 @@
+"""The profile file: the built-in profiles, the round trip, and files that are wrong."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from profiles import profile_format
+from profiles.models import Profile
+from profiles.profile_format import ProfileFileError, read_profile_file
+from profiles.services import BUILTIN_DIR, ProfileError, builtin_profiles_load, profile_import
+from tests.profiles.conftest import document
+
+BUILTIN_LENS = Path(__file__).resolve().parents[2] / "lenses" / "builtin" / "wellarchitected.json"
+
+
+def raw(data) -> bytes:
+    return json.dumps(data).encode()
+
+
+def problems(data) -> list[str]:
+    with pytest.raises(ProfileFileError) as caught:
+        read_profile_file(data if isinstance(data, bytes) else raw(data))
+    return caught.value.errors
+
+
+def test_the_five_built_in_profiles_load_with_their_business_contexts(builtin_lens):
+    profiles = builtin_profiles_load()
+
+    names = {profile.name for profile in profiles}
+    assert names == {
+        "Healthcare and finance",
+        "E-commerce",
+        "Startup, first product",
+        "Media and content",
+        "IoT and industrial",
+    }
+    assert all(profile.is_builtin for profile in profiles)
+    assert Profile.objects.count() == 5
+
+
+def test_the_built_in_profiles_suggest_the_pillar_orders_of_the_founding_notes(builtin_lens):
+    firsts = {}
+    for profile in builtin_profiles_load():
+        orders = [
+            tuple(choice["pillarOrder"])
+            for question in profile.questions
+            for choice in question["choices"]
+            if choice["pillarOrder"]
+        ]
+        assert orders, profile.name
+        firsts[profile.name] = set(orders)
+    assert firsts["Healthcare and finance"] == {
+        ("security", "reliability", "operationalExcellence")
+    }
+    assert firsts["E-commerce"] == {("reliability", "performance", "costOptimization")}
+    assert firsts["Startup, first product"] == {
+        ("costOptimization", "operationalExcellence", "performance")
+    }
+    assert firsts["Media and content"] == {("performance", "costOptimization", "reliability")}
+    assert firsts["IoT and industrial"] == {("reliability", "security", "performance")}
+
+
+def test_every_question_a_built_in_profile_prioritises_is_in_the_built_in_lens_file():
+    lens = json.loads(BUILTIN_LENS.read_text())
+    question_ids = {q["id"] for pillar in lens["pillars"] for q in pillar["questions"]}
+    pillar_ids = {pillar["id"] for pillar in lens["pillars"]}
+    for path in BUILTIN_DIR.glob("*.json"):
+        data = json.loads(path.read_text())
+        for question in data["questions"]:
+            for choice in question["choices"]:
+                for ref in choice["prioritises"]:
+                    assert ref["lens"] == "wellarchitected", path.name
+                    assert ref["question"] in question_ids, (path.name, ref)
+                assert set(choice["pillarOrder"]) <= pillar_ids, (path.name, choice["id"])
+
+
+def test_loading_the_built_in_profiles_again_updates_them_in_place(builtin_lens):
+    first = {p.name: p.pk for p in builtin_profiles_load()}
+    again = {p.name: p.pk for p in builtin_profiles_load()}
+
+    assert first == again
+    assert Profile.objects.count() == 5
+
+
+def test_a_profile_survives_export_and_import_unchanged(profile, admin_user):
+    exported = profile_format.dumps(profile_format.export(profile))
+    profile.delete()
+
+    imported = profile_import(raw=exported.encode(), user=admin_user)
+
+    assert profile_format.dumps(profile_format.export(imported)) == exported
+    assert imported.questions == profile.questions
+
+
+def test_a_file_with_a_profile_name_that_exists_creates_nothing(profile, admin_user):
+    exported = profile_format.dumps(profile_format.export(profile)).replace(
+        "Clinic systems", "CLINIC SYSTEMS"
+    )
+    with pytest.raises(ProfileError, match="exists already"):
+        profile_import(raw=exported.encode(), user=admin_user)
+    assert Profile.objects.count() == 1
+
+
+def test_each_problem_is_named_by_its_place(builtin_lens):
+    data = document()
+    data["questions"] = json.loads(json.dumps(data["questions"]))
+    data["questions"][0]["choices"][1]["id"] = "regulated"
+    data["questions"][0]["choices"][0]["prioritises"].append({"question": 7})
+    data["questions"][1]["selectionType"] = "SOME"
+    data["questions"][1]["colour"] = "red"
+
+    found = problems(data)
+
+    assert "questions[0].choices[1].id: duplicate 'regulated'" in found
+    assert "questions[0].choices[0].prioritises[2].question: must be a question id" in found
+    assert "questions[1].selectionType: must be SINGLE or MULTIPLE" in found
+    assert "questions[1].colour: unknown key" in found
+
+
+def test_a_question_or_pillar_the_lens_does_not_have_is_refused(builtin_lens):
+    data = document()
+    data["questions"] = json.loads(json.dumps(data["questions"]))
+    data["questions"][0]["choices"][0]["prioritises"][1]["question"] = "rel99"
+    data["questions"][0]["choices"][1]["prioritises"][0]["lens"] = "no-such-lens"
+    data["questions"][0]["choices"][0]["pillarOrder"] = ["security", "compliance"]
+
+    found = problems(data)
+
+    assert (
+        "questions[0].choices[0].prioritises[1].question: no question 'rel99' in the lens "
+        "'wellarchitected'"
+    ) in found
+    assert "questions[0].choices[1].prioritises[0].lens: no lens 'no-such-lens'" in found
+    assert "questions[0].choices[0].pillarOrder: no pillar 'compliance' in the built-in lens" in (
+        found
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"name": "x", "questions": [NaN]}', "not valid JSON: NaN is not allowed in JSON"),
+        (b"\xff\xfe{", "the file is not UTF-8 text (byte 0)"),
+        (b"[1, 2]", "the file must hold one JSON object"),
+        (b'{"name": "Empty", "questions": []}', "questions: a profile needs at least one question"),
+        (b'{"questions": [{}]}', "name: is required"),
+    ],
+)
+def test_a_broken_file_says_what_is_wrong(builtin_lens, content, expected):
+    assert expected in problems(content)
+
+
+def test_importing_a_wrong_file_creates_nothing(builtin_lens, admin_user):
+    with pytest.raises(ProfileFileError):
+        profile_import(raw=b'{"name": "Half", "questions": [{"id": "a"}]}', user=admin_user)
+    assert not Profile.objects.exists()
