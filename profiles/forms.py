@@ -46,7 +46,11 @@ class ProfileForm(forms.Form):
                 {
                     "name": profile.name,
                     "description": profile.description,
-                    "questions": json.dumps(profile.questions, indent=2, ensure_ascii=False),
+                    "questions": json.dumps(
+                        profile_format.in_file_order(profile.questions),
+                        indent=2,
+                        ensure_ascii=False,
+                    ),
                 },
             )
         else:

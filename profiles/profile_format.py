@@ -60,12 +60,30 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
+QUESTION_KEYS = ("id", "title", "description", "selectionType", "choices")
+CHOICE_KEYS = ("id", "title", "description", "prioritises", "pillarOrder")
+
+
+def in_file_order(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questions with their keys in the documented order (a JSON column may keep them in
+    another), so an exported file reads as the README describes it."""
+    return [
+        {
+            **{key: question[key] for key in QUESTION_KEYS if key != "choices"},
+            "choices": [
+                {key: choice[key] for key in CHOICE_KEYS} for choice in question["choices"]
+            ],
+        }
+        for question in questions
+    ]
+
+
 def export(profile) -> dict[str, Any]:
     return {
         "schemaVersion": SCHEMA_VERSION,
         "name": profile.name,
         "description": profile.description,
-        "questions": profile.questions,
+        "questions": in_file_order(profile.questions),
     }
 
 

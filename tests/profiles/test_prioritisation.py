@@ -277,3 +277,28 @@ def test_another_workload_is_not_touched(workload, profile, alice):
 
     assert LensReview.objects.get(pk=review.pk).version == review.version
     assert prioritised_questions(other) == set()
+
+
+def test_the_overview_lists_prioritised_questions_only_when_asked(client, workload, profile, alice):
+    use(workload, profile, alice, data=["regulated"])
+    client.force_login(alice)
+
+    every = client.get(overview_url(workload)).content.decode()
+    only = client.get(overview_url(workload), {"prioritised": "1"}).content.decode()
+
+    assert 'href="?prioritised=1">Prioritised only' in every
+    assert only.count('<li id="question-') == 2
+    assert "Show every question" in only
+    poll = reverse("reviews:overview_poll", args=[workload.public_id, W])
+    assert f"{poll}?v=" in only and "&amp;prioritised=1" in only
+
+
+def test_the_pillar_page_filters_its_own_prioritised_questions(client, workload, profile, alice):
+    use(workload, profile, alice, data=["regulated"])
+    client.force_login(alice)
+
+    page = client.get(
+        reverse("reviews:pillar", args=[workload.public_id, W, "reliability"]), {"prioritised": "1"}
+    ).content.decode()
+
+    assert page.count('<li id="question-') == 1  # rel6

@@ -155,3 +155,16 @@ def test_importing_a_wrong_file_creates_nothing(builtin_lens, admin_user):
     with pytest.raises(ProfileFileError):
         profile_import(raw=b'{"name": "Half", "questions": [{"id": "a"}]}', user=admin_user)
     assert not Profile.objects.exists()
+
+
+def test_an_exported_file_keeps_the_documented_key_order(profile):
+    exported = profile_format.export(profile)
+
+    assert list(exported["questions"][0]) == list(profile_format.QUESTION_KEYS)
+    assert list(exported["questions"][0]["choices"][0]) == list(profile_format.CHOICE_KEYS)
+
+
+def test_a_built_in_file_is_what_export_writes(builtin_lens):
+    for path in BUILTIN_DIR.glob("*.json"):
+        document = read_profile_file(path.read_bytes())
+        assert json.loads(path.read_text()) == document, path.name
