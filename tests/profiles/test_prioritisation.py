@@ -302,3 +302,30 @@ def test_the_pillar_page_filters_its_own_prioritised_questions(client, workload,
     ).content.decode()
 
     assert page.count('<li id="question-') == 1  # rel6
+
+
+def test_the_pdf_report_lists_the_prioritised_question_first_with_its_mark(
+    workload, profile, alice, settings, tmp_path
+):
+    from reviews.reports.services import report_build
+    from tests.reports.conftest import pdf_text
+
+    settings.MEDIA_ROOT = tmp_path
+    make_high(workload, alice, "ops1", "sec1", "rel6")
+    use(workload, profile, alice, data=["regulated"])
+    report = report_request(
+        user=alice,
+        kind=Report.Kind.LENS_REVIEW,
+        workload=workload,
+        lens=LensReview.objects.get(workload=workload).lens,
+    )
+
+    done = report_build(report_id=report.pk)
+    with done.file.open("rb") as file:
+        text = pdf_text(file.read())
+
+    plan = text.split("Improvement plan")[-1]
+    assert "The 1 prioritised by the workload's business-context profile come first." in text
+    assert plan.index("How do you back up data?") < plan.index("How do you operate your workload")
+    # the badges (pypdf reads them before the heading of their page)
+    assert text.count("High risk★ Prioritised") == 1
