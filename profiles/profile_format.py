@@ -27,6 +27,7 @@ from profiles.models import DESCRIPTION_MAX, NAME_MAX
 SCHEMA_VERSION = "1.0"
 SELECTION_TYPES = ("SINGLE", "MULTIPLE")
 ITEM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+REFERENCE = re.compile(r"[^\x00\s]{1,128}")  # a lens alias or a question id of a lens
 TITLE_MAX = 512
 TEXT_MAX = 2048
 QUESTIONS_MAX = 20
@@ -94,8 +95,7 @@ def dumps(data: dict[str, Any]) -> str:
 def check_profile(data: Any) -> dict[str, Any]:
     checker = _Checker()
     document = checker.profile(data)
-    if not checker.errors:
-        checker.lens_references(document)
+    checker.lens_references()
     if checker.errors:
         raise ProfileFileError(checker.errors[:ERRORS_MAX])
     return document
@@ -105,8 +105,7 @@ def check_questions(questions: Any) -> list[dict[str, Any]]:
     """Only the questions (the editor's text): problems named from `questions`."""
     checker = _Checker()
     result = checker.questions("questions", questions)
-    if not checker.errors:
-        checker.lens_references({"questions": result})
+    checker.lens_references()
     if checker.errors:
         raise ProfileFileError(checker.errors[:ERRORS_MAX])
     return result
@@ -239,10 +238,11 @@ class _Checker:
             self.keys(where, ref, ("lens", "question"))
             lens = ref.get("lens", BUILTIN_ALIAS)
             question = ref.get("question")
-            if not isinstance(lens, str) or not lens:
+            # The database refuses a NUL in a query: such an id is wrong before any lookup.
+            if not isinstance(lens, str) or not REFERENCE.fullmatch(lens):
                 self.error(_join(where, "lens"), "must be a lens alias")
                 continue
-            if not isinstance(question, str) or not question:
+            if not isinstance(question, str) or not REFERENCE.fullmatch(question):
                 self.error(_join(where, "question"), "must be a question id")
                 continue
             if (lens, question) in pairs:
@@ -267,9 +267,10 @@ class _Checker:
             "pillarOrder": list(order),
         }
 
-    def lens_references(self, document: dict[str, Any]) -> None:
+    def lens_references(self) -> None:
         """Every prioritised question exists in some version of its lens, every pillar of a
-        suggested order in the built-in lens (two queries, however long the file)."""
+        suggested order in the built-in lens (two queries, however long the file). Checked
+        even when other problems were found, so that one pass reports them all."""
         if self.references:
             aliases = {alias for _, alias, _ in self.references}
             known = set(

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lenses.models import Question
-from profiles import profile_format
+from profiles import editor, profile_format
 from profiles.forms import ProfileForm, ProfileImportForm, WorkloadProfileForm
 from profiles.models import Profile
 from profiles.selectors import profile_use_of, profiles_listed, ticked_choices
@@ -26,6 +26,7 @@ from profiles.services import (
     workload_profile_set,
 )
 from reviews.models import WRITE_ROLES
+from reviews.selectors import builtin_pillars
 from reviews.views.access import get_workload_for_user
 
 
@@ -85,8 +86,8 @@ def profile_export(request: HttpRequest, profile_id: int) -> HttpResponse:
     return response
 
 
-def _editor(request: HttpRequest, profile: Profile | None) -> HttpResponse:
-    _require_staff(request)
+def _json_editor(request: HttpRequest, profile: Profile | None) -> HttpResponse:
+    """The questions as one JSON text: for staff who write or paste a whole profile."""
     form = ProfileForm(request.POST or None, profile=profile)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,7 +97,43 @@ def _editor(request: HttpRequest, profile: Profile | None) -> HttpResponse:
         else:
             messages.success(request, f"Saved the profile “{saved.name}”.")
             return redirect("profiles:detail", profile_id=saved.pk)
-    return render(request, "profiles/edit.html", {"form": form, "profile": profile})
+    return render(request, "profiles/edit_json.html", {"form": form, "profile": profile})
+
+
+def _editor(request: HttpRequest, profile: Profile | None) -> HttpResponse:
+    """Questions and choices as rows of fields (profiles.editor); `format=json` for the text."""
+    _require_staff(request)
+    if "json" in (request.GET.get("format"), request.POST.get("format")):
+        return _json_editor(request, profile)
+    problems: list[str] = []
+    if request.method == "POST":
+        document, typed = editor.read_post(request.POST)
+        try:
+            checked = profile_format.check_profile(document)
+            saved = profile_save(document=checked, user=request.user, profile=profile)
+        except profile_format.ProfileFileError as exc:
+            problems = [editor.place_label(problem) for problem in exc.errors]
+        except ProfileError as exc:
+            problems = [exc.message]
+        else:
+            messages.success(request, f"Saved the profile “{saved.name}”.")
+            return redirect("profiles:detail", profile_id=saved.pk)
+        values = {"name": document["name"], "description": document["description"]}
+        questions = typed
+    elif profile is not None:
+        values = {"name": profile.name, "description": profile.description}
+        questions = profile.questions
+    else:
+        values, questions = {"name": "", "description": ""}, []
+    context = {
+        "profile": profile,
+        "values": values,
+        "questions": editor.rows(questions),
+        "problems": problems,
+        "pillars": builtin_pillars(),
+        "selection_types": [("SINGLE", "One choice"), ("MULTIPLE", "Several choices")],
+    }
+    return render(request, "profiles/edit.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -168,3 +168,15 @@ def test_a_built_in_file_is_what_export_writes(builtin_lens):
     for path in BUILTIN_DIR.glob("*.json"):
         document = read_profile_file(path.read_bytes())
         assert json.loads(path.read_text()) == document, path.name
+
+
+def test_a_nul_character_in_a_question_id_is_refused_before_any_lookup(builtin_lens):
+    data = document()
+    data["questions"] = json.loads(json.dumps(data["questions"]))
+    data["questions"][0]["choices"][0]["prioritises"][0]["question"] = "sec\x002"
+    data["questions"][0]["title"] = "Which\x00 data?"
+
+    found = problems(data)
+
+    assert "questions[0].choices[0].prioritises[0].question: must be a question id" in found
+    assert "questions[0].title: holds a NUL character" in found

@@ -15,6 +15,7 @@ def editor_data(**changes) -> dict:
         "name": "Clinic systems",
         "description": "For the clinic.",
         "questions": json.dumps(QUESTIONS),
+        "format": "json",
         **changes,
     }
 
@@ -204,3 +205,88 @@ def test_staff_delete_a_profile_but_not_a_built_in_one(client, profile, builtin_
 
     assert set(Profile.objects.values_list("is_builtin", flat=True)) == {True}
     assert Profile.objects.count() == 5
+
+
+def fields(**changes) -> dict:
+    """The row editor's fields for one question of two choices (and the blank rows)."""
+    data = {
+        "name": "Shop",
+        "description": "For the shop.",
+        "q-0-present": "1",
+        "q-0-id": "peaks",
+        "q-0-title": "How uneven is the traffic?",
+        "q-0-selectionType": "SINGLE",
+        "q-0-c-0-present": "1",
+        "q-0-c-0-id": "spiky",
+        "q-0-c-0-title": "Spiky",
+        "q-0-c-0-prioritises": "rel1, perf2 wellarchitected/cost6",
+        "q-0-c-0-pillars": "reliability, performance",
+        "q-0-c-1-present": "1",
+        "q-0-c-1-id": "steady",
+        "q-0-c-1-title": "Steady",
+        "q-0-c-2-present": "1",  # a blank row
+        "q-1-present": "1",  # the blank question
+        "q-1-c-0-present": "1",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_staff_write_a_profile_in_the_row_editor(client, builtin_lens, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(reverse("profiles:create"), fields())
+
+    profile = Profile.objects.get()
+    assert response.url == reverse("profiles:detail", args=[profile.pk])
+    [question] = profile.questions
+    assert [c["id"] for c in question["choices"]] == ["spiky", "steady"]
+    assert question["choices"][0]["prioritises"] == [
+        {"lens": "wellarchitected", "question": q} for q in ("rel1", "perf2", "cost6")
+    ]
+    assert question["choices"][0]["pillarOrder"] == ["reliability", "performance"]
+
+
+def test_the_row_editor_shows_a_profile_with_blank_rows_to_fill_in(client, profile, admin_user):
+    client.force_login(admin_user)
+
+    page = client.get(reverse("profiles:edit", args=[profile.pk])).content.decode()
+
+    assert 'value="sec2, rel6"' in page
+    assert 'value="security, reliability"' in page
+    assert "New question" in page
+    assert 'name="q-2-present"' in page and 'name="q-3-present"' not in page
+
+
+def test_the_row_editor_names_rows_as_people_see_them_and_keeps_what_was_typed(
+    client, builtin_lens, admin_user
+):
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("profiles:create"),
+        fields(**{"q-0-c-1-title": "", "q-0-c-0-prioritises": "rel1, sec99"}),
+    )
+
+    page = response.content.decode()
+    assert "Question 1, choice 2, title: is required" in page
+    assert (
+        "Question 1, choice 1, prioritises[1].question: no question &#x27;sec99&#x27; in the "
+        "lens &#x27;wellarchitected&#x27;"
+    ) in page
+    assert 'value="rel1, sec99"' in page
+    assert not Profile.objects.exists()
+
+
+def test_a_choice_ticked_remove_is_left_out(client, profile, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("profiles:edit", args=[profile.pk]))
+    assert page.status_code == 200
+
+    client.post(
+        reverse("profiles:edit", args=[profile.pk]),
+        fields(name="Clinic systems", **{"q-0-c-1-remove": "1"}),
+    )
+
+    profile.refresh_from_db()
+    assert [c["id"] for c in profile.questions[0]["choices"]] == ["spiky"]
