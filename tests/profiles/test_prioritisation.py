@@ -329,3 +329,22 @@ def test_the_pdf_report_lists_the_prioritised_question_first_with_its_mark(
     assert plan.index("How do you back up data?") < plan.index("How do you operate your workload")
     # the badges (pypdf reads them before the heading of their page)
     assert text.count("High risk★ Prioritised") == 1
+
+
+def test_a_milestones_plan_puts_the_prioritised_questions_first_too(
+    client, workload, profile, alice
+):
+    from reviews.milestones import milestone_create
+
+    make_high(workload, alice, "ops1", "sec1", "rel6")
+    milestone = milestone_create(workload=workload, name="Baseline", user=alice)
+    use(workload, profile, alice, data=["regulated"])
+    client.force_login(alice)
+
+    response = client.get(
+        reverse("reviews:milestone_improvements", args=[workload.public_id, milestone.number, W])
+    )
+
+    plan = response.context["plan"]
+    assert [e["question"]["id"] for e in plan][0] == "rel6"
+    assert response.content.decode().count("★ Prioritised") == 1
