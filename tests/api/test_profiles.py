@@ -144,3 +144,16 @@ def test_an_unknown_profile_is_not_found(wa, workload, alice):
         wa(alice).associate_profiles(WorkloadId=workload.public_id, ProfileArns=[arn])
     assert error_of(caught) == "ResourceNotFoundException"
     assert not WorkloadProfile.objects.exists()
+
+
+def test_the_profile_template_is_not_there_and_the_answer_says_why(wa, alice):
+    with pytest.raises(ClientError) as caught:
+        wa(alice).get_profile_template()
+    assert error_of(caught) == "ValidationException"
+    assert "Archlens has no profile template" in caught.value.response["Error"]["Message"]
+
+
+def test_a_profile_version_that_is_not_the_current_one_is_not_found(wa, profile, carol):
+    with pytest.raises(ClientError) as caught:
+        wa(carol).get_profile(ProfileArn=profile_arn(profile), ProfileVersion="7")
+    assert error_of(caught) == "ResourceNotFoundException"
