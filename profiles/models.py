@@ -22,8 +22,10 @@ class Profile(models.Model):
     #   "choices": [{"id", "title", "description", "prioritises": [{"lens", "question"}],
     #                "pillarOrder": [pillar ids]}]}]
     questions = models.JSONField(default=list)
-    # Shipped with Archlens (profiles/builtin/); loading them again updates them in place.
+    # Shipped with Archlens (profiles/builtin/<builtin_key>.json). Loading them again creates
+    # the missing ones only: staff may have edited the others, and their edits stay.
     is_builtin = models.BooleanField(default=False, editable=False)
+    builtin_key = models.CharField(max_length=64, blank=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -38,6 +40,13 @@ class Profile(models.Model):
 
     class Meta:
         ordering = ["-is_builtin", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["builtin_key"],
+                condition=~models.Q(builtin_key=""),
+                name="one_profile_per_builtin_file",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from profiles.models import Profile, WorkloadProfile
 
 
 def profiles_listed() -> QuerySet[Profile]:
     """Every profile, built-in ones first, with how many workloads use each (one query)."""
-    from django.db.models import Count
-
     return Profile.objects.annotate(use_count=Count("uses")).select_related("owner")
 
 

@@ -8,7 +8,6 @@ showing the old badges until reloaded.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -163,15 +162,26 @@ def workload_profile_remove(*, workload: Workload, profile: Profile | None = Non
 
 
 @transaction.atomic
-def builtin_profiles_load() -> list[Profile]:
-    """Create or update the profiles shipped in profiles/builtin/ (needs the built-in lens)."""
+def builtin_profiles_load() -> list[tuple[Profile, bool]]:
+    """Create the profiles shipped in profiles/builtin/ that are missing (needs the built-in
+    lens), as (profile, created) pairs; those already here are left as staff may have edited
+    them. A file whose name another profile has taken is refused, naming it."""
     loaded = []
     for path in sorted(BUILTIN_DIR.glob("*.json")):
+        existing = Profile.objects.filter(builtin_key=path.stem).first()
+        if existing is not None:
+            loaded.append((existing, False))
+            continue
         document = profile_format.read_profile_file(path.read_bytes())
-        existing = Profile.objects.filter(name=document["name"], is_builtin=True).first()
-        loaded.append(profile_save(document=document, user=None, profile=existing, builtin=True))
+        try:
+            profile = profile_save(document=document, user=None, builtin=True)
+        except ProfileError:
+            raise ProfileError(
+                f"{path.name}: a profile named “{document['name']}” exists already; rename it "
+                "to load the built-in one.",
+                CONFLICT,
+            ) from None
+        profile.builtin_key = path.stem
+        profile.save(update_fields=["builtin_key"])
+        loaded.append((profile, True))
     return loaded
-
-
-def builtin_documents() -> list[dict[str, Any]]:
-    return [json.loads(path.read_text()) for path in sorted(BUILTIN_DIR.glob("*.json"))]

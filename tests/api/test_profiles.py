@@ -19,7 +19,7 @@ def profile(builtin_lens, admin_user):
 
 @pytest.fixture
 def builtin_profiles(builtin_lens):
-    return builtin_profiles_load()
+    return [profile for profile, _ in builtin_profiles_load()]
 
 
 def error_of(caught) -> str:

@@ -75,7 +75,7 @@ def profile(builtin_lens, admin_user) -> Profile:
 
 @pytest.fixture
 def builtin_profiles(builtin_lens) -> list[Profile]:
-    return builtin_profiles_load()
+    return [profile for profile, _ in builtin_profiles_load()]
 
 
 def use(workload, profile, user, **answers):

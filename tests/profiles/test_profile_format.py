@@ -8,7 +8,13 @@ import pytest
 from profiles import profile_format
 from profiles.models import Profile
 from profiles.profile_format import ProfileFileError, read_profile_file
-from profiles.services import BUILTIN_DIR, ProfileError, builtin_profiles_load, profile_import
+from profiles.services import (
+    BUILTIN_DIR,
+    ProfileError,
+    builtin_profiles_load,
+    profile_import,
+    profile_save,
+)
 from tests.profiles.conftest import document
 
 BUILTIN_LENS = Path(__file__).resolve().parents[2] / "lenses" / "builtin" / "wellarchitected.json"
@@ -25,7 +31,7 @@ def problems(data) -> list[str]:
 
 
 def test_the_five_built_in_profiles_load_with_their_business_contexts(builtin_lens):
-    profiles = builtin_profiles_load()
+    profiles = [profile for profile, created in builtin_profiles_load() if created]
 
     names = {profile.name for profile in profiles}
     assert names == {
@@ -41,7 +47,7 @@ def test_the_five_built_in_profiles_load_with_their_business_contexts(builtin_le
 
 def test_the_built_in_profiles_suggest_the_pillar_orders_of_the_founding_notes(builtin_lens):
     firsts = {}
-    for profile in builtin_profiles_load():
+    for profile, _ in builtin_profiles_load():
         orders = [
             tuple(choice["pillarOrder"])
             for question in profile.questions
@@ -75,12 +81,41 @@ def test_every_question_a_built_in_profile_prioritises_is_in_the_built_in_lens_f
                 assert set(choice["pillarOrder"]) <= pillar_ids, (path.name, choice["id"])
 
 
-def test_loading_the_built_in_profiles_again_updates_them_in_place(builtin_lens):
-    first = {p.name: p.pk for p in builtin_profiles_load()}
-    again = {p.name: p.pk for p in builtin_profiles_load()}
+def test_loading_the_built_in_profiles_again_keeps_what_staff_changed(builtin_lens, admin_user):
+    [(first, _), *_] = builtin_profiles_load()
+    edited = dict(read_profile_file(first_file_bytes()), description="Our own words.")
+    profile_save(document=edited, user=admin_user, profile=first)
 
-    assert first == again
+    again = builtin_profiles_load()
+
+    assert [created for _, created in again] == [False] * 5
     assert Profile.objects.count() == 5
+    first.refresh_from_db()
+    assert first.description == "Our own words."
+
+
+def test_a_deleted_built_in_profile_comes_back_on_the_next_load(builtin_lens):
+    [(first, _), *_] = builtin_profiles_load()
+    Profile.objects.filter(pk=first.pk).delete()
+
+    again = builtin_profiles_load()
+
+    assert [created for _, created in again] == [True, False, False, False, False]
+
+
+def test_a_built_in_profile_whose_name_is_taken_is_refused_and_nothing_loads(
+    builtin_lens, admin_user
+):
+    taken = read_profile_file(first_file_bytes())
+    profile_save(document=taken, user=admin_user)
+
+    with pytest.raises(ProfileError, match="exists already; rename it"):
+        builtin_profiles_load()
+    assert Profile.objects.count() == 1
+
+
+def first_file_bytes() -> bytes:
+    return sorted(BUILTIN_DIR.glob("*.json"))[0].read_bytes()
 
 
 def test_a_profile_survives_export_and_import_unchanged(profile, admin_user):
