@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_builtin_lens
+	$(BIN)/python manage.py load_builtin_profiles
 	@echo "Archlens on http://127.0.0.1:$(PORT)/ with a background worker (Ctrl-C stops both)"
 	@$(BIN)/celery -A config worker --loglevel=WARNING --concurrency=1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
@@ -36,6 +37,7 @@ serve: install
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_builtin_lens
+	$(BIN)/python manage.py load_builtin_profiles
 	@echo "Archlens (DEBUG=0) on http://$(BIND)/ with a worker and beat (Ctrl-C stops all)"
 	@$(BIN)/celery -A config worker --loglevel=WARNING & worker=$$!; \
 	$(BIN)/celery -A config beat --loglevel=WARNING --schedule "$${ARCHLENS_VAR_DIR:-var}/celerybeat-schedule" & beat=$$!; \

@@ -139,6 +139,7 @@ INSTALLED_APPS = [
     "people",
     "api",
     "sso",
+    "profiles",
 ]
 
 MIDDLEWARE = [

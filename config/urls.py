@@ -20,6 +20,7 @@ urlpatterns = [
     path("oidc/", include("sso.urls")),
     path("lenses/", include("lenses.urls")),
     path("", include("api.urls")),
+    path("", include("profiles.urls")),
     path("", include("reviews.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from lenses.models import Lens, Pillar, Question
 from people.models import Profile, TeamMember
+from profiles.selectors import prioritised_in
 from reviews import services, snapshots
 from reviews.improvements import complete_but_risky, improvement_status, is_overdue
 from reviews.models import (
@@ -73,11 +74,14 @@ def first_unanswered(pillars: list[Pillar]) -> Question | None:
 
 
 def review_outline(review: LensReview) -> list[Pillar]:
-    """Pillars with `counts` and their questions, each with its `answer` (three queries).
+    """Pillars with `counts` and their questions, each with its `answer` and `prioritised`
+    (four queries). Sets `review.prioritised`: the question ids the workload's profile
+    prioritises.
 
     The pillars come in the workload's priority order, which the whole review follows: the
     overview, the sidebar, next and previous, and where "Continue review" leads.
     """
+    review.prioritised = prioritised_in(review.workload, review.lens.alias)
     pillars = in_priority_order(
         list(review.lens_version.pillars.all()), review.workload.pillar_priorities
     )
@@ -91,6 +95,7 @@ def review_outline(review: LensReview) -> list[Pillar]:
     questions: dict[int, list[Question]] = {}
     for question in Question.objects.filter(lens_version=review.lens_version_id).order_by("order"):
         question.answer = answers.get(question.pk)
+        question.prioritised = question.question_id in review.prioritised
         questions.setdefault(question.pillar_id, []).append(question)
     for pillar in pillars:
         pillar.counts = counts.get(pillar.pk, {})
@@ -352,7 +357,10 @@ def plan_of(
     items = _open_items(review, history=history)
     today = timezone.localdate()
     entries = []
-    for entry in snapshots.improvement_plan(snapshot, review.workload.pillar_priorities):
+    prioritised = prioritised_in(review.workload, review.lens.alias)
+    for entry in snapshots.improvement_plan(
+        snapshot, review.workload.pillar_priorities, prioritised
+    ):
         # A risky question always has an open item; None only for answers older than items.
         item = items.get(entry["question"]["id"])
         entry["item"] = item

@@ -272,8 +272,12 @@ def missing_practices(question: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def improvement_plan(snapshot: dict[str, Any], pillar_priorities: list[str]) -> list[dict]:
-    """Risky questions of a snapshot: high first, then by pillar priority, then lens order."""
+def improvement_plan(
+    snapshot: dict[str, Any], pillar_priorities: list[str], prioritised: set[str] = frozenset()
+) -> list[dict]:
+    """Risky questions of a snapshot: those the workload's profile prioritises (question ids
+    in `prioritised`) first, then high before medium, then by pillar priority, then lens
+    order. Each entry says whether it is `prioritised`."""
     rank = {pillar_id: index for index, pillar_id in enumerate(pillar_priorities)}
     entries = []
     for pillar_order, pillar in enumerate(snapshot["pillars"]):
@@ -283,6 +287,7 @@ def improvement_plan(snapshot: dict[str, Any], pillar_priorities: list[str]) -> 
             entries.append(
                 (
                     (
+                        0 if question["id"] in prioritised else 1,
                         0 if question["risk"] == AnswerRisk.HIGH else 1,
                         rank.get(pillar["id"], len(rank) + pillar_order),
                         pillar_order,
@@ -292,6 +297,7 @@ def improvement_plan(snapshot: dict[str, Any], pillar_priorities: list[str]) -> 
                         "pillar": pillar,
                         "question": question,
                         "missing": missing_practices(question),
+                        "prioritised": question["id"] in prioritised,
                     },
                 )
             )

@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from lenses.models import LensVersion
 from people.models import Team, TeamMember
+from profiles.models import Profile
 from reviews.milestones import milestone_create
 from reviews.models import Answer, ImprovementItem, Role
 from reviews.services import answer_choice_update, workload_share_team
@@ -97,6 +98,14 @@ RULES = {
     "people:member_add": (("POST", "staff"),),
     "people:member_remove": (("POST", "staff"),),
     "people:log": (("GET", "staff"),),
+    "profiles:list": (("GET", "user"),),
+    "profiles:create": (("GET", "staff"), ("POST", "staff")),
+    "profiles:import": (("GET", "staff"), ("POST", "staff")),
+    "profiles:detail": (("GET", "user"),),
+    "profiles:edit": (("GET", "staff"), ("POST", "staff")),
+    "profiles:delete": (("POST", "staff"),),
+    "profiles:export": (("GET", "user"),),
+    "profiles:workload_profile": (("GET", "read"), ("POST", "write")),
 }
 # Django's own pages (login, admin) have their own tests and rules; the API authenticates each
 # request by its signature, and tests/api walks every operation with every persona.
@@ -122,6 +131,7 @@ KWARG_SHAPES = [
     ("team_id",),
     ("team_id", "user_id"),
     ("token",),
+    ("profile_id",),
 ]
 STAFF = {"sam", "stan"}  # a superuser and a plain member of staff
 # tests.personas: tina and rita have access only through their teams (contributor, read-only),
@@ -172,6 +182,7 @@ def url_for(name, workload, version, bob, people):
         "user_id": bob.pk,
         "pk": version.pk,
         "number": 1,
+        "profile_id": walk_profile().pk,
         **people,
     }
     if name.startswith("people:"):
@@ -206,7 +217,19 @@ def improvement_item_id(workload, user) -> int:
     return ImprovementItem.objects.get(answer=answer).pk
 
 
+WALK_PROFILE_ID = 900_001
+
+
+def walk_profile() -> Profile:
+    """The profile the profile URLs act on; staff delete it on the walk, so it comes back."""
+    profile, _ = Profile.objects.get_or_create(
+        pk=WALK_PROFILE_ID, defaults={"name": "Walk profile", "questions": []}
+    )
+    return profile
+
+
 def restore_people_targets(targets: dict[str, object]) -> None:
+    walk_profile()
     # One persona's allowed action (deleting the team, removing its member) leaves the next
     # persona something to try it on; the team keeps its id, so the URL stays the same.
     team, _ = Team.objects.get_or_create(pk=targets["team_id"], defaults={"name": "Walkers"})

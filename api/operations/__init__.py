@@ -9,6 +9,7 @@ from api.operations import (  # noqa: F401
     lenses,
     milestones,
     notifications,
+    profiles,
     reports,
     shares,
     tags,

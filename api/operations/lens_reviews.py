@@ -36,6 +36,7 @@ from api.operations.milestones import milestone_of
 from api.pagination import next_token, page_size, page_start
 from api.routing import operation
 from lenses.models import Choice, Lens, LensVersion, Question
+from profiles.selectors import prioritised_in
 from reviews import access, selectors, snapshots
 from reviews.models import (
     NOTES_MAX,
@@ -216,8 +217,8 @@ def _pillar_filter(call: Call, subject: Reviewed) -> str | None:
 
 
 def _prioritized_only(call: Call) -> bool:
-    """QuestionPriority PRIORITIZED: the questions a profile prioritises. Archlens has no
-    profiles yet, so no question is prioritised and such a list is empty."""
+    """QuestionPriority PRIORITIZED: only the questions the workload's profile prioritises
+    (profiles.selectors); NONE or nothing: every question."""
     priority = call.input.string("QuestionPriority", choices=QUESTION_PRIORITIES)
     call.input.check()
     return priority == "PRIORITIZED"
@@ -377,8 +378,10 @@ def _missing(choices: Sequence[ChoiceLike], state: State) -> list[ChoiceLike]:
     ]
 
 
-def summary_shape(item: Item, choices: Sequence[ChoiceLike], state: State) -> dict[str, Any]:
-    """An AnswerSummary."""
+def summary_shape(
+    item: Item, choices: Sequence[ChoiceLike], state: State, prioritised: bool = False
+) -> dict[str, Any]:
+    """An AnswerSummary; `prioritised`: the workload's profile prioritises its question."""
     return {
         "QuestionId": item.question.question_id,
         "PillarId": item.pillar_id,
@@ -400,7 +403,7 @@ def summary_shape(item: Item, choices: Sequence[ChoiceLike], state: State) -> di
         "IsApplicable": state.is_applicable,
         "Risk": state.risk,
         "Reason": state.reason,
-        "QuestionType": "NON_PRIORITIZED",
+        "QuestionType": "PRIORITIZED" if prioritised else "NON_PRIORITIZED",
     }
 
 
@@ -441,6 +444,7 @@ def list_answers(call: Call) -> dict[str, Any]:
     subject = reviewed(call)
     pillar_id = _pillar_filter(call, subject)
     prioritized = _prioritized_only(call)
+    prioritised = prioritised_in(subject.workload, subject.alias)
     filters = {
         "workload": subject.workload.public_id,
         "lens": subject.alias,
@@ -452,7 +456,10 @@ def list_answers(call: Call) -> dict[str, Any]:
         call,
         subject,
         filters,
-        lambda item: not prioritized and pillar_id in (None, item.pillar_id),
+        lambda item: (
+            (not prioritized or item.question.question_id in prioritised)
+            and pillar_id in (None, item.pillar_id)
+        ),
         maximum=50,
     )
     choices = _choices_of(page)
@@ -461,7 +468,10 @@ def list_answers(call: Call) -> dict[str, Any]:
         **_lens_members(subject),
         "AnswerSummaries": [
             summary_shape(
-                item, choices[item.question.question_id], states[item.question.question_id]
+                item,
+                choices[item.question.question_id],
+                states[item.question.question_id],
+                item.question.question_id in prioritised,
             )
             for item in page
         ],
@@ -812,10 +822,12 @@ def list_lens_review_improvements(call: Call) -> dict[str, Any]:
         "prioritized": prioritized,
     }
 
+    prioritised = prioritised_in(subject.workload, subject.alias) if prioritized else set()
+
     def risky(item: Item) -> bool:
         question = frozen.get(item.question.question_id)
         return (
-            not prioritized
+            (not prioritized or item.question.question_id in prioritised)
             and pillar_id in (None, item.pillar_id)
             and question is not None
             and question["risk"] in (AnswerRisk.HIGH, AnswerRisk.MEDIUM)

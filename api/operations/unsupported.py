@@ -1,6 +1,6 @@
 """The AWS tool's operations for what Archlens does not have (yet), answered plainly.
 
-Scripts written for the AWS tool often list profiles, review templates or Trusted Advisor
+Scripts written for the AWS tool often list profile shares, review templates or Trusted Advisor
 checks on the way to what they want. A list answers with the empty result the service model
 documents, since there is nothing of that kind in Archlens; anything else is a
 ValidationException that says what Archlens lacks. Neither is ever an unknown operation or a
@@ -19,7 +19,8 @@ from api.operations.common import workload_of
 from api.pagination import page_size, page_start
 from api.routing import operation
 
-PROFILES = "profiles"
+# Every profile is visible to everyone signed in (api.operations.profiles).
+PROFILE_SHARES = "profile shares: every profile is visible to everyone signed in"
 TEMPLATES = "review templates"
 JIRA = "a Jira integration"
 TRUSTED_ADVISOR = "a Trusted Advisor integration"
@@ -35,48 +36,16 @@ class Missing(NamedTuple):
 
 
 TABLE = [
+    Missing("CreateProfileShare", "POST", "/profiles/{ProfileArn}/shares", PROFILE_SHARES),
     Missing(
-        "AssociateProfiles",
-        "PATCH",
-        "/workloads/{WorkloadId}/associateProfiles",
-        PROFILES,
-        workload_access="write",
-    ),
-    Missing("CreateProfile", "POST", "/profiles", PROFILES),
-    Missing("CreateProfileShare", "POST", "/profiles/{ProfileArn}/shares", PROFILES),
-    Missing("DeleteProfile", "DELETE", "/profiles/{ProfileArn}", PROFILES),
-    Missing("DeleteProfileShare", "DELETE", "/profiles/{ProfileArn}/shares/{ShareId}", PROFILES),
-    Missing(
-        "DisassociateProfiles",
-        "PATCH",
-        "/workloads/{WorkloadId}/disassociateProfiles",
-        PROFILES,
-        workload_access="write",
-    ),
-    Missing("GetProfile", "GET", "/profiles/{ProfileArn}", PROFILES),
-    Missing("GetProfileTemplate", "GET", "/profileTemplate", PROFILES),
-    Missing(
-        "ListProfileNotifications",
-        "GET",
-        "/profileNotifications",
-        PROFILES,
-        empty={"NotificationSummaries": []},
+        "DeleteProfileShare", "DELETE", "/profiles/{ProfileArn}/shares/{ShareId}", PROFILE_SHARES
     ),
     Missing(
         "ListProfileShares",
         "GET",
         "/profiles/{ProfileArn}/shares",
-        PROFILES,
+        PROFILE_SHARES,
         empty={"ProfileShareSummaries": []},
-    ),
-    Missing("ListProfiles", "GET", "/profileSummaries", PROFILES, empty={"ProfileSummaries": []}),
-    Missing("UpdateProfile", "PATCH", "/profiles/{ProfileArn}", PROFILES),
-    Missing(
-        "UpgradeProfileVersion",
-        "PUT",
-        "/workloads/{WorkloadId}/profiles/{ProfileArn}/upgrade",
-        PROFILES,
-        workload_access="write",
     ),
     Missing("CreateReviewTemplate", "POST", "/reviewTemplates", TEMPLATES),
     Missing("CreateTemplateShare", "POST", "/templates/shares/{TemplateArn}", TEMPLATES),

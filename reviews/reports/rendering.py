@@ -15,6 +15,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from profiles.selectors import prioritised_in
 from reviews.charts import Bar, Point, risk_bars, trend_lines
 from reviews.errors import NOT_FOUND
 from reviews.models import AnswerRisk, Branding, ChoiceAnswer, LensReview, Report, Workload
@@ -161,7 +162,8 @@ def lens_review_context(report: Report) -> dict[str, Any]:
         for index, pillar in enumerate(snapshot["pillars"], start=1)
     ]
     anchors = {pillar["id"]: pillar["anchor"] for pillar in pillars}
-    plan = improvement_plan(snapshot, workload.pillar_priorities)
+    prioritised = prioritised_in(workload, snapshot["lens"]["alias"])
+    plan = improvement_plan(snapshot, workload.pillar_priorities, prioritised)
     for entry in plan:
         entry["anchor"] = anchors.get(entry["pillar"]["id"], "")
         due = (entry["question"]["improvement"] or {}).get("due_date")
@@ -187,6 +189,7 @@ def lens_review_context(report: Report) -> dict[str, Any]:
         "pillars": pillars,
         "plan": plan,
         "high_plan": sum(1 for e in plan if e["question"]["risk"] == AnswerRisk.HIGH),
+        "prioritised_plan": sum(1 for e in plan if e["prioritised"]),
         "bars": risk_bars(bars, title="High and medium risks per pillar"),
         "trend": _trend(report, workload, snapshot),
         "priorities": [

@@ -1,8 +1,9 @@
 """The improvement plan of a lens review: its risky questions and the work tracked on each.
 
 The plan comes from the live snapshot (reviews.snapshots), so it is ordered exactly like the
-plan frozen in a milestone: high risk first, then the workload's pillar priorities, then lens
-order. Every member reads it; the owner and contributors edit the items inline.
+plan frozen in a milestone: the questions the workload's profile prioritises first, then high
+risk, then the workload's pillar priorities, then lens order. Every member reads it; the owner
+and contributors edit the items inline.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def plan_filters(request: HttpRequest, pillars: list[tuple[str, str]]) -> dict[s
         "pillar": {pillar_id for pillar_id, _ in pillars},
         "risk": {value for value, _ in RISK_FILTERS},
         "status": {value for value, _ in STATUS_FILTERS},
+        # "1": only the questions the workload's profile prioritises
+        "prioritised": {"1"},
     }
     return {
         key: value if (value := request.GET.get(key, "")) in values else ""
@@ -67,6 +70,8 @@ def filter_entries(entries: list[dict[str, Any]], filters: dict[str, str]) -> li
         if filters["pillar"] and entry["pillar"]["id"] != filters["pillar"]:
             return False
         if filters["risk"] and entry["question"]["risk"] != filters["risk"]:
+            return False
+        if filters["prioritised"] and not entry["prioritised"]:
             return False
         if filters["status"] == OVERDUE:
             return entry["overdue"]
@@ -86,6 +91,7 @@ def plan_summary(entries: list[dict[str, Any]]) -> dict[str, int]:
         "high": sum(1 for e in entries if e["question"]["risk"] == AnswerRisk.HIGH),
         "medium": sum(1 for e in entries if e["question"]["risk"] == AnswerRisk.MEDIUM),
         "overdue": sum(1 for e in entries if e["overdue"]),
+        "prioritised": sum(1 for e in entries if e["prioritised"]),
         "total": len(entries),
     }
 

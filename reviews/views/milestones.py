@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from profiles.selectors import prioritised_in
 from reviews.charts import Point, trend_lines
 from reviews.milestones import NOW, MilestoneError, compare_states, milestone_create
 from reviews.models import Milestone, Role, Workload
@@ -109,7 +110,10 @@ def milestone_improvements(
     request: HttpRequest, public_id: str, number: int, alias: str
 ) -> HttpResponse:
     context = _frozen_context(request, public_id, number, alias)
-    context["plan"] = improvement_plan(context["snapshot"], context["workload"].pillar_priorities)
+    workload, snapshot = context["workload"], context["snapshot"]
+    # Ordered as the live plan is: by the workload's profile and pillar priorities as they are.
+    prioritised = prioritised_in(workload, snapshot["lens"]["alias"])
+    context["plan"] = improvement_plan(snapshot, workload.pillar_priorities, prioritised)
     return render(request, "reviews/milestone_review.html", context)
 
 

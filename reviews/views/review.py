@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from profiles.selectors import counts_apart
 from reviews.models import LensReview, PillarNote
 from reviews.score_selectors import lens_score, pillar_score, review_practices
 from reviews.selectors import first_unanswered, review_outline
@@ -21,7 +22,9 @@ from reviews.views.access import get_lens_review_for_user
 from reviews.views.notes import notes_response, parse_notes, wants_theirs
 
 
-def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
+def _overview_context(
+    review: LensReview, pillar_id: str | None, *, prioritised_only: bool = False
+) -> dict:
     pillars = review_outline(review)
     practices = review_practices([review]).get(review.pk, {})
     for pillar in pillars:
@@ -35,6 +38,11 @@ def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
         "score": lens_score(practices),
         "can_write": review.workload.role != "READONLY",
         "continue_question": first_unanswered(pillars),
+        "prioritised_totals": counts_apart(
+            [q for p in pillars for q in p.question_list], review.prioritised
+        ),
+        # ?prioritised=1: list only the questions the workload's profile prioritises
+        "prioritised_only": prioritised_only and bool(review.prioritised),
     }
     if pillar_id is not None:
         pillar = next((p for p in pillars if p.pillar_id == pillar_id), None)
@@ -49,6 +57,7 @@ def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
             # The pillar page counts its own questions, not the lens's.
             totals=total_counts([pillar.counts]),
             score=pillar.score,
+            prioritised_totals=counts_apart(pillar.question_list, review.prioritised),
             # Where this pillar's work goes on; once it is done, the rest of the review.
             continue_question=first_unanswered([pillar]) or context["continue_question"],
             notes_editor={
@@ -75,13 +84,17 @@ def _overview_context(review: LensReview, pillar_id: str | None) -> dict:
 @login_required
 def overview(request: HttpRequest, public_id: str, alias: str) -> HttpResponse:
     review = get_lens_review_for_user(request, public_id, alias)
-    return render(request, "reviews/overview.html", _with_upgrade_notice(review, None))
+    return render(request, "reviews/overview.html", _with_upgrade_notice(request, review, None))
 
 
-def _with_upgrade_notice(review: LensReview, pillar_id: str | None) -> dict:
+def _prioritised_only(request: HttpRequest) -> bool:
+    return request.GET.get("prioritised") == "1"
+
+
+def _with_upgrade_notice(request: HttpRequest, review: LensReview, pillar_id: str | None) -> dict:
     """The page's context with a newer version of the lens, for those who may upgrade (full
     pages only: polls do without it)."""
-    context = _overview_context(review, pillar_id)
+    context = _overview_context(review, pillar_id, prioritised_only=_prioritised_only(request))
     if context["can_write"]:
         context["upgrade_notice"] = upgrade_notices([review]).get(review.pk)
     return context
@@ -91,7 +104,9 @@ def _with_upgrade_notice(review: LensReview, pillar_id: str | None) -> dict:
 @login_required
 def pillar_detail(request: HttpRequest, public_id: str, alias: str, pillar_id: str) -> HttpResponse:
     review = get_lens_review_for_user(request, public_id, alias)
-    return render(request, "reviews/overview.html", _with_upgrade_notice(review, pillar_id))
+    return render(
+        request, "reviews/overview.html", _with_upgrade_notice(request, review, pillar_id)
+    )
 
 
 @require_GET
@@ -101,7 +116,9 @@ def overview_poll(request: HttpRequest, public_id: str, alias: str) -> HttpRespo
     review = get_lens_review_for_user(request, public_id, alias)
     if request.GET.get("v") == str(review.version):
         return HttpResponse(status=204)
-    context = _overview_context(review, request.GET.get("pillar") or None)
+    context = _overview_context(
+        review, request.GET.get("pillar") or None, prioritised_only=_prioritised_only(request)
+    )
     return render(request, "reviews/overview.html#poll", context)
 
 

@@ -34,6 +34,7 @@ from api.identifiers import account_id
 from api.operations.common import arn_of_workload
 from api.operations.shares import share_id
 from api.routing import OPERATIONS
+from profiles.models import Profile, WorkloadProfile
 from reviews.milestones import milestone_create
 from reviews.models import WorkloadMember
 from tests.factories import lens_bytes
@@ -51,7 +52,7 @@ WORKLOAD_ROLES = {
     "write": {"tina", "bob", "alice"},
     "owner": {"alice"},
 }
-PROFILE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:profile/abc123"
+PROFILE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:profile/900001"
 TEMPLATE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:review-template/" + "a" * 32
 
 
@@ -182,15 +183,10 @@ INPUTS: dict[str, Row] = {
     "ListMilestones": Row("read", _workload),
     "GetMilestone": Row("read", lambda w: _workload(w, MilestoneNumber=1)),
     # what Archlens does not have: a list is empty, the rest a ValidationException
-    "AssociateProfiles": Row(
-        "write", lambda w: _workload(w, ProfileArns=[PROFILE_ARN]), UNSUPPORTED
-    ),
-    "DisassociateProfiles": Row(
-        "write", lambda w: _workload(w, ProfileArns=[PROFILE_ARN]), UNSUPPORTED
-    ),
-    "UpgradeProfileVersion": Row(
-        "write", lambda w: _workload(w, ProfileArn=PROFILE_ARN), UNSUPPORTED
-    ),
+    # profiles (api.operations.profiles): the walk's workload uses the profile at PROFILE_ARN
+    "AssociateProfiles": Row("write", lambda w: _workload(w, ProfileArns=[PROFILE_ARN])),
+    "DisassociateProfiles": Row("write", lambda w: _workload(w, ProfileArns=[PROFILE_ARN])),
+    "UpgradeProfileVersion": Row("write", lambda w: _workload(w, ProfileArn=PROFILE_ARN)),
     "UpdateIntegration": Row(
         "write",
         lambda w: _workload(w, ClientRequestToken=w.token(), IntegratingService="JIRA"),
@@ -199,14 +195,14 @@ INPUTS: dict[str, Row] = {
     "ListCheckDetails": Row("read", lambda w: _workload(w, ChoiceId="sec1_bp1", **CHECK)),
     "ListCheckSummaries": Row("read", lambda w: _workload(w, ChoiceId="sec1_bp1", **CHECK)),
     "CreateProfile": Row(
-        "user",
+        "staff",
         lambda w: {
             "ProfileName": "Startup",
             "ProfileDescription": "Early stage.",
             "ProfileQuestions": [{"QuestionId": "q1", "SelectedChoiceIds": ["c1"]}],
             "ClientRequestToken": w.token(),
         },
-        UNSUPPORTED,
+        UNSUPPORTED,  # profiles write their own questions: in the browser or a profile file
     ),
     "CreateProfileShare": Row(
         "user",
@@ -218,20 +214,20 @@ INPUTS: dict[str, Row] = {
         UNSUPPORTED,
     ),
     "DeleteProfile": Row(
-        "user", lambda w: {"ProfileArn": PROFILE_ARN, "ClientRequestToken": w.token()}, UNSUPPORTED
+        "staff", lambda w: {"ProfileArn": PROFILE_ARN, "ClientRequestToken": w.token()}
     ),
     "DeleteProfileShare": Row(
         "user",
         lambda w: {"ProfileArn": PROFILE_ARN, "ShareId": "0" * 32, "ClientRequestToken": w.token()},
         UNSUPPORTED,
     ),
-    "GetProfile": Row("user", lambda w: {"ProfileArn": PROFILE_ARN}, UNSUPPORTED),
+    "GetProfile": Row("user", lambda w: {"ProfileArn": PROFILE_ARN}),
     "GetProfileTemplate": Row("user", lambda w: {}, UNSUPPORTED),
     "ListProfileNotifications": Row("user", lambda w: {}),
     "ListProfileShares": Row("user", lambda w: {"ProfileArn": PROFILE_ARN}),
     "ListProfiles": Row("user", lambda w: {}),
     "UpdateProfile": Row(
-        "user", lambda w: {"ProfileArn": PROFILE_ARN, "ProfileDescription": "New."}, UNSUPPORTED
+        "staff", lambda w: {"ProfileArn": PROFILE_ARN, "ProfileDescription": "Newer."}
     ),
     "CreateReviewTemplate": Row(
         "user",
@@ -339,6 +335,36 @@ def refusal(rule: str, who: str) -> str:
     if rule in WORKLOAD_ROLES and who in ("mallory", "sam"):
         return "ResourceNotFoundException"
     return "AccessDeniedException"
+
+
+@pytest.fixture(autouse=True)
+def walk_profile(request):
+    """The profile at PROFILE_ARN, used by the walk's workload (for the tests that have one)."""
+    if "workload" not in request.fixturenames:
+        return
+    workload = request.getfixturevalue("workload")
+    profile = Profile.objects.create(
+        pk=900_001,
+        name="Walk profile",
+        questions=[
+            {
+                "id": "q",
+                "title": "Question",
+                "description": "",
+                "selectionType": "SINGLE",
+                "choices": [
+                    {
+                        "id": "c",
+                        "title": "Choice",
+                        "description": "",
+                        "prioritises": [],
+                        "pillarOrder": [],
+                    }
+                ],
+            }
+        ],
+    )
+    WorkloadProfile.objects.create(workload=workload, profile=profile)
 
 
 def test_every_operation_has_a_row():

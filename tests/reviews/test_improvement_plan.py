@@ -344,7 +344,7 @@ def test_read_only_members_see_the_table_without_edit_controls(client, carol, ri
     assert body.count('class="plan-row ') == 3
     assert "Waiting for the audit" in body and "Not started" in body
     assert 'class="item-form"' not in body and "<textarea" not in body
-    assert 'type="checkbox"' not in body and 'id="bulk-form"' not in body
+    assert 'name="items"' not in body and 'id="bulk-form"' not in body
     assert update_url(risky, sec1) not in body and ">Edit<" not in body
 
 

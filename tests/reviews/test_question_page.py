@@ -322,8 +322,9 @@ def test_saving_a_choice_from_the_page_takes_a_constant_number_of_queries(
 
     # session, user, answer; the change (lock, choices, rows, rules, answer, event, review) in
     # a savepoint; what the page shows (risk version, pillars, counts, answers, questions,
-    # history) before the commit. In a test the view's transaction is a savepoint too (2 more).
-    with django_assert_max_num_queries(20) as first:
+    # history, the workload's profile) before the commit. In a test the view's transaction is a
+    # savepoint too (2 more).
+    with django_assert_max_num_queries(21) as first:
         client.post(
             url("choice_update", workload, "sec1", "sec1_bp1"), {"status": "SELECTED"}, **HTMX
         )
@@ -433,7 +434,8 @@ def test_a_poll_that_returns_changes_takes_a_constant_number_of_queries(
     token = open_page(client, workload)
     set_choice(workload, bob, "sec1", "sec1_no")
 
-    with django_assert_max_num_queries(9):
+    # as before, and the workload's profile (its prioritised questions)
+    with django_assert_max_num_queries(10):
         assert poll(client, workload, token).status_code == 200
 
 
