@@ -221,6 +221,7 @@ ANSWER_COLUMNS = (
     Column("Question ID"),
     Column("Question", width=50, wrap=True),
     Column("Risk"),
+    Column("Prioritised"),
     Column("Score", number_format=PERCENT_FORMAT),
     Column("Ticked choices", width=50, wrap=True),
     Column("Not applicable choices", width=50, wrap=True),
@@ -230,7 +231,9 @@ ANSWER_COLUMNS = (
 )
 
 
-def _answer_row(pillar: dict[str, Any], question: dict[str, Any]) -> list[Any]:
+def _answer_row(
+    pillar: dict[str, Any], question: dict[str, Any], prioritised: set[str]
+) -> list[Any]:
     choices = question["choices"]
     practices = question_practices(
         ((choice["is_none"], choice["status"]) for choice in choices),
@@ -250,6 +253,7 @@ def _answer_row(pillar: dict[str, Any], question: dict[str, Any]) -> list[Any]:
         question["id"],
         question["title"],
         _label(AnswerRisk, question["risk"]),
+        question["id"] in prioritised,
         None if practices.score is None else practices.score / 100,
         LINES.join(ticked),
         LINES.join(ruled_out),
@@ -259,14 +263,24 @@ def _answer_row(pillar: dict[str, Any], question: dict[str, Any]) -> list[Any]:
     ]
 
 
-def answers_workbook(snapshots: Iterable[dict[str, Any]]) -> bytes:
-    """One sheet per lens review (reviews.snapshots), a row per question in lens order."""
+def answers_workbook(
+    snapshots: Iterable[dict[str, Any]], prioritised: set[tuple[str, str]] = frozenset()
+) -> bytes:
+    """One sheet per lens review (reviews.snapshots), a row per question in lens order.
+
+    `prioritised` holds (lens alias, question id) of the questions the workload's profile
+    prioritises (profiles.selectors.prioritised_questions).
+    """
     return workbook_bytes(
         Sheet(
             snapshot["lens"]["name"],
             ANSWER_COLUMNS,
             (
-                _answer_row(pillar, question)
+                _answer_row(
+                    pillar,
+                    question,
+                    {q for alias, q in prioritised if alias == snapshot["lens"]["alias"]},
+                )
                 for pillar in snapshot["pillars"]
                 for question in pillar["questions"]
             ),

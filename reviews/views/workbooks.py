@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from profiles.selectors import prioritised_questions
 from reviews import snapshots, workbooks
 from reviews.activity import Action, activity_record
 from reviews.dashboard import portfolio
@@ -40,7 +41,9 @@ def _name(workload: Workload) -> str:
 def answers_xlsx(request: HttpRequest, public_id: str) -> HttpResponse:
     """Every active lens review of the workload, a sheet each, a row per question."""
     workload = get_workload_for_user(request, public_id)
-    content = workbooks.answers_workbook(snapshots.workload_snapshots(workload))
+    content = workbooks.answers_workbook(
+        snapshots.workload_snapshots(workload), prioritised_questions(workload)
+    )
     activity_record(
         workload=workload,
         user=request.user,

@@ -18,6 +18,7 @@ from reviews.reports.rendering import lens_review_context
 from reviews.reports.services import report_request
 from reviews.services import workload_create
 from tests.profiles.conftest import QUESTIONS, document, make_high, use
+from tests.reviews.test_workbooks import book_of, by_id
 
 W = "wellarchitected"
 
@@ -348,3 +349,14 @@ def test_a_milestones_plan_puts_the_prioritised_questions_first_too(
     plan = response.context["plan"]
     assert [e["question"]["id"] for e in plan][0] == "rel6"
     assert response.content.decode().count("★ Prioritised") == 1
+
+
+def test_the_answers_workbook_marks_the_prioritised_questions(client, workload, profile, alice):
+    use(workload, profile, alice, data=["regulated"])
+    client.force_login(alice)
+
+    response = client.get(reverse("reviews:answers_xlsx", args=[workload.public_id]))
+
+    rows = by_id(book_of(response).worksheets[0])
+    assert {qid for qid, row in rows.items() if row["Prioritised"] == "Yes"} == {"sec2", "rel6"}
+    assert rows["sec1"]["Prioritised"] == "No"

