@@ -174,17 +174,11 @@ def finish(process: subprocess.Popen) -> None:
 def prepare(env: dict[str, str], database_url: str) -> None:
     """A new database with the built-in lens, and the static files a DEBUG=0 server needs."""
     reset_database(database_url)
-    # DEBUG=0 serves hashed static file names: the manifest must exist. It does not need the
-    # database, so it runs beside the migrations.
-    static = manage(env, "collectstatic", "--no-input", "--verbosity", "0")
-    try:
-        finish(manage(env, "migrate", "--no-input"))
-        finish(manage(env, "load_builtin_lens"))
-    except BaseException:
-        static.kill()
-        static.wait()
-        raise
-    finish(static)
+    # DEBUG=0 serves hashed static file names: the manifest must exist, and migrate's system
+    # checks refuse to run without it (archlens.E001), so it comes first.
+    finish(manage(env, "collectstatic", "--no-input", "--verbosity", "0"))
+    finish(manage(env, "migrate", "--no-input"))
+    finish(manage(env, "load_builtin_lens"))
 
 
 def django_setup(env: dict[str, str]) -> None:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from lenses.services import BUILTIN_ALIAS
+from lenses.version_cache import version_data
 from people.models import Team
 from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
@@ -452,6 +453,35 @@ def _lock(answer: Answer) -> Answer:
     return fresh
 
 
+_ANSWER_COLUMNS = [field.attname for field in Answer._meta.concrete_fields]
+_CHOICE_COLUMNS = ["choice_answers__choice_id", *(f"choice_answers__{c}" for c in ("status", "reason", "notes"))]
+
+
+def _lock_with_choices(answer: Answer) -> tuple[Answer, list[Choice]]:
+    """_lock and choices_with_status in one query, for a lens review whose version is loaded.
+
+    The answer's row is locked and read joined with its choice rows; the choices themselves
+    come from the version cache (lenses.version_cache), so a tick reads the database once
+    before it writes.
+    """
+    rows = list(
+        Answer.objects.select_for_update(of=("self",))
+        .filter(pk=answer.pk)
+        .values_list(*_ANSWER_COLUMNS, *_CHOICE_COLUMNS)
+    )
+    if not rows or rows[0][_ANSWER_COLUMNS.index("question_id")] != answer.question_id:
+        raise ReviewError(STALE_VERSION, CONFLICT)
+    width = len(_ANSWER_COLUMNS)
+    fresh = Answer.from_db("default", _ANSWER_COLUMNS, rows[0][:width])
+    fresh.question = answer.question
+    fresh.lens_review = answer.lens_review
+    stored = {row[width]: row[width + 1 :] for row in rows if row[width] is not None}
+    choices = version_data(answer.lens_review.lens_version).choices_of(answer.question_id)
+    for choice in choices:
+        choice.status, choice.reason, choice.choice_notes = stored.get(choice.pk, (None,) * 3)
+    return fresh, choices
+
+
 def choices_with_status(answer: Answer) -> list[Choice]:
     """The question's choices, each with `status`, `reason` and `notes` of this answer."""
     rows = ChoiceAnswer.objects.filter(answer=answer, choice=OuterRef("pk"))
@@ -471,6 +501,9 @@ def _risk(answer: Answer, selected: set[str]) -> str:
         return AnswerRisk.NOT_APPLICABLE
     if not selected:
         return AnswerRisk.UNANSWERED
+    review = answer.lens_review
+    if LensReview.lens_version.is_cached(review):  # the rules without a query
+        return version_data(review.lens_version).risk_for(answer.question_id, selected)
     return answer.question.risk_for(selected)
 
 
@@ -490,7 +523,9 @@ def _record(
     answer.version += 1
     answer.updated_by = user
     answer.save()
-    AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
+    # Kept on the answer for the page that made the change: it shows the new history entry.
+    answer.event = AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
+    answer.risk_before = risk_before
     improvement_sync(answer=answer, risk_before=risk_before, user=user)
     LensReview.objects.filter(pk=answer.lens_review_id).update(**bump)
 
@@ -566,11 +601,14 @@ def answer_choice_update(
     check_notes(notes, label="Choice notes", limit=CHOICE_NOTES_MAX)
     if status != ChoiceAnswer.Status.NOT_APPLICABLE:
         reason, notes = Reason.NONE, ""
-    answer = _lock(answer)
+    if LensReview.lens_version.is_cached(answer.lens_review):
+        answer, choices = _lock_with_choices(answer)
+    else:
+        answer = _lock(answer)
+        choices = choices_with_status(answer)
     if not answer.is_applicable:
         # A page opened before someone marked the question as not applying still shows boxes.
         raise ReviewError(NOT_APPLYING)
-    choices = choices_with_status(answer)
     target = next((c for c in choices if c.choice_id == choice_id), None)
     if target is None:
         raise ReviewError(f"“{choice_id}” is not a choice of this question.")
