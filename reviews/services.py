@@ -453,33 +453,24 @@ def _lock(answer: Answer) -> Answer:
     return fresh
 
 
-_ANSWER_COLUMNS = [field.attname for field in Answer._meta.concrete_fields]
-_CHOICE_COLUMNS = ["choice_answers__choice_id", *(f"choice_answers__{c}" for c in ("status", "reason", "notes"))]
+def _choices_now(answer: Answer) -> list[Choice]:
+    """choices_with_status for a locked answer whose lens version is loaded: the choices from
+    the version cache (lenses.version_cache) and only this answer's rows from the database.
 
-
-def _lock_with_choices(answer: Answer) -> tuple[Answer, list[Choice]]:
-    """_lock and choices_with_status in one query, for a lens review whose version is loaded.
-
-    The answer's row is locked and read joined with its choice rows; the choices themselves
-    come from the version cache (lenses.version_cache), so a tick reads the database once
-    before it writes.
+    A separate statement after the lock, not a join in the locking one: PostgreSQL re-reads
+    only the locked row once a waiting lock is granted, so joined rows would be those from
+    before the change that held the lock, and a tick made at the same moment would be lost.
     """
-    rows = list(
-        Answer.objects.select_for_update(of=("self",))
-        .filter(pk=answer.pk)
-        .values_list(*_ANSWER_COLUMNS, *_CHOICE_COLUMNS)
-    )
-    if not rows or rows[0][_ANSWER_COLUMNS.index("question_id")] != answer.question_id:
-        raise ReviewError(STALE_VERSION, CONFLICT)
-    width = len(_ANSWER_COLUMNS)
-    fresh = Answer.from_db("default", _ANSWER_COLUMNS, rows[0][:width])
-    fresh.question = answer.question
-    fresh.lens_review = answer.lens_review
-    stored = {row[width]: row[width + 1 :] for row in rows if row[width] is not None}
+    stored = {
+        choice_id: (status, reason, notes)
+        for choice_id, status, reason, notes in ChoiceAnswer.objects.filter(
+            answer=answer
+        ).values_list("choice_id", "status", "reason", "notes")
+    }
     choices = version_data(answer.lens_review.lens_version).choices_of(answer.question_id)
     for choice in choices:
         choice.status, choice.reason, choice.choice_notes = stored.get(choice.pk, (None,) * 3)
-    return fresh, choices
+    return choices
 
 
 def choices_with_status(answer: Answer) -> list[Choice]:
@@ -601,10 +592,10 @@ def answer_choice_update(
     check_notes(notes, label="Choice notes", limit=CHOICE_NOTES_MAX)
     if status != ChoiceAnswer.Status.NOT_APPLICABLE:
         reason, notes = Reason.NONE, ""
+    answer = _lock(answer)
     if LensReview.lens_version.is_cached(answer.lens_review):
-        answer, choices = _lock_with_choices(answer)
+        choices = _choices_now(answer)
     else:
-        answer = _lock(answer)
         choices = choices_with_status(answer)
     if not answer.is_applicable:
         # A page opened before someone marked the question as not applying still shows boxes.
