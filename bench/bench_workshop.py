@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import time
@@ -126,24 +125,37 @@ def main() -> int:
     for index, answer in enumerate(review.answers.select_related("question").order_by("pk")):
         if index % 2:
             first = answer.question.choices.order_by("order").first()
-            answer_choice_update(answer=answer, choice_id=first.choice_id, status="SELECTED", user=owner)
+            answer_choice_update(
+                answer=answer, choice_id=first.choice_id, status="SELECTED", user=owner
+            )
 
     target = answer_of(QUESTION)
     question = target.question
     practices = [c.choice_id for c in question.choices.order_by("order") if not c.is_none]
     base = set(practices[:4])
     for choice_id in practices[:4]:
-        answer_choice_update(answer=answer_of(QUESTION), choice_id=choice_id, status="SELECTED", user=owner)
-    same = next(c for c in practices[4:] if question.risk_for(base | {c}) == question.risk_for(base))
-    moves = next(c for c in practices[4:] if question.risk_for(base | {c}) != question.risk_for(base))
+        answer_choice_update(
+            answer=answer_of(QUESTION), choice_id=choice_id, status="SELECTED", user=owner
+        )
+    same = next(
+        c for c in practices[4:] if question.risk_for(base | {c}) == question.risk_for(base)
+    )
+    moves = next(
+        c for c in practices[4:] if question.risk_for(base | {c}) != question.risk_for(base)
+    )
     elsewhere = next(
-        a for a in review.answers.select_related("question").order_by("pk")
+        a
+        for a in review.answers.select_related("question").order_by("pk")
         if a.question.question_id != QUESTION and a.question.pillar_id != question.pillar_id
     )
-    other_practices = [c.choice_id for c in elsewhere.question.choices.order_by("order") if not c.is_none]
+    other_practices = [
+        c.choice_id for c in elsewhere.question.choices.order_by("order") if not c.is_none
+    ]
 
     def page_url(name: str, *extra: str) -> str:
-        return reverse(f"reviews:{name}", args=[workload.public_id, "wellarchitected", QUESTION, *extra])
+        return reverse(
+            f"reviews:{name}", args=[workload.public_id, "wellarchitected", QUESTION, *extra]
+        )
 
     def token(user) -> str:
         answer = answer_of(QUESTION)

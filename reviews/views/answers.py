@@ -25,8 +25,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from lenses.version_cache import LensVersionData, version_data
-from reviews.models import AnswerRisk, ChoiceAnswer, LensReview, Reason, Role
 from reviews.models import Answer as AnswerModel
+from reviews.models import AnswerRisk, ChoiceAnswer, LensReview, Reason, Role
 from reviews.selectors import in_priority_order, review_risks
 from reviews.services import (
     NotesConflict,
@@ -414,7 +414,15 @@ def _save_whole(
     except ReviewError as problem:
         return _fail(request, answer, problem)
     return _refresh(
-        request, answer, data, shown, risks, risk_version, whole=True, choices=choices, events=events
+        request,
+        answer,
+        data,
+        shown,
+        risks,
+        risk_version,
+        whole=True,
+        choices=choices,
+        events=events,
     )
 
 
@@ -425,7 +433,9 @@ def _is_stored(answer: AnswerModel, choice_id: str, status: str) -> bool:
     if not answer.is_applicable:
         return False  # the change is refused: the service says why
     data = version_data(answer.lens_review.lens_version)
-    target = next((c for c in data.choices.get(answer.question_id, ()) if c.choice_id == choice_id), None)
+    target = next(
+        (c for c in data.choices.get(answer.question_id, ()) if c.choice_id == choice_id), None
+    )
     if target is None:
         return False
     stored = (
@@ -515,7 +525,9 @@ def choice_update(
         return redirect(_question_url(answer))
     shown = _shown(request.POST.get("v", ""))
     current = shown is not None and shown == Shown(
-        answer.version, answer.lens_review.risk_version, answer.lens_review.workload.role != Role.READONLY
+        answer.version,
+        answer.lens_review.risk_version,
+        answer.lens_review.workload.role != Role.READONLY,
     )
     if not current:
         # A page that is behind may ask for what someone else stored meanwhile: nothing to do,
