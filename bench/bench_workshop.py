@@ -67,6 +67,8 @@ def measure(scenario: Scenario, count: int) -> tuple[float, int, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100, help="timed requests each (100)")
+    parser.add_argument("--profile", help="profile this request kind with pyinstrument instead")
+    parser.add_argument("--queries", action="store_true", help="print the SQL of each kind")
     args = parser.parse_args()
     if not 5 <= args.requests <= 5000:
         parser.error("--requests is 5 to 5,000")
@@ -235,6 +237,32 @@ def main() -> int:
         "poll, this question changed": measure(poll(change_here), args.requests),
         "poll, risk elsewhere": measure(poll(change_elsewhere), args.requests),
     }
+    if args.profile or args.queries:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        scenarios = {"tick": tick(same), "tick, risk moves": tick(moves), "poll 204": poll(None)}
+        scenarios |= {"no-op tick": no_op, "trivial": trivial}
+        for name, scenario in scenarios.items():
+            if args.profile and name != args.profile:
+                continue
+            if args.queries:
+                with CaptureQueriesContext(connection) as captured:
+                    scenario()()
+                print(f"-- {name}:")
+                for query in captured.captured_queries:
+                    print("   ", query["sql"][:150])
+            if args.profile == name:
+                from pyinstrument import Profiler
+
+                sends = [scenario() for _ in range(1)]
+                profiler = Profiler(interval=0.0005)
+                profiler.start()
+                for _ in range(args.requests):
+                    scenario()()
+                profiler.stop()
+                print(profiler.output_text(unicode=True, color=False, show_all=False))
+        return 0
     trivial_cpu = runs["trivial authenticated view"][0]
     print(f"{'request':<30} {'cpu ms':>7} {'× trivial':>10} {'queries':>8} {'bytes':>8}")
     for name, (cpu, queries, size) in runs.items():
