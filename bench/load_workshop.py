@@ -50,8 +50,9 @@ CLOCK_SLACK = 0.002
 SERVER_KEEPALIVE = 2
 CLIENT_KEEPALIVE = 1.0
 
-# The token of what the page shows sits on the element that polls; the forms send it along.
-LIVE_VERSION = re.compile(r'id="question-poll"[^>]*\bdata-version="([^"]+)"', re.S)
+# The token of what the page shows sits on the element that polls (the forms send it along);
+# before issue 13 that was the live region itself.
+LIVE_VERSION = re.compile(r'id="question-(?:poll|live)"[^>]*\bdata-version="([^"]+)"', re.S)
 CHOICE_ITEM = re.compile(
     r'<li class="answer-choice(?: none-choice)? choice-([A-Z_]+)" id="choice-\d+"'
     r'(?: hx-swap-oob="true")?>\s*'

@@ -166,7 +166,7 @@ def _kept_risks(review: LensReview, risk_version: int) -> dict[int, str] | None:
 # -- rendering -------------------------------------------------------------------------------
 
 
-def _base(answer: AnswerModel, data: LensVersionData) -> dict[str, Any]:
+def _base(answer: AnswerModel) -> dict[str, Any]:
     """What every part of the page needs: the answer, its question, the controls."""
     review = answer.lens_review
     return {
@@ -235,7 +235,7 @@ def _answer_part(
         choices = choices_with_status(answer)
     if events is None:
         events = list(answer.events.select_related("user")[:20])
-    context = _base(answer, data) | {
+    context = _base(answer) | {
         "choices": _numbered(choices),
         "events": events,
         "notes_editor": _notes_editor(answer),
@@ -294,7 +294,7 @@ def _refresh(
     what moved in the sidebar, and the new token."""
     review = answer.lens_review
     writes = review.workload.role != Role.READONLY
-    context = _base(answer, data) | _sidebar(review, data, shown, risks, risk_version)
+    context = _base(answer) | _sidebar(review, data, shown, risks, risk_version)
     context["pillar"] = _pillar_of(answer, context["pillars"])
     context["risk_changed"] = True
     context["poll_token"] = _token(answer.version, risk_version, writes)
@@ -332,7 +332,7 @@ def question_detail(
     index = next(i for i, (_, q) in enumerate(flat) if q.pk == answer.question_id)
     pillar = flat[index][0]
     pillar_index = pillars.index(pillar)
-    context = _base(answer, data) | {
+    context = _base(answer) | {
         "fragment": False,
         "pillars": pillars,
         "pillar": pillar,
@@ -465,7 +465,7 @@ def _tick_response(
         return HttpResponse(status=204)
     behind = answer.version - 1 != shown.version
     changed_ids = {c["choice"] for c in event.changes if c.get("field") == "choice"}
-    context = _base(answer, data) | {
+    context = _base(answer) | {
         "changed_choices": [c for c in _numbered(choices) if c.choice_id in changed_ids],
         "new_event": event,
         "poll_token": _token(
