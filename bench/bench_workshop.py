@@ -255,7 +255,6 @@ def main() -> int:
             if args.profile == name:
                 from pyinstrument import Profiler
 
-                sends = [scenario() for _ in range(1)]
                 profiler = Profiler(interval=0.0005)
                 profiler.start()
                 for _ in range(args.requests):

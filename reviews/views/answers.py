@@ -453,9 +453,10 @@ def _tick_response(
     and when the risk moved the risk line, the question's sidebar entry and its pillar's
     counts (from the page's own risks, kept under its risk version: no query).
 
-    The token moves to the new answer version only if the page was at the one before (else it
-    keeps the page's, and the next poll sends the rest), and never past the page's risk
-    version: whether others moved a risk meanwhile is not known here, so the next poll asks.
+    The token moves to the new answer version only if the page was at the one before; else it
+    keeps the page's, and the page polls at once for the rest (question-refresh), which is the
+    render shared by everyone at that state. It never moves past the page's risk version:
+    whether others moved a risk meanwhile is not known here, so the next poll asks.
     """
     review = answer.lens_review
     data = version_data(review.lens_version)
@@ -495,6 +496,8 @@ def _tick_response(
             context["risk_badge"] = True
     response = HttpResponse(_update(request, answer, context))
     response["HX-Reswap"] = "none"
+    if behind:
+        response["HX-Trigger-After-Settle"] = "question-refresh"
     return response
 
 
@@ -524,16 +527,13 @@ def choice_update(
             return _fail(request, answer, problem)
         return redirect(_question_url(answer))
     shown = _shown(request.POST.get("v", ""))
-    current = shown is not None and shown == Shown(
-        answer.version,
-        answer.lens_review.risk_version,
-        answer.lens_review.workload.role != Role.READONLY,
-    )
-    if not current:
-        # A page that is behind may ask for what someone else stored meanwhile: nothing to do,
-        # and its next poll shows the rest. Otherwise it gets everything, read with the change.
-        if _is_stored(answer, choice_id, status):
-            return HttpResponse(status=204)
+    writes = answer.lens_review.workload.role != Role.READONLY
+    current = shown == Shown(answer.version, answer.lens_review.risk_version, writes)
+    # A page that is behind may ask for what someone else stored meanwhile: nothing to do, and
+    # its next poll shows the rest.
+    if not current and _is_stored(answer, choice_id, status):
+        return HttpResponse(status=204)
+    if shown is None or shown.writes != writes:  # a page that cannot say what it shows
         return _save_whole(request, answer, change)
     try:
         answer, choices = change()

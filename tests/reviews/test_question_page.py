@@ -428,7 +428,9 @@ def test_a_tick_that_changes_nothing_is_answered_at_once_and_writes_nothing(
     assert answer_of(workload).version == 1
 
 
-def test_a_tick_from_a_page_that_is_behind_gets_everything_it_missed(client, workload, alice, bob):
+def test_a_tick_from_a_page_that_is_behind_has_the_page_fetch_what_it_missed(
+    client, workload, alice, bob
+):
     client.force_login(bob)
     token = page_token(client, workload)
     set_choice(workload, alice, "sec1", "sec1_bp2")
@@ -439,11 +441,27 @@ def test_a_tick_from_a_page_that_is_behind_gets_everything_it_missed(client, wor
         **HTMX,
     )
 
-    body = response.content.decode()
+    # Its own change now, and the page polls at once: its token is still the old one.
+    assert response["HX-Trigger-After-Settle"] == "question-refresh"
+    assert token_in(response.content.decode()) == token
+    body = poll(client, workload, token).content.decode()
     assert body.lstrip().startswith('<section id="question-live"')
     for choice in Choice.objects.filter(choice_id__in=["sec1_bp1", "sec1_bp2"]):
         assert re.search(rf'<input[^>]*id="tick-{choice.pk}"[^>]*\bchecked\b', body)
     assert "alice" in body and "bob" in body  # the whole history
+    assert token_in(body) == open_page(client, workload)
+
+
+def test_a_tick_without_a_token_gets_the_whole_region(client, workload, alice, bob):
+    set_choice(workload, alice, "sec1", "sec1_bp2")
+    client.force_login(bob)
+
+    response = client.post(
+        url("choice_update", workload, "sec1", "sec1_bp1"), {"status": "SELECTED"}, **HTMX
+    )
+
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="question-live"')
     assert token_in(body) == open_page(client, workload)
 
 
