@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test lint format bench bench-upgrade bench-api clean load faults
+.PHONY: install run serve test lint format bench bench-upgrade bench-api bench-workshop clean load faults
 
 install: $(STAMP)
 
@@ -72,6 +72,11 @@ bench-upgrade: install
 # PDF report; it drops and re-creates BENCH_API_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_api_bench).
 bench-api: install
 	$(BIN)/python bench/bench_api.py $(BENCH_ARGS)
+
+# The workshop screen's tick and poll in-process (bench/bench_workshop.py); it drops and re-creates
+# BENCH_WORKSHOP_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_workshop_bench).
+bench-workshop: install
+	$(BIN)/python bench/bench_workshop.py $(BENCH_ARGS)
 
 # Load test of the workshop screen on PostgreSQL (bench/README.md); not part of `make test`.
 # It drops and re-creates LOAD_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_load).

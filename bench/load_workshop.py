@@ -50,11 +50,18 @@ CLOCK_SLACK = 0.002
 SERVER_KEEPALIVE = 2
 CLIENT_KEEPALIVE = 1.0
 
-LIVE_VERSION = re.compile(r'id="question-live"[^>]*\bdata-version="([^"]+)"', re.S)
+# The token of what the page shows sits on the element that polls (the forms send it along);
+# before issue 13 that was the live region itself.
+LIVE_VERSION = re.compile(r'id="question-(?:poll|live)"[^>]*\bdata-version="([^"]+)"', re.S)
 CHOICE_ITEM = re.compile(
-    r'<li class="answer-choice(?: none-choice)? choice-([A-Z_]+)" id="choice-\d+">\s*'
+    r'<li class="answer-choice(?: none-choice)? choice-([A-Z_]+)" id="choice-\d+"'
+    r'(?: hx-swap-oob="true")?>\s*'
     r'<form method="post" action="[^"]*/choices/([^/"]+)/"'
 )
+WHOLE_REGION = '<section id="question-live"'
+# A view that only reads the session and the user (bench/bench_urls.py, served through
+# bench/bench_settings.py): what every logged-in request costs at least.
+AUTHENTICATED_TRIVIAL = "/bench/trivial/"
 NOTES_VERSION = re.compile(r'name="notes_version" value="(\d+)"')
 
 
@@ -107,7 +114,9 @@ def app_env(args: argparse.Namespace, workdir: Path, secret_key: str) -> dict[st
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY_FILE"}
     var = workdir / "var"
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+        # Production settings plus the trivial authenticated view (bench/bench_settings.py).
+        DJANGO_SETTINGS_MODULE="bench_settings",
+        PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), *filter(None, [env.get("PYTHONPATH")])]),
         DATABASE_URL=args.database_url,
         CELERY_BROKER_URL="filesystem://",
         DEBUG="0",
@@ -174,17 +183,11 @@ def finish(process: subprocess.Popen) -> None:
 def prepare(env: dict[str, str], database_url: str) -> None:
     """A new database with the built-in lens, and the static files a DEBUG=0 server needs."""
     reset_database(database_url)
-    # DEBUG=0 serves hashed static file names: the manifest must exist. It does not need the
-    # database, so it runs beside the migrations.
-    static = manage(env, "collectstatic", "--no-input", "--verbosity", "0")
-    try:
-        finish(manage(env, "migrate", "--no-input"))
-        finish(manage(env, "load_builtin_lens"))
-    except BaseException:
-        static.kill()
-        static.wait()
-        raise
-    finish(static)
+    # DEBUG=0 serves hashed static file names: the manifest must exist, and migrate's system
+    # checks refuse to run without it (archlens.E001), so it comes first.
+    finish(manage(env, "collectstatic", "--no-input", "--verbosity", "0"))
+    finish(manage(env, "migrate", "--no-input"))
+    finish(manage(env, "load_builtin_lens"))
 
 
 def django_setup(env: dict[str, str]) -> None:
@@ -368,6 +371,16 @@ class Ledger:
     phase_seconds: dict[str, float] = field(default_factory=dict)
     trivial_path: str = ""
     machine: dict[str, float] = field(default_factory=dict)
+    # (request kind, what came back): "204", "part" (out-of-band pieces) or "whole" (the region)
+    shapes: Counter = field(default_factory=Counter)
+    # CPU seconds the server's processes used in each phase
+    server_cpu: dict[str, float] = field(default_factory=dict)
+
+    def shape(self, kind: str, response: httpx.Response) -> None:
+        if response.status_code == 204:
+            self.shapes[(kind, "204")] += 1
+        else:
+            self.shapes[(kind, "whole" if WHOLE_REGION in response.text else "part")] += 1
 
     def error(self, kind: str, detail: str, sent: float | None = None) -> None:
         now = time.time()
@@ -502,6 +515,8 @@ class Participant:
             htmx=True,
             expect=(200, 204),
         )
+        if response is not None:
+            self.ledger.shape("poll", response)
         if response is not None and response.status_code == 200:
             self.read_live(response.text)
             self.read_notes_version(response.text)  # the editor is swapped while nobody types
@@ -513,13 +528,28 @@ class Participant:
             wanted = self.rng.choice((SELECTED, UNSELECTED))
         else:
             wanted = UNSELECTED if known == SELECTED else SELECTED
-        # An unticked checkbox sends nothing, exactly like the browser form.
+        # An unticked checkbox sends nothing, exactly like the browser form; the page's token
+        # goes along (hx-include), so the server knows what the page shows.
         data = {"status": SELECTED} if wanted == SELECTED else {}
+        if question == self.question:
+            data["v"] = self.version
         response, t_send, t_ack = await self.send(
-            kind, "POST", self.url(question) + f"choices/{choice}/", data=data, htmx=True
+            kind,
+            "POST",
+            self.url(question) + f"choices/{choice}/",
+            data=data,
+            htmx=True,
+            expect=(200, 204),
         )
         outcome = "failed"
         if response is not None:
+            self.ledger.shape(kind, response)
+        if response is not None and response.status_code == 204:
+            # The choice was already in that state: nothing to do, the server says so at once.
+            outcome = "ack"
+            if question == self.question:
+                self.states[choice] = wanted
+        elif response is not None:
             html = response.text
             shown = {c: s for s, c in CHOICE_ITEM.findall(html)}
             if 'class="errors" role="alert"' in html:
@@ -600,8 +630,8 @@ class Participant:
                 await self.write_notes(deadline)
             await self.pause(deadline)
 
-    async def burst_trivial(self, deadline: float, path: str) -> None:
-        self.phase = "burst trivial"
+    async def burst_trivial(self, deadline: float, path: str, phase: str = "burst trivial") -> None:
+        self.phase = phase
         while time.monotonic() < deadline:
             await self.send("trivial view", "GET", path)
 
@@ -659,12 +689,31 @@ async def _lock_waits(conn: psycopg.AsyncConnection, dbname: str | None) -> list
     return waiting
 
 
+def process_group_cpu(pgid: int | None) -> float:
+    """CPU seconds (user and system) used so far by the live processes of group `pgid`: the
+    gunicorn master and its workers. 0 when unknown (no /proc)."""
+    if pgid is None:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state ppid pgrp ...; utime and stime are fields 14 and 15 of stat
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 async def drive(
     args: argparse.Namespace,
     base_url: str,
     plan: Plan,
     ledger: Ledger,
     lock_waits: list[list[str]],
+    server_pgid: int | None = None,
 ) -> int:
     rng = random.Random(args.seed)
     people = [
@@ -693,8 +742,10 @@ async def drive(
         print(f"  workshop: {len(present)} participants for {args.seconds:g} s ...", flush=True)
         started = time.monotonic()
         deadline = started + args.seconds
+        cpu = process_group_cpu(server_pgid)
         await asyncio.gather(*(p.workshop(deadline) for p in present))
         ledger.phase_seconds["workshop"] = time.monotonic() - started
+        ledger.server_cpu["workshop"] = process_group_cpu(server_pgid) - cpu
 
         if args.burst_seconds > 0:
             trivial = args.trivial_path
@@ -705,15 +756,25 @@ async def drive(
             except httpx.HTTPError:
                 trivial = "/accounts/login/"
             ledger.trivial_path = trivial
-            print(f"  bursts: {trivial} then answer saves, {args.burst_seconds:g} s each ...")
-            started = time.monotonic()
-            deadline = started + args.burst_seconds
-            await asyncio.gather(*(p.burst_trivial(deadline, trivial) for p in present))
-            ledger.phase_seconds["burst trivial"] = time.monotonic() - started
-            started = time.monotonic()
-            deadline = started + args.burst_seconds
-            await asyncio.gather(*(p.burst_saves(deadline) for p in present))
-            ledger.phase_seconds["burst saves"] = time.monotonic() - started
+            print(
+                f"  bursts: {trivial}, {AUTHENTICATED_TRIVIAL} (logged in), then answer saves,"
+                f" {args.burst_seconds:g} s each ..."
+            )
+            bursts = [
+                ("burst trivial", lambda p, d: p.burst_trivial(d, trivial)),
+                (
+                    "burst authenticated",
+                    lambda p, d: p.burst_trivial(d, AUTHENTICATED_TRIVIAL, "burst authenticated"),
+                ),
+                ("burst saves", lambda p, d: p.burst_saves(d)),
+            ]
+            for phase, run in bursts:
+                started = time.monotonic()
+                deadline = started + args.burst_seconds
+                cpu = process_group_cpu(server_pgid)
+                await asyncio.gather(*(run(p, deadline) for p in present))
+                ledger.phase_seconds[phase] = time.monotonic() - started
+                ledger.server_cpu[phase] = process_group_cpu(server_pgid) - cpu
         return len(present)
     finally:
         stop_sampler.set()
@@ -1038,6 +1099,36 @@ def report(
             f"    answer saves {save_rate:.1f}/s / trivial view ({ledger.trivial_path})"
             f" {trivial_rate:.1f}/s = {ratio if ratio is not None else math.nan:.3f}"
         )
+        if "burst authenticated" in ledger.phase_seconds:
+            auth_s = ledger.phase_seconds["burst authenticated"]
+            auth_ok = sum(
+                1 for s in ledger.samples if s[0] == "burst authenticated" and s[3] == 200
+            )
+            auth_rate = auth_ok / auth_s
+            auth_ratio = save_rate / auth_rate if auth_rate else math.nan
+            print_table(latency_table(ledger, "burst authenticated"), auth_s, header=False)
+            print(
+                f"    answer saves {save_rate:.1f}/s / authenticated trivial view"
+                f" ({AUTHENTICATED_TRIVIAL}) {auth_rate:.1f}/s = {auth_ratio:.3f}"
+            )
+
+    print()
+    print("What the server sent and the CPU it used (comparable between runs):")
+    for kind in ("poll", "choice", "answer save"):
+        shapes = {shape: ledger.shapes[(kind, shape)] for shape in ("204", "part", "whole")}
+        total = sum(shapes.values()) or 1
+        print(
+            f"    {kind:<12} {total:>6}: 204 {shapes['204']:>5} ({shapes['204'] / total:.0%}),"
+            f" parts only {shapes['part']:>5} ({shapes['part'] / total:.0%}),"
+            f" whole region {shapes['whole']:>5} ({shapes['whole'] / total:.0%})"
+        )
+    for phase, seconds in ledger.server_cpu.items():
+        count = sum(1 for s in ledger.samples if s[0] == phase)
+        per = 1000 * seconds / count if count else math.nan
+        print(
+            f"    server CPU, {phase:<20} {seconds:>7.1f} s for {count:>6} requests"
+            f" = {per:.1f} ms each"
+        )
 
     by_kind = Counter(kind for kind, _ in ledger.errors)
     print()
@@ -1156,7 +1247,17 @@ def main(argv: list[str] | None = None) -> int:
         budget = 180 + args.seconds + 2 * args.burst_seconds + 4 * args.timeout
         load_before, cpu_before = os.getloadavg()[0], time.process_time()
         present = asyncio.run(
-            asyncio.wait_for(drive(args, server.base_url, plan, ledger, lock_waits), budget)
+            asyncio.wait_for(
+                drive(
+                    args,
+                    server.base_url,
+                    plan,
+                    ledger,
+                    lock_waits,
+                    server.process.pid if server.process else None,
+                ),
+                budget,
+            )
         )
         ledger.machine = {  # the load generator shares the machine with the server (and others)
             "cpus": os.cpu_count(),

@@ -103,6 +103,21 @@ def review_outline(review: LensReview) -> list[Pillar]:
     return pillars
 
 
+def review_risks(review: LensReview) -> tuple[dict[int, str], int]:
+    """Every answer's risk by question pk, and the review's `risk_version` (one query).
+
+    Both come from one statement, so they agree: the risks are exactly those of that risk
+    version, which is what lets a page keep them under it and later send only what moved.
+    """
+    rows = list(
+        Answer.objects.filter(lens_review=review)
+        .order_by()
+        .values_list("question_id", "risk", "lens_review__risk_version")
+    )
+    risk_version = rows[0][2] if rows else review.risk_version
+    return {question_id: risk for question_id, risk, _ in rows}, risk_version
+
+
 # -- workloads -----------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from lenses.services import BUILTIN_ALIAS
+from lenses.version_cache import version_data
 from people.models import Team
 from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
@@ -452,6 +453,26 @@ def _lock(answer: Answer) -> Answer:
     return fresh
 
 
+def _choices_now(answer: Answer) -> list[Choice]:
+    """choices_with_status for a locked answer whose lens version is loaded: the choices from
+    the version cache (lenses.version_cache) and only this answer's rows from the database.
+
+    A separate statement after the lock, not a join in the locking one: PostgreSQL re-reads
+    only the locked row once a waiting lock is granted, so joined rows would be those from
+    before the change that held the lock, and a tick made at the same moment would be lost.
+    """
+    stored = {
+        choice_id: (status, reason, notes)
+        for choice_id, status, reason, notes in ChoiceAnswer.objects.filter(
+            answer=answer
+        ).values_list("choice_id", "status", "reason", "notes")
+    }
+    choices = version_data(answer.lens_review.lens_version).choices_of(answer.question_id)
+    for choice in choices:
+        choice.status, choice.reason, choice.choice_notes = stored.get(choice.pk, (None,) * 3)
+    return choices
+
+
 def choices_with_status(answer: Answer) -> list[Choice]:
     """The question's choices, each with `status`, `reason` and `notes` of this answer."""
     rows = ChoiceAnswer.objects.filter(answer=answer, choice=OuterRef("pk"))
@@ -471,6 +492,9 @@ def _risk(answer: Answer, selected: set[str]) -> str:
         return AnswerRisk.NOT_APPLICABLE
     if not selected:
         return AnswerRisk.UNANSWERED
+    review = answer.lens_review
+    if LensReview.lens_version.is_cached(review):  # the rules without a query
+        return version_data(review.lens_version).risk_for(answer.question_id, selected)
     return answer.question.risk_for(selected)
 
 
@@ -490,7 +514,9 @@ def _record(
     answer.version += 1
     answer.updated_by = user
     answer.save()
-    AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
+    # Kept on the answer for the page that made the change: it shows the new history entry.
+    answer.event = AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
+    answer.risk_before = risk_before
     improvement_sync(answer=answer, risk_before=risk_before, user=user)
     LensReview.objects.filter(pk=answer.lens_review_id).update(**bump)
 
@@ -567,10 +593,13 @@ def answer_choice_update(
     if status != ChoiceAnswer.Status.NOT_APPLICABLE:
         reason, notes = Reason.NONE, ""
     answer = _lock(answer)
+    if LensReview.lens_version.is_cached(answer.lens_review):
+        choices = _choices_now(answer)
+    else:
+        choices = choices_with_status(answer)
     if not answer.is_applicable:
         # A page opened before someone marked the question as not applying still shows boxes.
         raise ReviewError(NOT_APPLYING)
-    choices = choices_with_status(answer)
     target = next((c for c in choices if c.choice_id == choice_id), None)
     if target is None:
         raise ReviewError(f"“{choice_id}” is not a choice of this question.")

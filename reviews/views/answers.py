@@ -1,17 +1,34 @@
-"""The question page (the workshop screen) and the small requests that answer it."""
+"""The question page (the workshop screen) and the small requests that answer it.
+
+In a workshop most requests are ticks and polls of the question everyone looks at, so each
+answer sends only what changed, out of band (question.html#update): the choices a tick changed
+and its one history entry; the risk line, the question's sidebar entry and the pillar counts
+only when a risk moved. The whole live region is sent only to a page that was behind, and that
+render is cached and shared by everyone at the same state (see poll_token). A tick asking for
+what is already stored is answered at once with 204.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews.models import Answer, ChoiceAnswer, Reason, Role
-from reviews.selectors import review_outline
+from lenses.version_cache import LensVersionData, version_data
+from profiles.selectors import prioritised_in
+from reviews.models import Answer as AnswerModel
+from reviews.models import AnswerRisk, ChoiceAnswer, LensReview, Reason, Role
+from reviews.selectors import in_priority_order, review_risks
 from reviews.services import (
     NotesConflict,
     ReviewError,
@@ -24,11 +41,14 @@ from reviews.upgrades import upgrade_notices
 from reviews.views.access import get_answer_for_user
 from reviews.views.notes import notes_response, parse_notes, wants_theirs
 
+TEMPLATE = "reviews/question.html"
+CACHE_SECONDS = 60 * 60
 
-def poll_token(answer: Answer) -> str:
+
+def poll_token(answer: AnswerModel) -> str:
     """Changes whenever anything the question page keeps up to date by polling can change.
 
-    The live region, the sidebar and the history swapped in with it show:
+    The page shows:
     - this answer's choices, applicability, risk, notes and history: each change of them is one
       save of the answer, which bumps `answer.version`;
     - every question's risk, and each pillar's answered, high and medium counts: all follow
@@ -36,48 +56,288 @@ def poll_token(answer: Answer) -> str:
     - whether the controls work: the user's role, which the owner may change meanwhile.
     Everything else (titles, choices, pillars) belongs to the published lens version.
     Other changes in the review, such as a tick that leaves a question's risk alone, leave it.
+
+    The same facts key the caches, so a cached fragment is what anyone at that state would see
+    (each key starts with the review's pk and creation time, see _review_key):
+    - the answer part (live region, history, notes editor): answer pk, question pk (an upgrade
+      points an answer at another question), `answer.version` and writes or reads
+      (_answer_part_key);
+    - the review's risks: `risk_version`, read with the risks in one statement
+      (selectors.review_risks), so they are exact (_risks_key). The sidebar, the risk line and
+      the pillar counts are rendered from them and the version cache on each response.
+    Whatever is added to these fragments (a badge, a line) must be added to their key.
+    The profile's marks (which questions are prioritised: the sidebar entries and the header)
+    are kept with the risks: a change of the profile or of its answers moves `risk_version`.
     """
     writes = answer.lens_review.workload.role != Role.READONLY
-    return f"{answer.version}.{answer.lens_review.risk_version}{'' if writes else '.r'}"
+    return _token(answer.version, answer.lens_review.risk_version, writes)
 
 
-def _question_context(answer: Answer, choices=None) -> dict:
+def _token(version: int, risk_version: int, writes: bool) -> str:
+    return f"{version}.{risk_version}{'' if writes else '.r'}"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a page says it shows: the parts of its poll token."""
+
+    version: int
+    risk_version: int
+    writes: bool
+
+
+def _shown(token: str) -> Shown | None:
+    """None for a missing or unreadable token (or "resync"): the page gets everything."""
+    parts = token.split(".")
+    if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] != "r"):
+        return None
+    try:
+        return Shown(int(parts[0]), int(parts[1]), len(parts) == 2)
+    except ValueError:
+        return None
+
+
+# -- the sidebar -----------------------------------------------------------------------------
+
+
+@dataclass
+class NavQuestion:
+    pk: int
+    question_id: str
+    title: str
+    risk: str
+    prioritised: bool = False
+
+    @property
+    def risk_label(self) -> str:
+        return AnswerRisk(self.risk).label
+
+
+@dataclass
+class NavPillar:
+    pk: int
+    pillar_id: str
+    name: str
+    counts: dict[str, int]
+    question_list: list[NavQuestion]
+
+
+def _counts(questions: list[NavQuestion]) -> dict[str, int]:
+    risks = [q.risk for q in questions]
+    return {
+        "total": len(risks),
+        "answered": sum(risk != AnswerRisk.UNANSWERED for risk in risks),
+        "high": risks.count(AnswerRisk.HIGH),
+        "medium": risks.count(AnswerRisk.MEDIUM),
+    }
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What the sidebar shows at one risk version: each question's risk, and the question ids
+    the workload's profile prioritises."""
+
+    risks: dict[int, str]
+    prioritised: frozenset[str]
+
+
+def _nav(review: LensReview, data: LensVersionData, kept: Kept) -> list[NavPillar]:
+    """The sidebar's pillars in the workload's order, each with its questions and counts."""
+    risks = kept.risks
+    pillars = []
+    for pillar in in_priority_order(list(data.pillars), review.workload.pillar_priorities):
+        questions = [
+            NavQuestion(
+                q.pk,
+                q.question_id,
+                q.title,
+                risks.get(q.pk, AnswerRisk.UNANSWERED),
+                q.question_id in kept.prioritised,
+            )
+            for q in data.by_pillar.get(pillar.pk, ())
+        ]
+        pillars.append(
+            NavPillar(pillar.pk, pillar.pillar_id, pillar.name, _counts(questions), questions)
+        )
+    return pillars
+
+
+def _review_key(review: LensReview) -> str:
+    """The review's pk and creation time: a restored or re-created database reuses pks, and a
+    shared cache outlives it."""
+    return f"{review.pk}.{review.created_at.timestamp():.6f}"
+
+
+def _risks_key(review: LensReview, risk_version: int) -> str:
+    return f"question-page:risks:{_review_key(review)}:{risk_version}"
+
+
+def _risks(review: LensReview) -> tuple[Kept, int]:
+    """The review's risks now (one query) and its prioritised questions (one more), kept under
+    their risk version for later diffs.
+
+    The prioritised questions are read after the risks: a profile change committed in between
+    is then kept under the older version as well, which shows it a little early, never late.
+    """
+    risks, risk_version = review_risks(review)
+    kept = Kept(risks, frozenset(prioritised_in(review.workload, review.lens.alias)))
+    cache.set(_risks_key(review, risk_version), kept, CACHE_SECONDS)
+    return kept, risk_version
+
+
+def _kept_risks(review: LensReview, risk_version: int) -> Kept | None:
+    return cache.get(_risks_key(review, risk_version))
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def _base(answer: AnswerModel) -> dict[str, Any]:
+    """What every part of the page needs: the answer, its question, the controls."""
     review = answer.lens_review
-    pillars = review_outline(review)
-    flat = [(pillar, q) for pillar in pillars for q in pillar.question_list]
-    index = next(i for i, (_, q) in enumerate(flat) if q.pk == answer.question_id)
-    pillar = flat[index][0]
-    pillar_index = pillars.index(pillar)
     return {
         "answer": answer,
         "question": answer.question,
         "review": review,
         "workload": review.workload,
-        "pillars": pillars,
-        "pillar": pillar,
-        "choices": choices if choices is not None else choices_with_status(answer),
-        "events": list(answer.events.select_related("user")[:20]),
-        "previous_question": flat[index - 1][1] if index > 0 else None,
-        "next_question": flat[index + 1][1] if index + 1 < len(flat) else None,
-        "previous_pillar": pillars[pillar_index - 1] if pillar_index > 0 else None,
-        "next_pillar": pillars[pillar_index + 1] if pillar_index + 1 < len(pillars) else None,
         "can_write": review.workload.role != Role.READONLY,
-        "poll_token": poll_token(answer),
         "reasons": Reason.choices,
         "Status": ChoiceAnswer.Status,
-        "notes_editor": {
-            "action": reverse(
-                "reviews:question_notes",
-                args=[review.workload.public_id, review.lens.alias, answer.question.question_id],
-            ),
-            "key": f"notes-{answer.pk}",
-            "notes": answer.notes,
-            "version": answer.notes_version,
-        },
+        "fragment": True,
     }
 
 
-def _question_url(answer: Answer) -> str:
+def _numbered(choices: list) -> list:
+    for number, choice in enumerate(choices, start=1):
+        choice.number = number
+    return choices
+
+
+def _notes_editor(answer: AnswerModel) -> dict[str, Any]:
+    review = answer.lens_review
+    return {
+        "action": reverse(
+            "reviews:question_notes",
+            args=[review.workload.public_id, review.lens.alias, answer.question.question_id],
+        ),
+        "key": f"notes-{answer.pk}",
+        "notes": answer.notes,
+        "version": answer.notes_version,
+        "next": _question_url(answer),
+    }
+
+
+def _pillar_of(answer: AnswerModel, pillars: list[NavPillar]) -> NavPillar:
+    return next(p for p in pillars if p.pk == answer.question.pillar_id)
+
+
+def _answer_part_key(answer: AnswerModel) -> str:
+    review = answer.lens_review
+    writes = review.workload.role != Role.READONLY
+    return (
+        f"question-page:answer:{_review_key(review)}:{answer.pk}:{answer.question_id}"
+        f":{answer.version}:{int(writes)}"
+    )
+
+
+def _answer_part(
+    request: HttpRequest,
+    answer: AnswerModel,
+    data: LensVersionData,
+    *,
+    choices: list | None = None,
+    events: list | None = None,
+    error: str = "",
+) -> str:
+    """The live region with the history and the notes editor (out of band), cached by state.
+
+    Read when not given: the choices and the history (two queries), never before the answer
+    whose version keys them, so what is cached is never older than its key.
+    """
+    key = _answer_part_key(answer)
+    if not error and choices is None and (kept := cache.get(key)) is not None:
+        return kept
+    if choices is None:
+        choices = choices_with_status(answer)
+    if events is None:
+        events = list(answer.events.select_related("user")[:20])
+    context = _base(answer) | {
+        "choices": _numbered(choices),
+        "events": events,
+        "notes_editor": _notes_editor(answer),
+        "error": error,
+    }
+    html = render_to_string(f"{TEMPLATE}#answer-part", context, request)
+    if not error:
+        cache.set(key, html, CACHE_SECONDS)
+    return html
+
+
+def _sidebar(
+    review: LensReview,
+    data: LensVersionData,
+    shown: Shown | None,
+    now: Kept,
+    risk_version: int,
+) -> dict[str, Any]:
+    """What the page's sidebar needs to catch up from `shown` to `now`: the entries and
+    pillar counts that moved when the page's state is known (kept), else the whole sidebar.
+    The header's prioritised mark comes with any entry (it is small)."""
+    pillars = _nav(review, data, now)
+    before = _kept_risks(review, shown.risk_version) if shown else None
+    if shown is not None and shown.risk_version == risk_version:
+        return {"pillars": pillars}
+    if before is None:
+        return {"pillars": pillars, "nav_full": True, "nav_total": True}
+    moved = {pk for pk, risk in now.risks.items() if before.risks.get(pk) != risk}
+    marks = before.prioritised ^ now.prioritised
+    moved |= {pk for pk, q in data.questions.items() if q.question_id in marks}
+    entries = [q for p in pillars for q in p.question_list if q.pk in moved]
+    touched = {data.questions[pk].pillar_id for pk in moved if pk in data.questions}
+    return {
+        "pillars": pillars,
+        "nav_questions": entries,
+        "nav_pillars": [p for p in pillars if p.pk in touched],
+        "nav_total": bool(moved),
+    }
+
+
+def _update(request: HttpRequest, answer: AnswerModel, context: dict[str, Any]) -> str:
+    return render_to_string(f"{TEMPLATE}#update", context, request)
+
+
+def _refresh(
+    request: HttpRequest,
+    answer: AnswerModel,
+    data: LensVersionData,
+    shown: Shown | None,
+    now: Kept,
+    risk_version: int,
+    *,
+    whole: bool,
+    choices: list | None = None,
+    events: list | None = None,
+    error: str = "",
+) -> HttpResponse:
+    """Bring a page that shows `shown` up to date: the live region when `whole`, the risk line,
+    what moved in the sidebar, and the new token."""
+    review = answer.lens_review
+    writes = review.workload.role != Role.READONLY
+    review.prioritised = now.prioritised  # the header's mark (profiles/_question_priority.html)
+    context = _base(answer) | _sidebar(review, data, shown, now, risk_version)
+    context["pillar"] = _pillar_of(answer, context["pillars"])
+    context["risk_changed"] = True
+    context["poll_token"] = _token(answer.version, risk_version, writes)
+    html = _update(request, answer, context)
+    if whole:
+        part = _answer_part(request, answer, data, choices=choices, events=events, error=error)
+        return HttpResponse(part + html)
+    response = HttpResponse(html)
+    response["HX-Reswap"] = "none"
+    return response
+
+
+def _question_url(answer: AnswerModel) -> str:
     review = answer.lens_review
     return reverse(
         "reviews:question",
@@ -85,30 +345,7 @@ def _question_url(answer: Answer) -> str:
     )
 
 
-def _save(request: HttpRequest, answer: Answer, change: Callable[[], tuple]) -> HttpResponse:
-    """Make `change` (a service call giving the answer and its choices, or None for them) and
-    answer with its result: htmx gets the page's live region, a plain form post goes back to
-    the page.
-
-    What the live region shows is read inside the change's transaction, before the commit.
-    Read after it, a connection dropped at that moment showed a failure for a change that was
-    stored. Once committed, nothing is left to read and the response cannot fail that way.
-    The review's risk version (for the poll token) is read first, then what the page shows: a
-    change that moved it holds the review's row lock (see `_record`), so no other risk change
-    commits in between; otherwise the token can only be older than what is shown, which costs
-    one more poll, never a missed change.
-    """
-    try:
-        if not request.htmx:
-            answer, _ = change()
-            return redirect(_question_url(answer))
-        with transaction.atomic():
-            answer, choices = change()
-            answer.lens_review.refresh_from_db(fields=["risk_version"])
-            context = _question_context(answer, choices)
-    except ReviewError as problem:
-        return _fail(request, answer, problem)
-    return render(request, "reviews/question.html#live", context)
+# -- views -----------------------------------------------------------------------------------
 
 
 @require_GET
@@ -117,11 +354,31 @@ def question_detail(
     request: HttpRequest, public_id: str, alias: str, question_id: str
 ) -> HttpResponse:
     answer = get_answer_for_user(request, public_id, alias, question_id)
-    context = _question_context(answer)
+    review = answer.lens_review
+    data = version_data(review.lens_version)
+    kept, risk_version = _risks(review)
+    review.prioritised = kept.prioritised
+    pillars = _nav(review, data, kept)
+    flat = [(pillar, q) for pillar in pillars for q in pillar.question_list]
+    index = next(i for i, (_, q) in enumerate(flat) if q.pk == answer.question_id)
+    pillar = flat[index][0]
+    pillar_index = pillars.index(pillar)
+    context = _base(answer) | {
+        "fragment": False,
+        "pillars": pillars,
+        "pillar": pillar,
+        "choices": _numbered(choices_with_status(answer)),
+        "events": list(answer.events.select_related("user")[:20]),
+        "previous_question": flat[index - 1][1] if index > 0 else None,
+        "next_question": flat[index + 1][1] if index + 1 < len(flat) else None,
+        "previous_pillar": pillars[pillar_index - 1] if pillar_index > 0 else None,
+        "next_pillar": pillars[pillar_index + 1] if pillar_index + 1 < len(pillars) else None,
+        "poll_token": _token(answer.version, risk_version, review.workload.role != Role.READONLY),
+        "notes_editor": _notes_editor(answer),
+    }
     if context["can_write"]:
-        review = answer.lens_review
         context["upgrade_notice"] = upgrade_notices([review]).get(review.pk)
-    return render(request, "reviews/question.html", context)
+    return render(request, TEMPLATE, context)
 
 
 @require_GET
@@ -129,20 +386,149 @@ def question_detail(
 def question_poll(
     request: HttpRequest, public_id: str, alias: str, question_id: str
 ) -> HttpResponse:
-    """204 while what the page shows is still at `v` (see `poll_token`); else the live region."""
+    """204 while what the page shows is still at `v` (see `poll_token`); else what moved."""
     answer = get_answer_for_user(request, public_id, alias, question_id)
-    if request.GET.get("v") == poll_token(answer):
+    token = request.GET.get("v", "")
+    if token == poll_token(answer):
         return HttpResponse(status=204)
-    return render(request, "reviews/question.html#poll", _question_context(answer))
+    shown = _shown(token)
+    review = answer.lens_review
+    writes = review.workload.role != Role.READONLY
+    whole = shown is None or shown.version != answer.version or shown.writes != writes
+    now = _kept_risks(review, review.risk_version)
+    risk_version = review.risk_version
+    if now is None:
+        now, risk_version = _risks(review)
+    return _refresh(
+        request, answer, version_data(review.lens_version), shown, now, risk_version, whole=whole
+    )
 
 
-def _fail(request: HttpRequest, answer: Answer, problem: ReviewError) -> HttpResponse:
+def _fail(request: HttpRequest, answer: AnswerModel, problem: ReviewError) -> HttpResponse:
     if not request.htmx:
         messages.error(request, str(problem))
         return redirect(_question_url(answer))
-    context = _question_context(answer)
-    context["error"] = str(problem)
-    return render(request, "reviews/question.html#live", context)
+    review = answer.lens_review
+    now, risk_version = _risks(review)
+    return _refresh(
+        request,
+        answer,
+        version_data(review.lens_version),
+        None,
+        now,
+        risk_version,
+        whole=True,
+        error=str(problem),
+    )
+
+
+def _save_whole(
+    request: HttpRequest, answer: AnswerModel, change: Callable[[], tuple]
+) -> HttpResponse:
+    """Make `change` (a service call giving the answer and its choices, or None for them) and
+    send the page all it shows, read inside the change's transaction.
+
+    Read after the commit, a connection dropped at that moment showed a failure for a change
+    that was stored; once committed, nothing is left to read. The risks and their version are
+    read in one statement after the change: a change that moved a risk holds the review's row
+    lock (see services._record), so they include it.
+    """
+    shown = _shown(request.POST.get("v", ""))
+    data = version_data(answer.lens_review.lens_version)  # before: nothing is read after it
+    try:
+        with transaction.atomic():
+            answer, choices = change()
+            if choices is None:
+                choices = choices_with_status(answer)
+            events = list(answer.events.select_related("user")[:20])
+            now, risk_version = _risks(answer.lens_review)
+    except ReviewError as problem:
+        return _fail(request, answer, problem)
+    return _refresh(
+        request,
+        answer,
+        data,
+        shown,
+        now,
+        risk_version,
+        whole=True,
+        choices=choices,
+        events=events,
+    )
+
+
+def _is_stored(answer: AnswerModel, choice_id: str, status: str) -> bool:
+    """Whether the choice is already ticked (or unticked) as asked: one query, no lock."""
+    if status not in (ChoiceAnswer.Status.SELECTED, ChoiceAnswer.Status.UNSELECTED):
+        return False
+    if not answer.is_applicable:
+        return False  # the change is refused: the service says why
+    data = version_data(answer.lens_review.lens_version)
+    target = next(
+        (c for c in data.choices.get(answer.question_id, ()) if c.choice_id == choice_id), None
+    )
+    if target is None:
+        return False
+    stored = (
+        ChoiceAnswer.objects.filter(answer=answer, choice=target.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    return (stored or ChoiceAnswer.Status.UNSELECTED) == status
+
+
+def _tick_response(
+    request: HttpRequest, answer: AnswerModel, choices: list, shown: Shown
+) -> HttpResponse:
+    """What a tick from an up-to-date page sends: the choices it changed, its history entry,
+    and when the risk moved the risk line, the question's sidebar entry and its pillar's
+    counts (from the page's own risks, kept under its risk version: no query).
+
+    The token moves to the new answer version only if the page was at the one before; else it
+    keeps the page's, and the page polls at once for the rest (question-refresh), which is the
+    render shared by everyone at that state. It never moves past the page's risk version:
+    whether others moved a risk meanwhile is not known here, so the next poll asks.
+    """
+    review = answer.lens_review
+    data = version_data(review.lens_version)
+    event = getattr(answer, "event", None)
+    writes = review.workload.role != Role.READONLY
+    if event is None:  # nothing changed after all (the lock saw it so)
+        return HttpResponse(status=204)
+    behind = answer.version - 1 != shown.version
+    changed_ids = {c["choice"] for c in event.changes if c.get("field") == "choice"}
+    context = _base(answer) | {
+        "changed_choices": [c for c in _numbered(choices) if c.choice_id in changed_ids],
+        "new_event": event,
+        "poll_token": _token(
+            shown.version if behind else answer.version, shown.risk_version, writes
+        ),
+    }
+    if answer.risk != answer.risk_before:
+        kept = _kept_risks(review, shown.risk_version)
+        context["risk_changed"] = True
+        if kept is not None:
+            now = Kept({**kept.risks, answer.question_id: answer.risk}, kept.prioritised)
+            review.prioritised = now.prioritised
+            pillars = _nav(review, data, now)
+            pillar = _pillar_of(answer, pillars)
+            context |= {
+                "pillars": pillars,
+                "pillar": pillar,
+                "nav_questions": [q for q in pillar.question_list if q.pk == answer.question_id],
+                "nav_pillars": [pillar],
+                "nav_total": True,
+            }
+        else:
+            # The badge now; the sidebar entry and the counts come with the next poll, since
+            # which questions the profile prioritises (the entry's mark) is not known here.
+            context["risk_changed"] = False
+            context["risk_badge"] = True
+    response = HttpResponse(_update(request, answer, context))
+    response["HX-Reswap"] = "none"
+    if behind:
+        response["HX-Trigger-After-Settle"] = "question-refresh"
+    return response
 
 
 @require_POST
@@ -152,18 +538,38 @@ def choice_update(
 ) -> HttpResponse:
     """One choice of one question: ticked (`status=SELECTED`), unticked, or not applicable."""
     answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
-    return _save(
-        request,
-        answer,
-        lambda: answer_choice_update(
+    status = request.POST.get("status") or ChoiceAnswer.Status.UNSELECTED
+
+    def change() -> tuple:
+        return answer_choice_update(
             answer=answer,
             choice_id=choice_id,
-            status=request.POST.get("status") or ChoiceAnswer.Status.UNSELECTED,
+            status=status,
             reason=request.POST.get("reason") or Reason.NONE,
             notes=request.POST.get("notes", ""),
             user=request.user,
-        ),
-    )
+        )
+
+    if not request.htmx:
+        try:
+            answer, _ = change()
+        except ReviewError as problem:
+            return _fail(request, answer, problem)
+        return redirect(_question_url(answer))
+    shown = _shown(request.POST.get("v", ""))
+    writes = answer.lens_review.workload.role != Role.READONLY
+    current = shown == Shown(answer.version, answer.lens_review.risk_version, writes)
+    # A page that is behind may ask for what someone else stored meanwhile: nothing to do, and
+    # its next poll shows the rest.
+    if not current and _is_stored(answer, choice_id, status):
+        return HttpResponse(status=204)
+    if shown is None or shown.writes != writes:  # a page that cannot say what it shows
+        return _save_whole(request, answer, change)
+    try:
+        answer, choices = change()
+    except ReviewError as problem:
+        return _fail(request, answer, problem)
+    return _tick_response(request, answer, choices, shown)
 
 
 @require_POST
@@ -172,10 +578,9 @@ def applicability_update(
     request: HttpRequest, public_id: str, alias: str, question_id: str
 ) -> HttpResponse:
     answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
-    return _save(
-        request,
-        answer,
-        lambda: (
+
+    def change() -> tuple:
+        return (
             answer_applicability_update(
                 answer=answer,
                 is_applicable=request.POST.get("applicable") != "no",
@@ -183,8 +588,15 @@ def applicability_update(
                 user=request.user,
             ),
             None,
-        ),
-    )
+        )
+
+    if not request.htmx:
+        try:
+            answer, _ = change()
+        except ReviewError as problem:
+            return _fail(request, answer, problem)
+        return redirect(_question_url(answer))
+    return _save_whole(request, answer, change)
 
 
 @require_POST

@@ -62,7 +62,9 @@
   document.addEventListener("htmx:configRequest", function (event) {
     var detail = event.detail;
     if (resync && detail.verb === "get" && /\/poll\//.test(detail.path)) {
+      // The token is in the URL (overview) or sent by the polling element itself (question).
       detail.path = detail.path.replace(/([?&]v=)[^&]*/, "$1resync");
+      if (detail.parameters && detail.parameters.v !== undefined) detail.parameters.v = "resync";
     }
   });
 

@@ -266,7 +266,7 @@ def test_a_notes_conflict_shows_both_texts_and_loses_nothing(workshop, workload,
     expect(alice_page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
 
     # Bob's page polls and learns of Alice's change, but his editor is left alone.
-    expect(bob_page.locator("#question-live")).to_have_attribute(
+    expect(bob_page.locator("#question-poll")).to_have_attribute(
         "data-version", live_token(workload, "ops1", bob), timeout=LIVE
     )
     expect(bob_notes).to_have_value(bobs_text)
@@ -336,7 +336,7 @@ def test_a_notes_conflict_survives_other_changes_in_the_review(workshop, workloa
     # risk in Bob's sidebar.
     alice_page.goto(question_url(workload, "ops2"))
     tick(alice_page, choices_of("ops2")[0])
-    expect(bob_page.locator("#question-live")).to_have_attribute(
+    expect(bob_page.locator("#question-poll")).to_have_attribute(
         "data-version", live_token(workload, "ops1", bob), timeout=LIVE
     )
 
