@@ -8,7 +8,7 @@ from lenses.services import lens_import, lens_version_publish
 from reviews.models import Answer, AnswerRisk
 from reviews.services import workload_add_lens
 from tests.browser.conftest import PASSWORD
-from tests.factories import lens_bytes, lens_document
+from tests.factories import answers_set_risk, lens_bytes, lens_document
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +23,18 @@ def security_lens(workload, alice):
     version = lens_import(raw=lens_bytes(document), user=alice)
     lens = lens_version_publish(lens_version=version, version="1.0").lens
     workload_add_lens(workload=workload, lens=lens)
-    Answer.objects.filter(lens_review__lens=lens, question__question_id="p1_q1").update(
-        risk=AnswerRisk.HIGH
+    answers_set_risk(
+        Answer.objects.filter(lens_review__lens=lens, question__question_id="p1_q1"),
+        AnswerRisk.HIGH,
     )
-    Answer.objects.filter(
-        lens_review__workload=workload,
-        question__question_id="sec1",
-        lens_review__lens__is_builtin=True,
-    ).update(risk=AnswerRisk.HIGH)
+    answers_set_risk(
+        Answer.objects.filter(
+            lens_review__workload=workload,
+            question__question_id="sec1",
+            lens_review__lens__is_builtin=True,
+        ),
+        AnswerRisk.HIGH,
+    )
     return lens
 
 
