@@ -57,6 +57,7 @@ COLUMNS = [
     ("answered", "Questions answered"),
     ("high", "High risks"),
     ("medium", "Medium risks"),
+    ("score", "Score"),
     ("improvement", "Improvement status"),
     ("updated", "Last updated"),
 ]
@@ -83,7 +84,7 @@ def _columns(filters: WorkloadFilterForm) -> list[dict[str, Any]]:
             "label": label,
             "url": None,
             "sorted": None,
-            "num": key in {"answered", "high", "medium"},
+            "num": key in {"answered", "high", "medium", "score"},
         }
         if key in WorkloadFilterForm.SORTS:
             if current.lstrip("-") == key:
