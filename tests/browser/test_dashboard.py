@@ -95,3 +95,19 @@ def test_the_lens_picker_works_without_javascript(browser, live_server, alice, s
         assert f"lens={security_lens.alias}" in page.url
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_scores_show_beside_the_risks_on_the_dashboard_and_the_list_at_every_width(
+    workshop, alice, security_lens, width
+):
+    page = workshop.join(alice, reverse("reviews:dashboard"))
+    page.set_viewport_size({"width": width, "height": 900})
+
+    expect(page.locator("#portfolio-score .total-number")).to_have_text("–")
+    expect(page.locator("#workloads th", has_text="Score")).to_be_visible()
+    expect(page.locator("#pillar-scores-wellarchitected")).to_contain_text("Security –")
+    page.goto(reverse("reviews:workload_list"))
+    expect(page.locator("table.workloads th", has_text="Score")).to_be_attached()
+    expect(page.locator("table.workloads td.workload-score")).to_have_text(["–"])
+    assert workshop.errors == []
