@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
@@ -71,16 +71,26 @@ def counts_move(*, answer: Answer, before: Tally, after: Tally) -> None:
     """Add the difference an answer's change makes to its pillar's row (nothing if none).
 
     The answer's row is locked by the caller. A row that is missing (data written around the
-    services) is counted again from the answers of its review.
+    services) is counted from the answers, this change included, and inserted; when another
+    change inserted it first, the difference goes onto that row.
     """
     delta = {name: after[name] - before[name] for name in FIELDS if after[name] != before[name]}
     if not delta:
         return
-    moved = PillarCounts.objects.filter(
+    rows = PillarCounts.objects.filter(
         lens_review_id=answer.lens_review_id, pillar_id=answer.question.pillar_id
-    ).update(**{name: Greatest(F(name) + change, Value(0)) for name, change in delta.items()})
-    if not moved:
-        counts_rebuild([answer.lens_review_id])
+    )
+    changes = {name: Greatest(F(name) + change, Value(0)) for name, change in delta.items()}
+    if rows.update(**changes):
+        return
+    key = (answer.lens_review_id, answer.question.pillar_id)
+    tally = recount([answer.lens_review_id]).get(key, after)
+    try:
+        with transaction.atomic():
+            PillarCounts.objects.create(lens_review_id=key[0], pillar_id=key[1], **tally)
+    except IntegrityError:
+        # Counted by another change at the same moment, without this one: add it.
+        rows.update(**changes)
 
 
 @transaction.atomic
@@ -92,8 +102,9 @@ def counts_rebuild(review_ids: Iterable[int]) -> None:
     review_ids = list(review_ids)
     if not review_ids:
         return
-    fresh = recount(review_ids)
+    # Delete first: that waits for changes in flight on these rows, which the recount then sees.
     PillarCounts.objects.filter(lens_review_id__in=review_ids).delete()
+    fresh = recount(review_ids)
     PillarCounts.objects.bulk_create(
         (
             PillarCounts(lens_review_id=review_id, pillar_id=pillar_id, **tally)

@@ -278,3 +278,16 @@ def test_random_ticks_not_applicable_and_upgrades_keep_the_counts_right(
     assert "match" in check()
     totals = [Practices(t["followed"], t["applicable"], t["answered"]) for t in recount().values()]
     assert any(p.followed for p in totals)
+
+
+def test_a_tick_on_a_pillar_without_its_row_counts_the_pillar_again(workload, alice):
+    PillarCounts.objects.filter(
+        lens_review__workload=workload, pillar__pillar_id="security"
+    ).delete()
+
+    answer_choice_update(
+        answer=answer_of(workload, "sec1"), choice_id="sec1_no", status=SELECTED, user=alice
+    )
+
+    assert kept(workload, "security")["high"] == 1
+    assert differences() == []

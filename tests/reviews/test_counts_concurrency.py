@@ -74,3 +74,30 @@ def test_simultaneous_ticks_in_one_pillar_all_count(workload, alice, bob):
     row.refresh_from_db()
     assert (row.not_applicable, row.answered) == (1, len(answers) - 1)
     assert differences() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_ticks_in_a_pillar_without_its_row_count_once_each(workload, alice, bob):
+    answers = list(
+        Answer.objects.select_related("question", "lens_review")
+        .filter(lens_review__workload=workload, question__pillar__pillar_id="security")
+        .order_by("question__order")[:4]
+    )
+    firsts = [a.question.choices.filter(is_none=False).order_by("order")[0] for a in answers]
+    rows = PillarCounts.objects.filter(lens_review__workload=workload, pillar__pillar_id="security")
+
+    for round_number in range(5):
+        rows.delete()
+        run_together(
+            *(
+                partial(
+                    answer_choice_update,
+                    answer=answer,
+                    choice_id=choice.choice_id,
+                    status="SELECTED" if round_number % 2 == 0 else "UNSELECTED",
+                    user=alice if n % 2 else bob,
+                )
+                for n, (answer, choice) in enumerate(zip(answers, firsts, strict=True))
+            )
+        )
+        assert differences() == [], f"round {round_number}"
