@@ -155,9 +155,14 @@ def workload_list(request: HttpRequest) -> HttpResponse:
 
 
 def _known_tags(user: Any) -> list[str]:
-    """Tags in use on the user's workloads, offered as suggestions in the tag filter."""
+    """Tags in use on the user's workloads, offered as suggestions in the tag filter.
+
+    Each set of tags once (one query): far fewer rows than workloads in a large portfolio.
+    """
     seen: set[str] = set()
-    for tags in Workload.objects.for_user(user).values_list("tags", flat=True):
+    for tags in (
+        Workload.objects.for_user(user).order_by().values_list("tags", flat=True).distinct()
+    ):
         for key, value in (tags or {}).items():
             seen.add(key)
             seen.add(f"{key}={value}")
