@@ -13,9 +13,9 @@ LENS = "wellarchitected"
 # Every request: the key (1), then the operation's own queries.
 LIST_ANSWERS = 6  # workload, lens review, questions, choices, answers with their choice rows
 GET_LENS_REVIEW = 7  # workload, lens review, newer versions, counts, pillar notes, pillars
-UPDATE_ANSWER = (
-    14  # answer, savepoint, lock, choices, rows, rules, answer, event, item (3), review, release
-)
+# answer, savepoint, lock, choices, rows, rules, answer, event, item (3), kept counts, review,
+# release
+UPDATE_ANSWER = 15
 
 
 def _answer_some(workload, user, count, alias=LENS):
