@@ -62,11 +62,6 @@ def tally_of(answer: Answer, choices: Iterable[Choice]) -> Tally:
     return answer_tally(answer.risk, practices)
 
 
-def practices_of(row) -> Practices:
-    """The Practices of a kept row (or of anything with its three practice counts)."""
-    return Practices(row.followed, row.applicable, row.answered)
-
-
 def counts_move(*, answer: Answer, before: Tally, after: Tally) -> None:
     """Add the difference an answer's change makes to its pillar's row (nothing if none).
 
