@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import gc
 import math
 import os
@@ -39,7 +40,9 @@ USER_PREFIX = "bench-"
 OWNERS = 10
 MILESTONES = 5
 TEAMS = ["payments", "web", "mobile", "data", "platform", "search", "identity", "billing"]
-TARGET_P95_MS = 300
+TARGET_P95_MS = 150
+# The pages whose p95 must stay under the target however large the portfolio.
+TARGETED = ("dashboard", "workload list")
 
 
 def main() -> int:
@@ -49,8 +52,8 @@ def main() -> int:
     parser.add_argument("--refill", action="store_true", help="fill again even when filled")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    if not 1 <= args.workloads <= 20_000:
-        parser.error("--workloads is 1 to 20,000")
+    if not 1 <= args.workloads <= 100_000:
+        parser.error("--workloads is 1 to 100,000")
     if not 5 <= args.requests <= 1000:
         parser.error("--requests is 5 to 1,000")
 
@@ -123,7 +126,10 @@ def fill(count: int, seed: int, *, refill: bool) -> bool:
     if not refill and bench.count() == count:
         return False
     with transaction.atomic():
-        bench.delete()
+        # Only bench workloads are here (checked above): emptying the tables is much faster
+        # than deleting millions of rows one cascade at a time.
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {Workload._meta.db_table} CASCADE")
         User.objects.filter(username__startswith=USER_PREFIX).delete()
         _Filler(count, random.Random(seed)).run()
     # Vacuumed and analysed now, so autovacuum does not compete with the timed requests and
@@ -134,14 +140,27 @@ def fill(count: int, seed: int, *, refill: bool) -> bool:
 
 
 class _Filler:
+    """Writes the bench data with COPY, which 50,000 workloads (some 3 million answers and 13
+    million ticked choices) need to fill in minutes rather than hours.
+
+    Rows get their primary keys here and the sequences move past them afterwards; the fill's
+    transaction is the only writer of the database. Each row gets the model's own defaults for
+    every column not set here, so a new column with a default does not break the fill.
+    """
+
+    CHUNK = 500  # workloads generated and copied at a time
+
     def __init__(self, count: int, rng: random.Random):
         from django.utils import timezone
 
         self.count = count
         self.rng = rng
         self.now = timezone.now()
+        self.next_ids: dict[type, int] = {}
 
     def run(self) -> None:
+        from django.db import connection
+
         from lenses.models import LensVersion
         from lenses.services import BUILTIN_ALIAS, lens_version_content
 
@@ -157,10 +176,22 @@ class _Filler:
         self.questions = [
             q for pillar in lens_version_content(version) for q in pillar.questions.all()
         ]
+        self.choices = {q.pk: list(q.choices.all()) for q in self.questions}
+        self.risks: dict[tuple[int, frozenset], str] = {}
+        self.pillar_ids = list(
+            version.pillars.order_by("order").values_list("pillar_id", flat=True)
+        )
+        with connection.cursor() as cursor:
+            # Foreign keys are right by construction; checking 17 million of them at commit
+            # would take longer than writing the rows (the bench database is its own).
+            cursor.execute("SET LOCAL session_replication_role = replica")
         self.users()
-        self.workloads()
-        self.answers()
-        self.milestones()
+        for start in range(0, self.count, self.CHUNK):
+            self.chunk(range(start, min(start + self.CHUNK, self.count)))
+        self.move_sequences()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+        self.milestones_of_target()
 
     def users(self) -> None:
         from django.contrib.auth.models import User
@@ -168,53 +199,39 @@ class _Filler:
         owners = [User(username=f"{USER_PREFIX}owner-{n:02}", password="!") for n in range(OWNERS)]
         manager = User(username=f"{USER_PREFIX}manager", password="!")
         User.objects.bulk_create([*owners, manager])
-        self.owners = list(User.objects.filter(username__startswith=f"{USER_PREFIX}owner-"))
+        self.owners = list(
+            User.objects.filter(username__startswith=f"{USER_PREFIX}owner-").order_by("username")
+        )
         self.manager = User.objects.get(username=f"{USER_PREFIX}manager")
 
-    def workloads(self) -> None:
-        from reviews.models import LensReview, Role, Workload, WorkloadMember, name_key
+    def ids(self, model, n: int) -> range:
+        """`n` fresh primary keys of `model`, past everything in its table."""
+        if model not in self.next_ids:
+            from django.db.models import Max
 
-        pillar_ids = list(
-            self.version.pillars.order_by("order").values_list("pillar_id", flat=True)
-        )
-        workloads = []
-        for n in range(self.count):
-            name = f"{NAME_PREFIX}{n:04}"
-            owner = self.owners[n % OWNERS]
-            workloads.append(
-                Workload(
-                    name=name,
-                    name_key=name_key(name),
-                    description=f"Benchmark workload number {n}.",
-                    environment=Workload.Environment.PRODUCTION
-                    if self.rng.random() < 0.7
-                    else Workload.Environment.PREPRODUCTION,
-                    review_owner=owner.username,
-                    tags={
-                        "team": self.rng.choice(TEAMS),
-                        "tier": str(self.rng.randint(1, 3)),
-                        "cost-centre": f"cc-{self.rng.randint(100, 140)}",
-                    },
-                    owner=owner,
-                    pillar_priorities=pillar_ids,
+            self.next_ids[model] = (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+        first = self.next_ids[model]
+        self.next_ids[model] = first + n
+        return range(first, first + n)
+
+    def move_sequences(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            for model, next_id in self.next_ids.items():
+                table = model._meta.db_table
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [table, next_id]
                 )
-            )
-        self.workload_rows = Workload.objects.bulk_create(workloads, batch_size=1000)
-        members = []
-        for workload in self.workload_rows:
-            members.append(WorkloadMember(workload=workload, user=workload.owner, role=Role.OWNER))
-            members.append(WorkloadMember(workload=workload, user=self.manager, role=Role.READONLY))
-        WorkloadMember.objects.bulk_create(members, batch_size=5000)
-        self.reviews = LensReview.objects.bulk_create(
-            [
-                LensReview(workload=w, lens=self.version.lens, lens_version=self.version)
-                for w in self.workload_rows
-            ],
-            batch_size=1000,
-        )
 
-    def answers(self) -> None:
-        """Every question answered the way a team of that maturity would, risk from the rules."""
+    def risk(self, question, selected: frozenset) -> str:
+        key = (question.pk, selected)
+        if key not in self.risks:
+            self.risks[key] = question.risk_for(selected)
+        return self.risks[key]
+
+    def chunk(self, numbers: range) -> None:
+        """Workloads, members, lens reviews, answers, choices, items, counts and milestones."""
         from reviews.improvements import default_due_date
         from reviews.models import (
             Answer,
@@ -222,8 +239,17 @@ class _Filler:
             ChoiceAnswer,
             ImprovementItem,
             ImprovementStatus,
+            LensReview,
+            Milestone,
+            PillarCounts,
             Reason,
+            Role,
+            Workload,
+            WorkloadMember,
+            _public_id,
+            name_key,
         )
+        from reviews.scores import question_practices
 
         statuses = [
             ImprovementStatus.NOT_STARTED,
@@ -233,111 +259,199 @@ class _Filler:
             ImprovementStatus.RISK_ACKNOWLEDGED,
             ImprovementStatus.COMPLETE,
         ]
-        self.live: dict[int, tuple[int, int, int]] = {}
-        for chunk in _chunks(self.reviews, 100):
-            answers, selections = [], []
-            for review in chunk:
-                maturity = self.rng.uniform(0.55, 0.97)
-                unanswered = self.rng.choice([0, 0, 0, 0.05, 0.15, 0.4])
-                high = medium = answered = 0
-                for question in self.questions:
-                    choices = list(question.choices.all())
-                    answer = Answer(lens_review=review, question=question)
-                    selected: list = []
-                    roll = self.rng.random()
-                    if roll < unanswered:
-                        pass
-                    elif roll < unanswered + 0.02:
-                        answer.is_applicable = False
-                        answer.reason = Reason.OUT_OF_SCOPE
-                        answer.risk = AnswerRisk.NOT_APPLICABLE
-                        answered += 1
-                    else:
-                        selected = [
-                            c for c in choices if not c.is_none and self.rng.random() < maturity
-                        ]
-                        if not selected:
-                            selected = [c for c in choices if c.is_none]
-                        answer.risk = question.risk_for({c.choice_id for c in selected})
-                        answered += 1
-                    high += answer.risk == AnswerRisk.HIGH
-                    medium += answer.risk == AnswerRisk.MEDIUM
-                    answers.append(answer)
-                    selections.append(selected)
-                self.live[review.workload_id] = (high, medium, answered)
-            Answer.objects.bulk_create(answers, batch_size=5000)
-            ChoiceAnswer.objects.bulk_create(
-                [
-                    ChoiceAnswer(answer=answer, choice=choice, status=ChoiceAnswer.Status.SELECTED)
-                    for answer, selected in zip(answers, selections, strict=True)
-                    for choice in selected
-                ],
-                batch_size=5000,
+        rng, now = self.rng, self.now
+        workload_ids = self.ids(Workload, len(numbers))
+        review_ids = self.ids(LensReview, len(numbers))
+        workloads, members, reviews, milestones = [], [], [], []
+        answers, selections, items, counts = [], [], [], []
+        answer_ids = iter(self.ids(Answer, len(numbers) * len(self.questions)))
+        for n, workload_id, review_id in zip(numbers, workload_ids, review_ids, strict=True):
+            name = f"{NAME_PREFIX}{n:05}"
+            owner = self.owners[n % OWNERS]
+            environment = (
+                Workload.Environment.PRODUCTION
+                if rng.random() < 0.7
+                else Workload.Environment.PREPRODUCTION
             )
-            items = []
-            for answer in answers:
-                if answer.risk not in (AnswerRisk.HIGH, AnswerRisk.MEDIUM):
-                    continue
-                owner_id = answer.lens_review.workload.owner_id
-                items.append(
-                    ImprovementItem(
-                        answer=answer,
-                        status=self.rng.choice(statuses),
-                        assignee_id=owner_id if self.rng.random() < 0.6 else None,
-                        due_date=default_due_date(answer.risk),
+            tags = {
+                "team": rng.choice(TEAMS),
+                "tier": str(rng.randint(1, 3)),
+                "cost-centre": f"cc-{rng.randint(100, 140)}",
+            }
+            workloads.append(
+                {
+                    "id": workload_id,
+                    "public_id": _public_id(),
+                    "name": name,
+                    "name_key": name_key(name),
+                    "description": f"Benchmark workload number {n}.",
+                    "environment": environment,
+                    "review_owner": owner.username,
+                    "tags": tags,
+                    "owner_id": owner.pk,
+                    "pillar_priorities": self.pillar_ids,
+                }
+            )
+            members.append({"workload_id": workload_id, "user_id": owner.pk, "role": Role.OWNER})
+            members.append(
+                {"workload_id": workload_id, "user_id": self.manager.pk, "role": Role.READONLY}
+            )
+            reviews.append(
+                {
+                    "id": review_id,
+                    "workload_id": workload_id,
+                    "lens_id": self.version.lens_id,
+                    "lens_version_id": self.version.pk,
+                }
+            )
+            maturity = rng.uniform(0.55, 0.97)
+            unanswered = rng.choice([0, 0, 0, 0.05, 0.15, 0.4])
+            high = medium = answered = 0
+            tallies: dict[int, dict[str, int]] = {}
+            for question in self.questions:
+                choices = self.choices[question.pk]
+                answer_id = next(answer_ids)
+                answer = {"id": answer_id, "lens_review_id": review_id, "question_id": question.pk}
+                selected: list = []
+                roll = rng.random()
+                if roll < unanswered:
+                    risk = AnswerRisk.UNANSWERED
+                elif roll < unanswered + 0.02:
+                    answer.update(is_applicable=False, reason=Reason.OUT_OF_SCOPE)
+                    risk = AnswerRisk.NOT_APPLICABLE
+                else:
+                    selected = [c for c in choices if not c.is_none and rng.random() < maturity]
+                    if not selected:
+                        selected = [c for c in choices if c.is_none]
+                    risk = self.risk(question, frozenset(c.choice_id for c in selected))
+                answer["risk"] = risk
+                answered += risk != AnswerRisk.UNANSWERED
+                high += risk == AnswerRisk.HIGH
+                medium += risk == AnswerRisk.MEDIUM
+                answers.append(answer)
+                for choice in selected:
+                    selections.append(
+                        {
+                            "answer_id": answer_id,
+                            "choice_id": choice.pk,
+                            "status": ChoiceAnswer.Status.SELECTED,
+                        }
                     )
+                if risk in (AnswerRisk.HIGH, AnswerRisk.MEDIUM):
+                    items.append(
+                        {
+                            "answer_id": answer_id,
+                            "status": rng.choice(statuses),
+                            "assignee_id": owner.pk if rng.random() < 0.6 else None,
+                            "due_date": default_due_date(risk),
+                        }
+                    )
+                ticked = {c.pk for c in selected}
+                practices = question_practices(
+                    ((c.is_none, "SELECTED" if c.pk in ticked else None) for c in choices),
+                    is_applicable=risk != AnswerRisk.NOT_APPLICABLE,
                 )
-            ImprovementItem.objects.bulk_create(items, batch_size=5000)
-
-    def milestones(self) -> None:
-        """Five milestones a workload, the risk going down towards today's answers.
-
-        Only the first workload (the one compared) stores full snapshots; the others store
-        an empty copy, which keeps the fill small: nothing here reads their snapshots.
-        """
-        import datetime
-
-        from reviews.models import Milestone
-        from reviews.snapshots import workload_snapshots
-
-        target = self.workload_rows[0]
-        live_snapshots = workload_snapshots(target)
-        rows = []
-        for workload in self.workload_rows:
-            high, medium, answered = self.live[workload.pk]
+                tally = tallies.setdefault(question.pillar_id, dict.fromkeys(COUNT_FIELDS, 0))
+                tally[risk.lower()] += 1
+                tally["followed"] += practices.followed
+                tally["applicable"] += practices.applicable
+                tally["answered"] += practices.answered
+            for pillar_id, tally in tallies.items():
+                counts.append({"lens_review_id": review_id, "pillar_id": pillar_id, **tally})
             for number in range(1, MILESTONES + 1):
                 ago = MILESTONES - number + 1  # milestone 1 is the oldest
-                data: dict = {"lens_reviews": []}
-                if workload.pk == target.pk:
-                    data = {"lens_reviews": _older(live_snapshots, ago, self.rng)}
-                    totals = data["lens_reviews"][0]["counts"]
-                    counts = (totals["high"], totals["medium"], totals["answered"])
-                else:
-                    counts = (
-                        high + self.rng.randint(0, 3 * ago),
-                        max(medium + self.rng.randint(-2, 2 * ago), 0),
-                        max(answered - self.rng.randint(0, 2 * ago), 0),
-                    )
-                rows.append(
-                    Milestone(
-                        workload=workload,
-                        number=number,
-                        name=f"Review {number}",
-                        name_key=f"review{number}",
-                        high_count=counts[0],
-                        medium_count=counts[1],
-                        answered_count=counts[2],
-                        question_count=len(self.questions),
-                        data=data,
-                    )
+                milestones.append(
+                    {
+                        "workload_id": workload_id,
+                        "number": number,
+                        "name": f"Review {number}",
+                        "name_key": f"review{number}",
+                        # About two months a step back, the risk going down towards today.
+                        "recorded_at": now - datetime.timedelta(days=ago * 61 - rng.randint(0, 40)),
+                        "high_count": high + rng.randint(0, 3 * ago),
+                        "medium_count": max(medium + rng.randint(-2, 2 * ago), 0),
+                        "answered_count": max(answered - rng.randint(0, 2 * ago), 0),
+                        "question_count": len(self.questions),
+                        # Only the compared workload's snapshots are read (milestones_of_target).
+                        "data": {"lens_reviews": []},
+                    }
                 )
-        created = Milestone.objects.bulk_create(rows, batch_size=2000)
-        # recorded_at is set on creation: move each milestone back by about two months a step.
-        for milestone in created:
+        _copy(Workload, workloads)
+        _copy(WorkloadMember, members)
+        _copy(LensReview, reviews)
+        _copy(Answer, answers)
+        _copy(ChoiceAnswer, selections)
+        _copy(ImprovementItem, items)
+        _copy(PillarCounts, counts)
+        _copy(Milestone, milestones)
+        if numbers.start == 0:
+            self.target_id = workload_ids[0]
+
+    def milestones_of_target(self) -> None:
+        """The first workload (the one compared) gets milestones with full snapshots."""
+        from reviews.models import Milestone, Workload
+        from reviews.snapshots import workload_snapshots
+
+        target = Workload.objects.get(pk=self.target_id)
+        live = workload_snapshots(target)
+        for milestone in Milestone.objects.filter(workload=target):
             ago = MILESTONES - milestone.number + 1
-            days = ago * 61 - self.rng.randint(0, 40)
-            milestone.recorded_at = self.now - datetime.timedelta(days=days)
-        Milestone.objects.bulk_update(created, ["recorded_at"], batch_size=2000)
+            milestone.data = {"lens_reviews": _older(live, ago, self.rng)}
+            totals = milestone.data["lens_reviews"][0]["counts"]
+            milestone.high_count = totals["high"]
+            milestone.medium_count = totals["medium"]
+            milestone.answered_count = totals["answered"]
+            milestone.save(update_fields=["data", "high_count", "medium_count", "answered_count"])
+
+
+COUNT_FIELDS = (
+    "unanswered",
+    "high",
+    "medium",
+    "none",
+    "not_applicable",
+    "followed",
+    "applicable",
+    "answered",
+)
+
+
+def _copy(model, rows: list[dict]) -> None:
+    """COPY `rows` (column values by field name) into the model's table.
+
+    Columns not given get the model's default, auto_now(_add) times the current time.
+    """
+    from django.db import connection
+    from django.db.models import DateTimeField
+    from django.utils import timezone
+    from psycopg.types.json import Jsonb
+
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and "id" not in rows[0])]
+    names = [f.attname for f in fields]
+    now = timezone.now()
+    defaults = []
+    for f in fields:
+        if isinstance(f, DateTimeField) and (f.auto_now or f.auto_now_add):
+            defaults.append(now)
+        elif f.has_default():
+            defaults.append(f.get_default())
+        elif f.null:
+            defaults.append(None)
+        else:
+            defaults.append("")
+    json_at = {i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"}
+    columns = sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(model._meta.db_table), columns
+    )
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row.get(name, default) for name, default in zip(names, defaults, strict=True)]
+            for i in json_at:
+                values[i] = Jsonb(values[i])
+            copy.write_row(values)
 
 
 def _older(snapshots: list[dict], ago: int, rng: random.Random) -> list[dict]:
@@ -382,13 +496,14 @@ def measure(requests: int) -> int:
     from reviews.models import Workload
 
     manager = User.objects.get(username=f"{USER_PREFIX}manager")
-    target = Workload.objects.select_related("owner").get(name=f"{NAME_PREFIX}0000")
+    target = Workload.objects.select_related("owner").get(name=f"{NAME_PREFIX}00000")
     reader, writer = Client(), Client()
     reader.force_login(manager)
     writer.force_login(target.owner)
     htmx = {"HTTP_HX_REQUEST": "true"}
 
     cases: list[tuple[str, Callable[[], object] | None]] = [
+        ("trivial page (lenses)", lambda: reader.get(reverse("lenses:catalogue"))),
         ("dashboard", lambda: reader.get(reverse("reviews:dashboard"))),
         (
             "dashboard, filtered (htmx)",
@@ -424,8 +539,9 @@ def measure(requests: int) -> int:
     gc.freeze()
 
     print()
-    print(f"{'page':<28}{'median':>10}{'p95':>10}{'cpu':>10}{'queries':>10}")
-    slow = False
+    print(f"{'page':<28}{'median':>10}{'p95':>10}{'cpu':>10}{'queries':>10}{'× trivial':>11}")
+    slow = []
+    trivial = None
     for label, request in cases:
         if request is None:
             print(f"{label.split(' ')[0]}: not available")
@@ -442,18 +558,19 @@ def measure(requests: int) -> int:
             _check(request(), label)
         median = statistics.median(times)
         p95 = sorted(times)[math.ceil(0.95 * len(times)) - 1]
+        trivial = trivial or median
         print(
             f"{label:<28}{median:>8.1f} ms{p95:>7.1f} ms"
-            f"{statistics.median(cpu):>7.1f} ms{len(queries):>10}"
+            f"{statistics.median(cpu):>7.1f} ms{len(queries):>10}{median / trivial:>10.1f}×"
         )
-        if label == "dashboard" and p95 >= TARGET_P95_MS:
-            slow = True
+        if label in TARGETED and p95 >= TARGET_P95_MS:
+            slow.append(label)
     print()
     print(f"{requests} timed requests each after 2 warm-ups, in-process (django.test.Client).")
     print("cpu: median CPU time of this process per request (the database's time is not in it).")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    if slow:
-        print(f"bench: the dashboard's p95 is over the {TARGET_P95_MS} ms target")
+    for label in slow:
+        print(f"bench: the p95 of the {label} is over the {TARGET_P95_MS} ms target")
     return 0
 
 

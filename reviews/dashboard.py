@@ -13,37 +13,58 @@ one), and each is counted and shown under its own lens, the built-in lens first.
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, TextField
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, ExtractMonth, ExtractYear, Greatest
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    ExtractMonth,
+    ExtractYear,
+    Greatest,
+    Lag,
+)
 from django.utils import timezone
 
 from lenses.models import Lens, LensVersion, Question
 from people.models import Team
 from reviews.charts import Bar, Point
-from reviews.models import Answer, AnswerRisk, LensReview, Milestone, Workload
-from reviews.selectors import improvement_counts, with_improvement_status
+from reviews.counts import FIELDS as COUNT_FIELDS
+from reviews.counts import RISK_FIELDS
+from reviews.models import (
+    Answer,
+    AnswerRisk,
+    LensReview,
+    Milestone,
+    PillarCounts,
+    Workload,
+)
+from reviews.scores import Practices, mean_score, percent
+from reviews.selectors import IMPROVEMENT_COUNTS, improvement_counts_of, with_improvement_status
 
 RISKY = (AnswerRisk.HIGH, AnswerRisk.MEDIUM)
 COMMON_QUESTIONS = 10
 TREND_MONTHS = 12
 # What the dashboard shows of a workload besides the counts (see WorkloadRow).
 ROW_FIELDS = ("pk", "public_id", "name", "name_key", "environment", "owner__username")
-# What is counted of the answers per workload and pillar, in this order.
-COUNTS = (
-    "total",
-    "unanswered",
-    "high",
-    "medium",
-    "items",
-    "not_started",
-    "in_progress",
-    "acknowledged",
-)
-HIGH_AT, MEDIUM_AT = COUNTS.index("high"), COUNTS.index("medium")
+RISK_COUNTS = tuple(RISK_FIELDS.values())
 
 
 @dataclass(frozen=True)
@@ -83,6 +104,13 @@ class PillarCount:
     order: int = 0
     high: int = 0
     medium: int = 0
+    # Its score (reviews.scores): in one workload, or across the portfolio the mean of the
+    # workloads' scores of this pillar; None without one.
+    score: float | None = None
+
+    @property
+    def score_text(self) -> str:
+        return percent(self.score)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -152,6 +180,12 @@ class WorkloadRow:
     question_risk: str = ""
     # "Lens 1.0" for each lens this workload reviews on a deprecated version.
     deprecated: list[str] = field(default_factory=list)
+    # The mean of its lens reviews' scores (reviews.scores); None without one.
+    score: float | None = None
+
+    @property
+    def score_text(self) -> str:
+        return percent(self.score)
 
     @property
     def environment_label(self) -> str:
@@ -183,6 +217,12 @@ class Summary:
     medium: int = 0
     answered: int = 0
     questions: int = 0
+    # The mean of the workloads' scores; None when no workload has one.
+    score: float | None = None
+
+    @property
+    def score_text(self) -> str:
+        return percent(self.score)
 
 
 @dataclass
@@ -199,6 +239,8 @@ class Portfolio:
     trend: list[Point]
     # The title of the question filter's question, when there is one.
     question_title: str = ""
+    # The page `rows` are on (a page past the end is the last one).
+    page_number: int = 1
 
     @property
     def pillars(self) -> list[PillarCount]:
@@ -246,11 +288,15 @@ def filter_workloads(workloads: QuerySet[Workload], filters: Filters) -> QuerySe
 
 
 def filter_choices(user: Any) -> tuple[list[str], list[str]]:
-    """Owners and tags in use on the user's workloads, for the filter form (one query)."""
+    """Owners and tags in use on the user's workloads, for the filter form (one query).
+
+    Each combination of owner and tags once: far fewer rows than workloads in a large
+    portfolio, where most workloads share their tags with others.
+    """
     owners: set[str] = set()
     tags: set[str] = set()
-    for owner, workload_tags in Workload.objects.for_user(user).values_list(
-        "owner__username", "tags"
+    for owner, workload_tags in (
+        Workload.objects.for_user(user).order_by().values_list("owner__username", "tags").distinct()
     ):
         owners.add(owner)
         for key, value in (workload_tags or {}).items():
@@ -283,48 +329,62 @@ def lens_choices(user: Any) -> list[tuple[str, str]]:
 
 # -- the portfolio -------------------------------------------------------------------------------
 
+PER_PAGE = 25
+# A pillar's score from its kept counts, as reviews.scores.Practices.score computes it, in SQL
+# (NULL for no score), so that means over thousands of workloads are taken by the database.
+PILLAR_SCORE_SQL = (
+    "CASE WHEN c.answered > 0 AND c.applicable > 0 THEN 100.0 * c.followed / c.applicable END"
+)
 
-def portfolio(user: Any, filters: Filters, *, now: datetime.datetime | None = None) -> Portfolio:
+
+def _pillar_score() -> Case:
+    """PILLAR_SCORE_SQL as an ORM expression over PillarCounts."""
+    return Case(
+        When(
+            answered__gt=0,
+            applicable__gt=0,
+            then=Value(100.0) * F("followed") / F("applicable"),
+        ),
+        output_field=FloatField(),
+    )
+
+
+def portfolio(
+    user: Any,
+    filters: Filters,
+    *,
+    now: datetime.datetime | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> Portfolio:
     """Everything the dashboard shows for the user's workloads under `filters`.
 
-    Staff get nothing extra: the starting point is the workloads shared with the user.
-    Six queries: the workloads, answers counted per workload and pillar, risky answers
-    counted per question, the names of those pillars and questions, the milestones and the
-    reviews on deprecated lens versions.
+    Staff get nothing extra: the starting point is the workloads shared with the user. Every
+    number comes from the kept counts (reviews.counts), one row per lens review and pillar, so
+    no query reads the answers except the risky questions': the workloads of page `page`
+    (riskiest first) with the portfolio's totals and score, the pillars' totals, the rows of
+    the workloads shown, their improvement items, the reviews on deprecated lens versions,
+    the risky questions, the names of pillars and questions, and the milestones.
     """
     visible = filter_workloads(Workload.objects.for_user(user), filters)
-    ids = visible.values("pk")
-    # Plain rows; the counts come from grouping answers by integer keys, which is much cheaper
-    # than grouping workloads with all their columns or answers by names.
-    rows = [
-        WorkloadRow(*values)
-        for values in visible.annotate(
-            last_updated=Greatest(
-                "updated_at",
-                Coalesce(
-                    Max("lens_reviews__updated_at", filter=Q(lens_reviews__is_active=True)),
-                    "updated_at",
-                ),
-            )
-        ).values_list(*ROW_FIELDS, "last_updated")
-    ]
-    answers = Answer.objects.filter(lens_review__workload__in=ids, lens_review__is_active=True)
-    counts = list(
-        answers.values("lens_review__workload_id", "question__pillar_id")
+    # No ordering: the workloads' default order would sort every subquery of them.
+    ids = visible.order_by().values("pk")
+    summary, page_ids, page = _ranked_page(ids, page, per_page)
+    pillar_totals = list(
+        PillarCounts.objects.filter(lens_review__workload__in=ids, lens_review__is_active=True)
+        .values("pillar_id")
         .annotate(
-            total=Count("pk"),
-            unanswered=Count("pk", filter=Q(risk=AnswerRisk.UNANSWERED)),
-            high=Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
-            medium=Count("pk", filter=Q(risk=AnswerRisk.MEDIUM)),
-            # Each answer has at most one item, so these count items, not join rows.
-            **improvement_counts("improvement"),
+            high=Sum("high"),
+            medium=Sum("medium"),
+            scored=Count(_pillar_score()),
+            score_sum=Sum(_pillar_score()),
         )
         .order_by()
-        # Tuples: thousands of rows (one per workload and pillar) are read in Python.
-        .values_list("lens_review__workload_id", "question__pillar_id", *COUNTS)
+        .values_list("pillar_id", "high", "medium", "scored", "score_sum")
     )
-    # A workload reviews a lens once and answers a question once, so answers count workloads.
-    risky_answers = answers.filter(risk__in=RISKY)
+    risky_answers = Answer.objects.filter(
+        lens_review__workload__in=ids, lens_review__is_active=True, risk__in=RISKY
+    )
     if filters.lens:
         risky_answers = risky_answers.filter(lens_review__lens__alias=filters.lens)
     risky = list(
@@ -336,44 +396,244 @@ def portfolio(user: Any, filters: Filters, *, now: datetime.datetime | None = No
         )
         .order_by()
     )
-    _mark_deprecated(rows, ids)
-    pillar_info, question_info = _catalogue({entry[1] for entry in counts})
-    lenses, main_lens, has_other = _add_counts(rows, counts, pillar_info, shown=filters.lens)
-    summary = _summary(rows)
+    pillar_info, question_info = _catalogue({entry[0] for entry in pillar_totals})
+    ordered, shown_lenses, main = _lens_groups(pillar_totals, pillar_info, shown=filters.lens)
+    rows = _page_rows(page_ids, pillar_info, ordered, main)
+    has_other = len({p.key for p in main.pillars} if main else set()) < sum(
+        len(g.pillars) for g in ordered
+    )
     result = Portfolio(
         summary=summary,
-        rows=sorted(rows, key=lambda w: (-w.high, -w.medium, w.name_key)),
-        lenses=lenses,
-        main_lens=main_lens,
+        rows=rows,
+        lenses=shown_lenses,
+        main_lens=main,
         has_other_pillars=has_other,
         questions=_common_questions(risky, question_info, pillar_info),
         trend=risk_trend(ids, summary, now=now),
+        page_number=page,
     )
     if filters.question:
         result.question_title = _question_answers(rows, ids, filters.question)
     return result
 
 
-def _mark_deprecated(rows: list[WorkloadRow], ids: QuerySet) -> None:
-    """Note on each row the lenses it reviews on a deprecated version (one query)."""
+def _ranked_page(ids: QuerySet, page: int, per_page: int) -> tuple[Summary, list[int], int]:
+    """The portfolio's totals and the ids of the workloads on page `page`, riskiest first.
+
+    One statement: the kept counts are added up per lens review (its score is the mean of its
+    pillars'), then per workload (the mean of its reviews'), and the totals are taken over
+    every workload with window functions before LIMIT keeps one page. A page past the end is
+    the last page (one more statement, only then).
+    """
+    sql, params = ids.query.sql_with_params()
+    counts = PillarCounts._meta.db_table
+    reviews = LensReview._meta.db_table
+    workloads = Workload._meta.db_table
+    statement = f"""
+        WITH per_review AS (
+            SELECT r.workload_id AS workload_id,
+                   SUM(c.high) AS high, SUM(c.medium) AS medium,
+                   SUM(c.unanswered) AS unanswered,
+                   SUM(c.unanswered + c.high + c.medium + c."none" + c.not_applicable) AS total,
+                   AVG({PILLAR_SCORE_SQL}) AS score
+            FROM {counts} c JOIN {reviews} r ON r.id = c.lens_review_id
+            WHERE r.is_active AND r.workload_id IN ({sql})
+            GROUP BY r.workload_id, r.id
+        ), per_workload AS (
+            SELECT workload_id, SUM(high) AS high, SUM(medium) AS medium,
+                   SUM(unanswered) AS unanswered, SUM(total) AS total, AVG(score) AS score
+            FROM per_review GROUP BY workload_id
+        )
+        SELECT w.id,
+               COUNT(*) OVER (),
+               SUM(CASE WHEN p.high > 0 THEN 1 ELSE 0 END) OVER (),
+               SUM(CASE WHEN p.medium > 0 THEN 1 ELSE 0 END) OVER (),
+               SUM(p.high) OVER (), SUM(p.medium) OVER (),
+               SUM(p.total - p.unanswered) OVER (), SUM(p.total) OVER (),
+               AVG(p.score) OVER ()
+        FROM {workloads} w LEFT JOIN per_workload p ON p.workload_id = w.id
+        WHERE w.id IN ({sql})
+        ORDER BY COALESCE(p.high, 0) DESC, COALESCE(p.medium, 0) DESC, w.name_key
+        LIMIT %s OFFSET %s
+    """
+    page = max(page, 1)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, *params, per_page, (page - 1) * per_page])
+        found = cursor.fetchall()
+        if not found and page > 1:
+            cursor.execute(statement, [*params, *params, 1, 0])
+            total = cursor.fetchone()
+            if total is None:
+                return Summary(), [], 1
+            page = math.ceil(total[1] / per_page)
+            cursor.execute(statement, [*params, *params, per_page, (page - 1) * per_page])
+            found = cursor.fetchall()
+    if not found:
+        return Summary(), [], 1
+    # PostgreSQL adds up bigints as numeric: back to int and float.
+    totals = [int(value or 0) for value in found[0][1:8]]
+    score = found[0][8]
+    summary = Summary(*totals, score=None if score is None else float(score))
+    return summary, [row[0] for row in found], page
+
+
+def _lens_groups(
+    pillar_totals: list[tuple], pillar_info: dict[int, dict], *, shown: str = ""
+) -> tuple[list[LensGroup], list[LensGroup], LensGroup | None]:
+    """The lenses with their pillars' totals, in lens order; those shown (all of them, or only
+    the alias `shown`); and the main lens (the first shown).
+
+    `pillar_totals` holds (pillar pk, high, medium, scored, score sum) over the portfolio. A
+    pillar is its lens alias and pillar id: its versions in several lens versions add up.
+    """
+    totals: dict[tuple[str, str], PillarCount] = {}
+    groups: dict[str, LensGroup] = {}
+    # The newest version seen names a pillar and places it (versions may rename or reorder).
+    newest: dict[tuple[str, str], int] = {}
+    scores: dict[tuple[str, str], list[float]] = {}
+    for pillar_pk, high, medium, scored, score_sum in pillar_totals:
+        info = pillar_info.get(pillar_pk)
+        if info is None:  # changed between the queries
+            continue
+        alias = info["lens_version__lens__alias"]
+        group = groups.get(alias) or groups.setdefault(
+            alias,
+            LensGroup(
+                alias, info["lens_version__lens__name"], info["lens_version__lens__is_builtin"]
+            ),
+        )
+        key = (alias, info["pillar__pillar_id"])
+        total = totals.get(key)
+        if total is None:
+            total = totals[key] = PillarCount(*key, name="", lens_name=group.name)
+        if info["lens_version_id"] > newest.get(key, -1):
+            newest[key] = info["lens_version_id"]
+            total.name, total.order = info["pillar__name"], info["pillar__order"]
+        total.add(high or 0, medium or 0)
+        sums = scores.setdefault(key, [0, 0.0])
+        sums[0] += scored or 0
+        sums[1] += score_sum or 0.0
+    for key, (scored, score_sum) in scores.items():
+        # The mean over the workloads of their scores of this pillar.
+        totals[key].score = score_sum / scored if scored else None
+    ordered = sorted(groups.values(), key=lambda g: lens_order(g.is_builtin, g.name, g.alias))
+    for group in ordered:
+        group.pillars = sorted(
+            (p for p in totals.values() if p.lens == group.alias), key=lambda p: p.order
+        )
+    shown_lenses = [group for group in ordered if not shown or group.alias == shown]
+    return ordered, shown_lenses, shown_lenses[0] if shown_lenses else None
+
+
+def _page_rows(
+    page_ids: list[int],
+    pillar_info: dict[int, dict],
+    ordered: list[LensGroup],
+    main: LensGroup | None,
+) -> list[WorkloadRow]:
+    """The workloads on the page, in `page_ids` order, with what their row shows (four
+    queries, none without workloads).
+
+    Sets the counts (`total`, `answered`, `high`, `medium`), `score`, `improvement`,
+    `pillars` ({key: PillarCount}), `cells` (one per pillar of the main lens, in order),
+    `other` (risky pillars of other lenses), `worst` (most high, then most medium; None
+    without risks), `lenses` (names, the built-in lens first) and `deprecated`.
+    """
+    if not page_ids:
+        return []
+    found = {
+        values[0]: WorkloadRow(*values)
+        for values in Workload.objects.filter(pk__in=page_ids)
+        .annotate(
+            last_updated=Greatest(
+                "updated_at",
+                Coalesce(
+                    Max("lens_reviews__updated_at", filter=Q(lens_reviews__is_active=True)),
+                    "updated_at",
+                ),
+            )
+        )
+        .values_list(*ROW_FIELDS, "last_updated")
+    }
+    rows = [found[pk] for pk in page_ids if pk in found]
     by_pk = {row.pk: row for row in rows}
+    kept = PillarCounts.objects.filter(
+        lens_review__workload__in=page_ids, lens_review__is_active=True
+    ).values_list("lens_review__workload_id", "lens_review_id", "pillar_id", *COUNT_FIELDS)
+    reviews: dict[int, dict[int, list[float | None]]] = {row.pk: {} for row in rows}
+    position = {p.key: index for index, p in enumerate(p for g in ordered for p in g.pillars)}
+    names = {p.key: p for g in ordered for p in g.pillars}
+    for workload_id, review_id, pillar_pk, *numbers in kept:
+        row, info = by_pk.get(workload_id), pillar_info.get(pillar_pk)
+        if row is None:
+            continue
+        counts = dict(zip(COUNT_FIELDS, numbers, strict=True))
+        practices = Practices(counts["followed"], counts["applicable"], counts["answered"])
+        reviews[workload_id].setdefault(review_id, []).append(practices.score)
+        total = sum(counts[name] for name in RISK_COUNTS)
+        row.total += total
+        row.unanswered += counts["unanswered"]
+        row.high += counts["high"]
+        row.medium += counts["medium"]
+        if info is None:  # a pillar the portfolio's totals did not see yet
+            continue
+        key = (info["lens_version__lens__alias"], info["pillar__pillar_id"])
+        shown = names.get(key)
+        own = row.pillars.setdefault(
+            key,
+            PillarCount(
+                *key,
+                name=shown.name if shown else info["pillar__name"],
+                lens_name=info["lens_version__lens__name"],
+                order=shown.order if shown else info["pillar__order"],
+            ),
+        )
+        own.add(counts["high"], counts["medium"])
+        own.score = practices.score
+    for workload_id, by_review in reviews.items():
+        by_pk[workload_id].score = mean_score(mean_score(s) for s in by_review.values())
+    _add_improvements(by_pk)
+    _mark_deprecated(by_pk)
+    main_keys = {p.key for p in main.pillars} if main else set()
+    lens_names = {g.alias: g.name for g in ordered}
+    for row in rows:
+        row.answered = row.total - row.unanswered
+        row.cells = [row.pillars.get(p.key) for p in (main.pillars if main else [])]
+        risky = [p for p in row.pillars.values() if p.high or p.medium]
+        row.other = sorted(
+            (p for p in risky if p.key not in main_keys),
+            key=lambda p: position.get(p.key, len(position)),
+        )
+        row.other_high = sum(p.high for p in row.other)
+        row.other_medium = sum(p.medium for p in row.other)
+        # Ties go to the pillar shown first.
+        row.worst = max(
+            risky, key=lambda p: (p.rank, -position.get(p.key, len(position))), default=None
+        )
+        row.worst_is_other = row.worst is not None and row.worst.key not in main_keys
+        reviewed = {p.lens for p in row.pillars.values()}
+        row.lenses = [name for alias, name in lens_names.items() if alias in reviewed]
+    return rows
+
+
+def _add_improvements(by_pk: dict[int, WorkloadRow]) -> None:
+    """Set `improvement` on each row from the items of its active lens reviews (one query)."""
+    counts = improvement_counts_of(list(by_pk))
+    for pk, row in by_pk.items():
+        for name, value in zip(IMPROVEMENT_COUNTS, counts.get(pk, (0, 0, 0, 0)), strict=True):
+            setattr(row, name, value)
+        with_improvement_status(row)
+
+
+def _mark_deprecated(by_pk: dict[int, WorkloadRow]) -> None:
+    """Note on each row the lenses it reviews on a deprecated version (one query)."""
     reviews = LensReview.objects.filter(
-        workload__in=ids, is_active=True, lens_version__status=LensVersion.Status.DEPRECATED
+        workload__in=list(by_pk),
+        is_active=True,
+        lens_version__status=LensVersion.Status.DEPRECATED,
     ).values_list("workload_id", "lens__name", "lens_version__version")
     for workload_id, name, version in reviews.order_by("lens__name"):
         by_pk[workload_id].deprecated.append(f"{name} {version}")
-
-
-def _summary(rows: list[WorkloadRow]) -> Summary:
-    summary = Summary(workloads=len(rows))
-    for row in rows:
-        summary.with_high += row.high > 0
-        summary.with_medium += row.medium > 0
-        summary.high += row.high
-        summary.medium += row.medium
-        summary.answered += row.answered
-        summary.questions += row.total
-    return summary
 
 
 def _catalogue(pillar_pks: set[int]) -> tuple[dict[int, dict], dict[int, dict]]:
@@ -397,83 +657,6 @@ def _catalogue(pillar_pks: set[int]) -> tuple[dict[int, dict], dict[int, dict]]:
         questions[row["pk"]] = row
         pillars[row["pillar_id"]] = row
     return pillars, questions
-
-
-def _add_counts(
-    rows: list[WorkloadRow], counts: list[tuple], pillar_info: dict[int, dict], *, shown: str = ""
-) -> tuple[list[LensGroup], LensGroup | None, bool]:
-    """Spread the per workload and pillar counts over the rows, and add them up per pillar.
-
-    `counts` holds (workload pk, pillar pk, *COUNTS). Sets on each row what the workload list
-    shows (`total`, `answered`, `high`, `medium`, `improvement`) plus `pillars`
-    ({key: PillarCount}), `cells` (one per pillar of the main lens, in order), `other` (risky
-    pillars of other lenses), `worst` (most high, then most medium; None without risks) and
-    `lenses` (names, the built-in lens first). Returns the lenses shown (all of them, or only
-    the alias `shown`) with their pillars' totals, the main lens (the first shown) and whether
-    other lenses have pillars too.
-    """
-    by_id = {row.pk: row for row in rows}
-    sums = {row.pk: [0] * len(COUNTS) for row in rows}
-    totals: dict[tuple[str, str], PillarCount] = {}
-    groups: dict[str, LensGroup] = {}
-    row_lenses: dict[int, set[str]] = {row.pk: set() for row in rows}
-    # The newest version seen names a pillar and places it (versions may rename or reorder).
-    newest: dict[tuple[str, str], int] = {}
-    for workload_id, pillar_pk, *numbers in counts:
-        row = by_id.get(workload_id)
-        info = pillar_info.get(pillar_pk)
-        if row is None or info is None:  # changed between the queries
-            continue
-        sums[workload_id] = [a + b for a, b in zip(sums[workload_id], numbers, strict=True)]
-        high, medium = numbers[HIGH_AT], numbers[MEDIUM_AT]
-        alias = info["lens_version__lens__alias"]
-        group = groups.get(alias) or groups.setdefault(
-            alias,
-            LensGroup(
-                alias, info["lens_version__lens__name"], info["lens_version__lens__is_builtin"]
-            ),
-        )
-        row_lenses[workload_id].add(alias)
-        key = (alias, info["pillar__pillar_id"])
-        total = totals.get(key)
-        if total is None:
-            total = totals[key] = PillarCount(*key, name="", lens_name=group.name)
-        if info["lens_version_id"] > newest.get(key, -1):
-            newest[key] = info["lens_version_id"]
-            total.name, total.order = info["pillar__name"], info["pillar__order"]
-        total.add(high, medium)
-        own = row.pillars.get(key)
-        if own is None:
-            own = row.pillars[key] = PillarCount(*key, name="", lens_name=group.name)
-        own.add(high, medium)
-    ordered = sorted(groups.values(), key=lambda g: lens_order(g.is_builtin, g.name, g.alias))
-    for group in ordered:
-        group.pillars = sorted(
-            (p for p in totals.values() if p.lens == group.alias), key=lambda p: p.order
-        )
-    for own in (p for row in rows for p in row.pillars.values()):
-        own.name, own.order = totals[own.key].name, totals[own.key].order
-    shown_lenses = [group for group in ordered if not shown or group.alias == shown]
-    main = shown_lenses[0] if shown_lenses else None
-    main_keys = {p.key for p in main.pillars} if main else set()
-    position = {p.key: index for index, p in enumerate(p for g in ordered for p in g.pillars)}
-    for row in rows:
-        for name, value in zip(COUNTS, sums[row.pk], strict=True):
-            setattr(row, name, value)
-        row.answered = row.total - row.unanswered
-        with_improvement_status(row)
-        row.cells = [row.pillars.get(p.key) for p in (main.pillars if main else [])]
-        risky = [p for p in row.pillars.values() if p.high or p.medium]
-        row.other = sorted(
-            (p for p in risky if p.key not in main_keys), key=lambda p: position[p.key]
-        )
-        row.other_high = sum(p.high for p in row.other)
-        row.other_medium = sum(p.medium for p in row.other)
-        # Ties go to the pillar shown first.
-        row.worst = max(risky, key=lambda p: (p.rank, -position[p.key]), default=None)
-        row.worst_is_other = row.worst is not None and row.worst.key not in main_keys
-        row.lenses = [group.name for group in ordered if group.alias in row_lenses[row.pk]]
-    return shown_lenses, main, len(main_keys) < len(totals)
 
 
 def _common_questions(
@@ -556,43 +739,47 @@ def risk_trend(
     is "Now": the live answers. Only the last `months` months are shown, but older milestones
     still count as the latest ones of their workloads. Without milestones there is no trend.
     """
-    # Months counted by the database in the current time zone: cheaper than 5,000 datetimes.
-    history = list(
+    # Each milestone as the change it made to its workload's latest counts, added up per
+    # month (in the current time zone) by the database: a few rows however many milestones.
+    previous = {
+        "partition_by": [F("workload_id")],
+        "order_by": [F("recorded_at").asc(), F("pk").asc()],
+    }
+    changes = (
         Milestone.objects.filter(workload__in=visible)
-        .order_by("recorded_at", "pk")
-        .values_list(
-            "workload_id",
-            ExtractYear("recorded_at"),
-            ExtractMonth("recorded_at"),
-            "high_count",
-            "medium_count",
+        .order_by()
+        .annotate(
+            year=ExtractYear("recorded_at"),
+            month=ExtractMonth("recorded_at"),
+            high=F("high_count") - Coalesce(Window(Lag("high_count"), **previous), 0),
+            medium=F("medium_count") - Coalesce(Window(Lag("medium_count"), **previous), 0),
         )
+        .values_list("year", "month", "high", "medium")
     )
-    if not history:
+    sql, params = changes.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT c."year", c."month", SUM(c."high"), SUM(c."medium") '
+            f'FROM ({sql}) c GROUP BY c."year", c."month" ORDER BY c."year", c."month"',
+            params,
+        )
+        monthly = {
+            datetime.date(int(year), int(month), 1): (int(high), int(medium))
+            for year, month, high, medium in cursor.fetchall()
+        }
+    if not monthly:
         return []
     now = now or timezone.now()
     last = _month_start(now)
-    first = datetime.date(history[0][1], history[0][2], 1)
-    month = first
-    buckets = []
-    while month <= last:
-        buckets.append(month)
-        month = _next_month(month)
-    buckets = buckets[-months:]
-    latest: dict[int, tuple[int, int]] = {}
+    month = min(monthly)
     high = medium = 0
     points = []
-    index = 0
-    for month in buckets:
-        end = _next_month(month)
-        while index < len(history) and datetime.date(*history[index][1:3], 1) < end:
-            workload_id, _, _, new_high, new_medium = history[index]
-            old_high, old_medium = latest.get(workload_id, (0, 0))
-            high += new_high - old_high
-            medium += new_medium - old_medium
-            latest[workload_id] = (new_high, new_medium)
-            index += 1
+    while month <= last:
+        change = monthly.get(month, (0, 0))
+        high, medium = high + change[0], medium + change[1]
         # Short labels ("Mar ’25"): a year of months must fit under the chart.
         points.append(Point(month.strftime("%b ’%y"), high, medium))
+        month = _next_month(month)
+    points = points[-months:]
     points.append(Point("Now", summary.high, summary.medium))
     return points

@@ -553,3 +553,38 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} report {self.pk} ({self.get_status_display()})"
+
+
+class PillarCounts(models.Model):
+    """What the answers of one pillar in one lens review add up to, kept as they change.
+
+    The dashboard and the workload list read these rows instead of counting answers, so their
+    cost follows the number of workloads and pillars, not of answers. reviews.counts moves them
+    in the transaction of every change of an answer; `manage.py check_counts` recounts them.
+    Rows of a removed lens review stay (adding the lens back brings its answers back); readers
+    skip them. Milestones keep their own frozen counts: these are for the live state only.
+    """
+
+    lens_review = models.ForeignKey(
+        LensReview, on_delete=models.CASCADE, related_name="pillar_counts"
+    )
+    pillar = models.ForeignKey(Pillar, on_delete=models.CASCADE, related_name="+")
+    # Questions per risk (AnswerRisk).
+    unanswered = models.PositiveIntegerField(default=0)
+    high = models.PositiveIntegerField(default=0)
+    medium = models.PositiveIntegerField(default=0)
+    none = models.PositiveIntegerField(default=0)
+    not_applicable = models.PositiveIntegerField(default=0)
+    # Best practices, as reviews.scores.Practices counts them.
+    followed = models.PositiveIntegerField(default=0)
+    applicable = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lens_review", "pillar"], name="counts_once_per_pillar")
+        ]
+        verbose_name_plural = "pillar counts"
+
+    def __str__(self) -> str:
+        return f"Counts of {self.pillar} in {self.lens_review}"

@@ -20,6 +20,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
@@ -29,6 +30,8 @@ from lenses.models import Lens, Pillar, Question
 from people.models import Profile, TeamMember
 from profiles.selectors import prioritised_in
 from reviews import services, snapshots
+from reviews.counts import FIELDS as COUNT_FIELDS
+from reviews.counts import RISK_FIELDS
 from reviews.improvements import complete_but_risky, improvement_status, is_overdue
 from reviews.models import (
     Answer,
@@ -37,13 +40,17 @@ from reviews.models import (
     ImprovementItem,
     ImprovementStatus,
     LensReview,
+    PillarCounts,
     Role,
     Workload,
     WorkloadActivity,
     WorkloadMember,
     WorkloadTeamShare,
 )
+from reviews.scores import Practices, mean_score, percent
 from reviews.services import risk_counts_by_pillar
+
+RISK_COUNTS = tuple(RISK_FIELDS.values())
 
 # -- the review of one lens ----------------------------------------------------------------------
 
@@ -168,7 +175,7 @@ def workloads_for_list(user: Any) -> QuerySet[Workload]:
     return Workload.objects.with_role(user).select_related("owner")
 
 
-# What add_list_counts sets on each workload, besides `last_updated` and `improvement`.
+# What add_list_counts sets on each workload, besides `last_updated`, `score` and `improvement`.
 LIST_COUNTS = (
     "total",
     "answered",
@@ -179,56 +186,97 @@ LIST_COUNTS = (
     "in_progress",
     "acknowledged",
 )
+IMPROVEMENT_COUNTS = ("items", "not_started", "in_progress", "acknowledged")
 
 
 def add_list_counts(workloads: list[Workload]) -> list[Workload]:
-    """Set the list's counts over active lens reviews on each workload (one query, none if empty).
+    """Set the list's counts over active lens reviews on each workload (two queries, none if
+    empty).
 
-    Sets LIST_COUNTS, `last_updated` (the workload or any of its lens reviews, removed ones
-    too) and `improvement`. Lens reviews are grouped by the workload's id only, which stays
-    cheap however wide the workload rows are; each answer has at most one item, so counting
-    through the join counts every answer and item once.
+    The counts and the score come from the kept counts (reviews.counts), one row per lens
+    review and pillar, never from the answers. Sets LIST_COUNTS, `score` (the mean of the
+    active lens reviews' scores, each the mean of its pillars'), `score_text`, `last_updated`
+    (the workload or any of its lens reviews, removed ones too) and `improvement`.
     """
     if not workloads:
         return workloads
-    active = Q(is_active=True)
-    risk = "answers__risk"
-    rows = (
-        LensReview.objects.filter(workload__in=[w.pk for w in workloads])
-        .values("workload_id")
-        .annotate(
-            reviewed=Max("updated_at"),
-            total=Count("answers", filter=active),
-            answered=Count("answers", filter=active & ~Q(**{risk: AnswerRisk.UNANSWERED})),
-            high=Count("answers", filter=active & Q(**{risk: AnswerRisk.HIGH})),
-            medium=Count("answers", filter=active & Q(**{risk: AnswerRisk.MEDIUM})),
-            **improvement_counts("answers__improvement", active),
-        )
-        .order_by()
-        .values_list("workload_id", "reviewed", *LIST_COUNTS)
+    by_pk = {workload.pk: workload for workload in workloads}
+    rows = LensReview.objects.filter(workload__in=list(by_pk)).values_list(
+        "workload_id",
+        "pk",
+        "is_active",
+        "updated_at",
+        *(f"pillar_counts__{name}" for name in COUNT_FIELDS),
     )
-    found = {workload_id: (reviewed, numbers) for workload_id, reviewed, *numbers in rows}
-    for workload in workloads:
-        reviewed, numbers = found.get(workload.pk, (None, [0] * len(LIST_COUNTS)))
-        for name, value in zip(LIST_COUNTS, numbers, strict=True):
+    sums = {pk: dict.fromkeys(("total", "answered", "high", "medium"), 0) for pk in by_pk}
+    reviewed: dict[int, Any] = {}
+    scores: dict[int, dict[int, list[float | None]]] = {pk: {} for pk in by_pk}
+    for workload_id, review_id, is_active, updated_at, *numbers in rows:
+        reviewed[workload_id] = max(updated_at, reviewed.get(workload_id, updated_at))
+        if not is_active or numbers[0] is None:  # removed, or a pillar-less row
+            continue
+        counts = dict(zip(COUNT_FIELDS, numbers, strict=True))
+        total = sum(counts[name] for name in RISK_COUNTS)
+        mine = sums[workload_id]
+        mine["total"] += total
+        mine["answered"] += total - counts["unanswered"]
+        mine["high"] += counts["high"]
+        mine["medium"] += counts["medium"]
+        practices = Practices(counts["followed"], counts["applicable"], counts["answered"])
+        scores[workload_id].setdefault(review_id, []).append(practices.score)
+    items = improvement_counts_of(list(by_pk))
+    for pk, workload in by_pk.items():
+        for name, value in sums[pk].items():
             setattr(workload, name, value)
-        workload.last_updated = max(workload.updated_at, reviewed or workload.updated_at)
+        for name, value in zip(IMPROVEMENT_COUNTS, items.get(pk, (0, 0, 0, 0)), strict=True):
+            setattr(workload, name, value)
+        workload.score = mean_score(mean_score(s) for s in scores[pk].values())
+        workload.score_text = percent(workload.score)
+        seen = reviewed.get(pk)
+        workload.last_updated = max(workload.updated_at, seen or workload.updated_at)
         with_improvement_status(workload)
     return workloads
 
 
-def _answer_count(risk: Q) -> Expression:
-    """How many answers of the workload's active lens reviews match `risk`, as a subquery."""
-    answers = (
-        Answer.objects.filter(
-            risk, lens_review__workload=OuterRef("pk"), lens_review__is_active=True
+def improvement_counts_of(workload_ids: list[int]) -> dict[int, tuple[int, int, int, int]]:
+    """Per workload: IMPROVEMENT_COUNTS of the items of its active lens reviews (one query).
+
+    Every item, closed ones too, and open ones by status, as improvement_counts counts them.
+    """
+
+    def open_with(status: str) -> Q:
+        return Q(is_open=True, status=status)
+
+    rows = (
+        ImprovementItem.objects.filter(
+            answer__lens_review__workload__in=workload_ids, answer__lens_review__is_active=True
+        )
+        .values("answer__lens_review__workload_id")
+        .annotate(
+            items=Count("pk"),
+            not_started=Count("pk", filter=open_with(ImprovementStatus.NOT_STARTED)),
+            in_progress=Count("pk", filter=open_with(ImprovementStatus.IN_PROGRESS)),
+            acknowledged=Count("pk", filter=open_with(ImprovementStatus.RISK_ACKNOWLEDGED)),
+        )
+        .order_by()
+        .values_list("answer__lens_review__workload_id", *IMPROVEMENT_COUNTS)
+    )
+    return {workload_id: tuple(numbers) for workload_id, *numbers in rows}
+
+
+def _kept_count(fields: tuple[str, ...]) -> Expression:
+    """The sum of kept counts `fields` over the workload's active lens reviews, as a subquery."""
+    total = sum((F(name) for name in fields[1:]), F(fields[0]))
+    kept = (
+        PillarCounts.objects.filter(
+            lens_review__workload=OuterRef("pk"), lens_review__is_active=True
         )
         .order_by()
         .values("lens_review__workload")
-        .annotate(count=Count("pk"))
+        .annotate(count=Sum(total))
         .values("count")
     )
-    return Coalesce(Subquery(answers), 0)
+    return Coalesce(Subquery(kept), 0)
 
 
 def _last_updated() -> Expression:
@@ -245,9 +293,9 @@ def _last_updated() -> Expression:
 
 # The sort fields of WorkloadFilterForm.SORTS that are counts, and how to compute them.
 SORT_ANNOTATIONS = {
-    "answered": lambda: _answer_count(~Q(risk=AnswerRisk.UNANSWERED)),
-    "high": lambda: _answer_count(Q(risk=AnswerRisk.HIGH)),
-    "medium": lambda: _answer_count(Q(risk=AnswerRisk.MEDIUM)),
+    "answered": lambda: _kept_count(("high", "medium", "none", "not_applicable")),
+    "high": lambda: _kept_count(("high",)),
+    "medium": lambda: _kept_count(("medium",)),
     "last_updated": _last_updated,
 }
 
@@ -256,8 +304,8 @@ def sort_annotations(order: list[str]) -> dict[str, Expression]:
     """The annotations that ordering by `order` needs, one subquery per count sorted by.
 
     Sorting by a count has to know it for every workload, not only those on the page; one
-    correlated subquery a workload costs far less than grouping the workloads with all their
-    columns over every answer.
+    correlated subquery a workload over its kept counts (a row per pillar) costs far less than
+    grouping the workloads with all their columns over every answer.
     """
     names = {field.lstrip("-") for field in order}
     return {name: compute() for name, compute in SORT_ANNOTATIONS.items() if name in names}

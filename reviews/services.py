@@ -22,6 +22,7 @@ from lenses.services import BUILTIN_ALIAS
 from lenses.version_cache import version_data
 from people.models import Team
 from reviews.activity import Action, activity_record
+from reviews.counts import Tally, counts_move, counts_rebuild, tally_of
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
 from reviews.improvements import improvement_sync
 from reviews.models import (
@@ -260,6 +261,7 @@ def workload_add_lens(*, workload: Workload, lens: Lens) -> LensReview:
     review = LensReview.objects.create(workload=workload, lens=lens, lens_version=version)
     questions = Question.objects.filter(lens_version=version).values_list("pk", flat=True)
     Answer.objects.bulk_create(Answer(lens_review=review, question_id=pk) for pk in questions)
+    counts_rebuild([review.pk])
     return review
 
 
@@ -499,13 +501,21 @@ def _risk(answer: Answer, selected: set[str]) -> str:
 
 
 def _record(
-    answer: Answer, user: AbstractBaseUser, changes: list[dict[str, Any]], risk_before: str
+    answer: Answer,
+    user: AbstractBaseUser,
+    changes: list[dict[str, Any]],
+    risk_before: str,
+    *,
+    counts_before: Tally | None = None,
+    choices: list[Choice] = (),
 ) -> None:
     """Save the answer's new state, add it to the audit trail and tell pollers of the review.
 
     Called with the answer's row locked, so `risk_before` is the risk this change replaces. The
     review's counters move in one UPDATE in the same transaction: a poller that sees them move
-    also sees the change.
+    also sees the change. `counts_before`: the answer's tally before the change, when its risk
+    or choices may have changed; the pillar's kept counts then move to the tally of `choices`
+    (their new status).
     """
     bump = {"version": F("version") + 1, "updated_at": timezone.now()}
     if answer.risk != risk_before:
@@ -518,6 +528,9 @@ def _record(
     answer.event = AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
     answer.risk_before = risk_before
     improvement_sync(answer=answer, risk_before=risk_before, user=user)
+    if counts_before is not None:
+        # Before the review's row, as every tick goes: answer, pillar counts, review.
+        counts_move(answer=answer, before=counts_before, after=tally_of(answer, choices))
     LensReview.objects.filter(pk=answer.lens_review_id).update(**bump)
 
 
@@ -617,6 +630,7 @@ def answer_choice_update(
             return UNSELECTED_STATE
         return current
 
+    counts_before = tally_of(answer, choices)
     rows, changes = _new_choice_rows(answer, choices, new_state)
     if not rows:
         return answer, choices
@@ -624,7 +638,7 @@ def answer_choice_update(
     risk_before = answer.risk
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
-    _record(answer, user, changes, risk_before)
+    _record(answer, user, changes, risk_before, counts_before=counts_before, choices=choices)
     return answer, choices
 
 
@@ -725,6 +739,7 @@ def answer_update(
             return UNSELECTED_STATE  # "None of these" and a practice exclude each other
         return current
 
+    counts_before = tally_of(answer, choices)
     applicable = answer.is_applicable if is_applicable is None else bool(is_applicable)
     answer_reason = answer.reason if reason is None else reason
     if applicable:
@@ -755,7 +770,7 @@ def answer_update(
     answer.is_applicable, answer.reason = applicable, answer_reason
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
-    _record(answer, user, changes, risk_before)
+    _record(answer, user, changes, risk_before, counts_before=counts_before, choices=choices)
     return answer, choices
 
 
@@ -785,14 +800,12 @@ def answer_applicability_update(
         {"field": "reason", "before": answer.reason, "after": reason},
     ]
     risk_before = answer.risk
+    choices = choices_with_status(answer)
+    counts_before = tally_of(answer, choices)
     answer.is_applicable, answer.reason = is_applicable, reason
-    selected = set(
-        ChoiceAnswer.objects.filter(answer=answer, status=ChoiceAnswer.Status.SELECTED).values_list(
-            "choice__choice_id", flat=True
-        )
-    )
+    selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
-    _record(answer, user, changes, risk_before)
+    _record(answer, user, changes, risk_before, counts_before=counts_before, choices=choices)
     return answer
 
 

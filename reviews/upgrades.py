@@ -26,6 +26,7 @@ from django.utils import timezone
 from lenses.models import LensVersion, Pillar, Question
 from lenses.services import lens_version_content
 from reviews.activity import Action, activity_record
+from reviews.counts import counts_rebuild
 from reviews.errors import CONFLICT, DomainError
 from reviews.improvements import improvements_sync
 from reviews.milestones import MilestoneError, milestone_create
@@ -317,6 +318,8 @@ def lens_review_upgrade(
         if q.question_id not in kept_ids
     )
     _move_pillar_notes(review, target)
+    # Every answer of the review is locked: counting it again cannot miss a tick.
+    counts_rebuild([review.pk])
     improvements_sync(changes=synced, user=user)
     LensReview.objects.filter(pk=review.pk).update(
         lens_version=target,

@@ -17,6 +17,7 @@ from lenses.services import (
     VERSION_NAME,
 )
 from people.models import Team
+from reviews.counts import counts_rebuild
 from reviews.forms import MAX_REGIONS, MAX_TAGS, REGION_MAX, TAG_KEY_MAX, TAG_VALUE_MAX
 from reviews.models import (
     CHOICE_NOTES_MAX,
@@ -666,6 +667,7 @@ class _Importer:
         _create_keeping(ImprovementItem, self.rows[ImprovementItem], ["created_at", "updated_at"])
         _create_keeping(ImprovementEvent, self.rows[ImprovementEvent], ["at"])
         _create_keeping(Milestone, self.rows[Milestone], ["recorded_at"])
+        counts_rebuild(review.pk for review in self.rows[LensReview])
         created_at, updated_at = self.workload_times
         Workload.objects.filter(pk=workload.pk).update(created_at=created_at, updated_at=updated_at)
         workload.created_at, workload.updated_at = created_at, updated_at

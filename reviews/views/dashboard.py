@@ -19,11 +19,18 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from reviews.charts import risk_bars, trend_lines
-from reviews.dashboard import Filters, filter_choices, lens_choices, portfolio, team_choices
+from reviews.dashboard import (
+    PER_PAGE,
+    Filters,
+    Portfolio,
+    filter_choices,
+    lens_choices,
+    portfolio,
+    team_choices,
+)
 from reviews.forms import WorkloadFilterForm
 from reviews.views.htmx import wants_partial
 
-PER_PAGE = 25
 # A lens alias, a colon and a question id, as in `wellarchitected:sec1`.
 QUESTION = re.compile(r"(?P<alias>[a-z0-9][a-z0-9_-]{0,127}):(?P<question_id>[^\s:]{1,128})")
 
@@ -59,13 +66,37 @@ class DashboardFilterForm(WorkloadFilterForm):
         return urlencode({key: value for key, value in values.items() if value})
 
 
+def _page_number(value: Any) -> int:
+    """The page asked for; anything but a positive number is the first page."""
+    text = str(value or "")
+    return int(text) if text.isdigit() and int(text) > 0 else 1
+
+
+class PortfolioRows:
+    """The workloads of one page as the paginator sees them: `count` of them in all, and the
+    page's rows wherever the paginator slices (the portfolio read only those)."""
+
+    def __init__(self, data: Portfolio):
+        self.rows = data.rows
+        self.total = data.summary.workloads
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: slice) -> list:
+        return self.rows
+
+
 @require_GET
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET)
     filters = form.filters()
-    data = portfolio(request.user, filters)
-    page = Paginator(data.rows, PER_PAGE).get_page(form.value("page") or 1)
+    data = portfolio(request.user, filters, page=_page_number(form.value("page")))
+    page = Paginator(PortfolioRows(data), PER_PAGE).get_page(data.page_number)
     base = reverse("reviews:dashboard")
     for question in data.questions:
         question.url = f"{base}?{form.params(question=question.filter_value)}"

@@ -4,6 +4,7 @@ pages there are. In-process through the signed test client, one request each."""
 import pytest
 
 from lenses.services import lens_import, lens_version_publish
+from lenses.version_cache import version_data
 from reviews import access
 from reviews.models import LensReview
 from reviews.services import answer_update, pillar_notes_update, workload_add_lens
@@ -11,11 +12,12 @@ from tests.factories import lens_bytes
 
 LENS = "wellarchitected"
 # Every request: the key (1), then the operation's own queries.
-LIST_ANSWERS = 6  # workload, lens review, questions, choices, answers with their choice rows
+# workload, lens review, the workload's profile, questions, choices, answers with their choices
+LIST_ANSWERS = 7
 GET_LENS_REVIEW = 7  # workload, lens review, newer versions, counts, pillar notes, pillars
-UPDATE_ANSWER = (
-    14  # answer, savepoint, lock, choices, rows, rules, answer, event, item (3), review, release
-)
+# answer, savepoint, lock, choices, rows, answer, event, item (3), kept counts, review, release;
+# the risk rules come from the published version's data, read once per process
+UPDATE_ANSWER = 14
 
 
 def _answer_some(workload, user, count, alias=LENS):
@@ -91,6 +93,7 @@ def test_update_answer_costs_the_same_queries_for_one_choice_or_all(
     review = LensReview.objects.get(workload=workload, lens__alias=LENS)
     first, second = review.answers.select_related("question").order_by("pk")[:2]
     signed(alice, "GET", path)
+    version_data(review.lens_version)
 
     def practices(answer):
         return [c.choice_id for c in answer.question.choices.order_by("order") if not c.is_none]

@@ -8,7 +8,7 @@ from lenses.services import lens_import, lens_version_publish
 from reviews.models import Answer, AnswerRisk
 from reviews.services import workload_add_lens
 from tests.browser.conftest import PASSWORD
-from tests.factories import lens_bytes, lens_document
+from tests.factories import answers_set_risk, lens_bytes, lens_document
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +23,18 @@ def security_lens(workload, alice):
     version = lens_import(raw=lens_bytes(document), user=alice)
     lens = lens_version_publish(lens_version=version, version="1.0").lens
     workload_add_lens(workload=workload, lens=lens)
-    Answer.objects.filter(lens_review__lens=lens, question__question_id="p1_q1").update(
-        risk=AnswerRisk.HIGH
+    answers_set_risk(
+        Answer.objects.filter(lens_review__lens=lens, question__question_id="p1_q1"),
+        AnswerRisk.HIGH,
     )
-    Answer.objects.filter(
-        lens_review__workload=workload,
-        question__question_id="sec1",
-        lens_review__lens__is_builtin=True,
-    ).update(risk=AnswerRisk.HIGH)
+    answers_set_risk(
+        Answer.objects.filter(
+            lens_review__workload=workload,
+            question__question_id="sec1",
+            lens_review__lens__is_builtin=True,
+        ),
+        AnswerRisk.HIGH,
+    )
     return lens
 
 
@@ -91,3 +95,19 @@ def test_the_lens_picker_works_without_javascript(browser, live_server, alice, s
         assert f"lens={security_lens.alias}" in page.url
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_scores_show_beside_the_risks_on_the_dashboard_and_the_list_at_every_width(
+    workshop, alice, security_lens, width
+):
+    page = workshop.join(alice, reverse("reviews:dashboard"))
+    page.set_viewport_size({"width": width, "height": 900})
+
+    expect(page.locator("#portfolio-score .total-number")).to_have_text("–")
+    expect(page.locator("#workloads th", has_text="Score")).to_be_visible()
+    expect(page.locator("#pillar-scores-wellarchitected")).to_contain_text("Security –")
+    page.goto(reverse("reviews:workload_list"))
+    expect(page.locator("table.workloads th", has_text="Score")).to_be_attached()
+    expect(page.locator("table.workloads td.workload-score")).to_have_text(["–"])
+    assert workshop.errors == []

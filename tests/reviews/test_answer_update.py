@@ -266,4 +266,4 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_choices(
     many = _queries_to_answer(workload, admin_user, alice, 40)
 
     assert few == many
-    assert many <= 12
+    assert many <= 13  # 12, and the pillar's kept counts

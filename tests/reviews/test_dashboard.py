@@ -18,16 +18,17 @@ from reviews.services import (
     workload_share,
 )
 from reviews.views.dashboard import PER_PAGE
-from tests.factories import lens_bytes, lens_document
+from tests.factories import answers_set_risk, lens_bytes, lens_document
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
-# session, user, workloads, answer counts per workload and pillar, risky answers per question,
-# pillar and question names, milestones, the owners and tags for the filters, the lenses for
-# the lens picker and the team names; the htmx partial leaves out the last three (the form is
-# not swapped).
-DASHBOARD_QUERIES = 11
-DASHBOARD_PARTIAL_QUERIES = 8
+# session, user, the page's workloads with the portfolio's totals (kept counts), the pillars'
+# totals (kept counts), risky answers per question, pillar and question names, the page's
+# workloads, their kept counts, their improvement items and deprecated lens versions,
+# milestones, the owners and tags for the filters, the lenses for the lens picker and the team
+# names; the htmx partial leaves out the last three (the form is not swapped).
+DASHBOARD_QUERIES = 15
+DASHBOARD_PARTIAL_QUERIES = 12
 
 
 def dashboard_url(**params):
@@ -51,11 +52,14 @@ def make_workload(owner, name, *, environment="PRODUCTION", tags=None):
 def set_risks(workload, **risks):
     """Give questions of the built-in lens a risk directly (the counting is what is tested)."""
     for question_id, risk in risks.items():
-        updated = Answer.objects.filter(
-            lens_review__workload=workload,
-            lens_review__lens__alias="wellarchitected",
-            question__question_id=question_id,
-        ).update(risk=risk)
+        updated = answers_set_risk(
+            Answer.objects.filter(
+                lens_review__workload=workload,
+                lens_review__lens__alias="wellarchitected",
+                question__question_id=question_id,
+            ),
+            risk,
+        )
         assert updated == 1, question_id
 
 
@@ -96,11 +100,14 @@ def security_lens(alice):
 
 def set_lens_risks(workload, lens, **risks):
     for question_id, risk in risks.items():
-        updated = Answer.objects.filter(
-            lens_review__workload=workload,
-            lens_review__lens=lens,
-            question__question_id=question_id,
-        ).update(risk=risk)
+        updated = answers_set_risk(
+            Answer.objects.filter(
+                lens_review__workload=workload,
+                lens_review__lens=lens,
+                question__question_id=question_id,
+            ),
+            risk,
+        )
         assert updated == 1, question_id
 
 
@@ -244,11 +251,11 @@ def test_a_tie_on_risks_goes_to_the_pillar_shown_first(client, alice, workload):
 
 def test_custom_lens_pillars_count_under_their_own_name(client, alice, workload, team_lens):
     workload_add_lens(workload=workload, lens=team_lens)
-    Answer.objects.filter(lens_review__lens=team_lens, question__question_id="p2_q1").update(
-        risk=HIGH
+    answers_set_risk(
+        Answer.objects.filter(lens_review__lens=team_lens, question__question_id="p2_q1"), HIGH
     )
-    Answer.objects.filter(lens_review__lens=team_lens, question__question_id="p2_q2").update(
-        risk=HIGH
+    answers_set_risk(
+        Answer.objects.filter(lens_review__lens=team_lens, question__question_id="p2_q2"), HIGH
     )
     set_risks(workload, sec1=HIGH)
     client.force_login(alice)
@@ -267,7 +274,7 @@ def test_custom_lens_pillars_count_under_their_own_name(client, alice, workload,
 
 def test_a_removed_lens_no_longer_counts(client, alice, workload, team_lens):
     workload_add_lens(workload=workload, lens=team_lens)
-    Answer.objects.filter(lens_review__lens=team_lens).update(risk=HIGH)
+    answers_set_risk(Answer.objects.filter(lens_review__lens=team_lens), HIGH)
     workload_remove_lens(workload=workload, lens=team_lens)
     client.force_login(alice)
 
@@ -759,8 +766,9 @@ def grow(alice, bob, team_lens, workloads=5, milestones=3):
             workload_share(workload=other, user=alice, role=Role.CONTRIBUTOR)
         if n % 3 == 0:
             workload_add_lens(workload=other, lens=team_lens)
-            Answer.objects.filter(lens_review__workload=other, lens_review__lens=team_lens).update(
-                risk=MEDIUM
+            answers_set_risk(
+                Answer.objects.filter(lens_review__workload=other, lens_review__lens=team_lens),
+                MEDIUM,
             )
         set_risks(other, sec1=HIGH, rel1=MEDIUM, **{f"ops{n % 6 + 1}": HIGH})
         for m in range(1, milestones + 1):

