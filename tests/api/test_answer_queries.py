@@ -11,8 +11,8 @@ from tests.factories import lens_bytes
 
 LENS = "wellarchitected"
 # Every request: the key (1), then the operation's own queries.
-LIST_ANSWERS = 6  # workload, lens review, questions, choices, answers with their choice rows
-GET_LENS_REVIEW = 7  # workload, lens review, newer versions, counts, pillar notes, pillars
+LIST_ANSWERS = 5  # lens review and workload, questions, choices, answers with their choice rows
+GET_LENS_REVIEW = 6  # lens review and workload, newer versions, counts, pillar notes, pillars
 UPDATE_ANSWER = (
     14  # answer, savepoint, lock, choices, rows, rules, answer, event, item (3), review, release
 )

@@ -45,7 +45,7 @@ def test_the_overview_takes_a_constant_number_of_queries(
     client, workload, alice, django_assert_max_num_queries
 ):
     client.force_login(alice)
-    with django_assert_max_num_queries(9) as empty:
+    with django_assert_max_num_queries(8) as empty:
         client.get(review_url("overview", workload))
     for question_id in ("sec1", "sec2", "rel1", "ops1", "cost1"):
         tick(workload, alice, question_id, f"{question_id}_no")
