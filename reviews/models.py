@@ -82,10 +82,11 @@ def role_annotations(user, workload: str) -> dict[str, models.Expression]:
     Three small indexed lookups on the one row found and no filter, where `_access` and
     `_role_on` (made for lists) cost several milliseconds per request to build and to plan.
     """
-    own = WorkloadMember.objects.filter(workload=models.OuterRef(workload), user=user.pk)
+    # No ordering: a share's default one would join the user and the workload to sort one row.
+    own = WorkloadMember.objects.filter(workload=models.OuterRef(workload), user=user.pk).order_by()
     # A team share is CONTRIBUTOR or READONLY, and in the alphabet the stronger comes first.
     team = WorkloadTeamShare.objects.filter(
-        workload=models.OuterRef(workload), team__memberships__user=user.pk
+        workload=models.OuterRef(workload), team__in=_teams_of(user)
     ).order_by("role")
     viewer = apps.get_model("people", "Profile").objects.filter(
         user=user.pk, is_portfolio_viewer=True
