@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test lint format bench bench-upgrade bench-api bench-workshop clean load faults
+.PHONY: install run serve test lint format bench bench-upgrade bench-api bench-workshop bench-access bench-reports clean load faults
 
 install: $(STAMP)
 
@@ -77,6 +77,16 @@ bench-api: install
 # BENCH_WORKSHOP_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_workshop_bench).
 bench-workshop: install
 	$(BIN)/python bench/bench_workshop.py $(BENCH_ARGS)
+
+# What every page pays before its own work (bench/bench_access.py): access check, session,
+# request log; it drops and re-creates BENCH_ACCESS_DATABASE_URL (default
+# postgres://postgres@127.0.0.1:5432/archlens_access_bench).
+bench-access: install
+	$(BIN)/python bench/bench_access.py $(BENCH_ARGS)
+
+# The PDF reports (bench/report_bench.py): a fully answered lens review, 500 workloads side by side.
+bench-reports: install
+	$(BIN)/python bench/report_bench.py $(BENCH_ARGS)
 
 # Load test of the workshop screen on PostgreSQL (bench/README.md); not part of `make test`.
 # It drops and re-creates LOAD_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/archlens_load).

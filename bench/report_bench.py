@@ -1,8 +1,9 @@
 """Report benchmark (issue #5): how long a worker takes to build the reports.
 
 1. The lens review report of a workload with every question of the built-in lens answered,
-   with notes: target under 3 s.
-2. The consolidated report over 100 workloads (PDF, and JSON): target under 20 s.
+   with notes: target 2 s at most (issue 13; it was 3 s in issue 5).
+2. The consolidated report over 500 workloads, as PDF and as JSON: target 10 s at most each
+   (issue 13; it was 20 s for 100 workloads in issue 5).
 
 Each build is timed the way the worker runs it (reviews.reports.services.report_build: the
 queries, the PDF and writing the file through the storage API). The first PDF of a process also
@@ -13,11 +14,12 @@ DATABASE_URL names (never on that database itself). It prints wall-clock and CPU
 exits non-zero when a target is missed, judged on CPU time: a build runs on one core, so on an
 idle machine the two are the same, and on a busy one wall-clock time also counts other work.
 
-    .venv/bin/python bench/report_bench.py
+    .venv/bin/python bench/report_bench.py [--workloads 500]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import shutil
@@ -27,8 +29,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"lens review report": 3.0, "consolidated report, 100 workloads": 20.0}
-WORKLOADS = 100
+LENS_TARGET = 2.0
+CONSOLIDATED_TARGET = 10.0
 
 
 def configure(work: Path) -> bool:
@@ -46,9 +48,11 @@ def configure(work: Path) -> bool:
 
 def timed(label: str, action) -> tuple[float, float, object]:
     """Run `action`, print its wall-clock and CPU time and its queries; return both times."""
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
 
+    # The set-up's queries fill the log (9,000 at most), which would make this count 0.
+    reset_queries()
     with CaptureQueriesContext(connection) as queries:
         started, cpu = time.perf_counter(), time.process_time()
         result = action()
@@ -115,7 +119,7 @@ def many_workloads(owner, count: int) -> None:
     Answer.objects.bulk_update(answers, ["risk"], batch_size=1000)
 
 
-def run() -> int:
+def run(workloads: int) -> int:
     from django.contrib.auth.models import User
     from pypdf import PdfReader
 
@@ -126,7 +130,7 @@ def run() -> int:
 
     lens_version, _ = builtin_lens_load()
     owner = User.objects.create_user("bench", "bench@example.com", "bench-password-1")
-    print("setting up: one workload answered in full, then", WORKLOADS, "more", flush=True)
+    print(f"setting up: one workload answered in full, then {workloads - 1} more", flush=True)
     workload = workload_create(
         owner=owner,
         name="Payments API",
@@ -154,7 +158,7 @@ def run() -> int:
     with done.file.open("rb") as file:
         pages = len(PdfReader(file).pages)
 
-    many_workloads(owner, WORKLOADS - 1)
+    many_workloads(owner, workloads - 1)
 
     def consolidated(format: str):
         def build():
@@ -167,7 +171,7 @@ def run() -> int:
 
         return build
 
-    print(f"consolidated report ({WORKLOADS} workloads)")
+    print(f"consolidated report ({workloads} workloads)")
     pdf, pdf_cpu, done = timed("PDF", consolidated(Report.Format.PDF))
     json_seconds, json_cpu, _ = timed("JSON", consolidated(Report.Format.JSON))
     with done.file.open("rb") as file:
@@ -176,17 +180,18 @@ def run() -> int:
     # Judged on CPU time: a build is single-threaded, so on an idle machine its wall-clock time
     # is its CPU time, while on a busy one the wall-clock time also counts the neighbours.
     results = {
-        "lens review report": (warm, warm_cpu),
-        "consolidated report, 100 workloads": (pdf + json_seconds, pdf_cpu + json_cpu),
+        "lens review report": (warm, warm_cpu, LENS_TARGET),
+        f"consolidated PDF, {workloads} workloads": (pdf, pdf_cpu, CONSOLIDATED_TARGET),
+        f"consolidated JSON, {workloads} workloads": (json_seconds, json_cpu, CONSOLIDATED_TARGET),
     }
     print()
     print(f"{'measure':<36} {'wall s':>7} {'CPU s':>7} {'target':>7}")
     failed = False
-    for name, (seconds, cpu) in results.items():
-        ok = cpu < TARGETS[name]
+    for name, (seconds, cpu, target) in results.items():
+        ok = cpu <= target
         failed |= not ok
         verdict = "ok" if ok else "TOO SLOW"
-        print(f"{name:<36} {seconds:7.2f} {cpu:7.2f} {TARGETS[name]:7.1f}  {verdict}")
+        print(f"{name:<36} {seconds:7.2f} {cpu:7.2f} {target:7.1f}  {verdict}")
     print(
         f"(lens review report: {pages} pages, {cold:.2f} s in a fresh process; consolidated: "
         f"{consolidated_pages} pages; load average {os.getloadavg()[0]:.1f} on "
@@ -196,6 +201,11 @@ def run() -> int:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workloads", type=int, default=500, help="in the consolidated report")
+    args = parser.parse_args()
+    if not 1 <= args.workloads <= 5000:
+        parser.error("--workloads is 1 to 5,000")
     work = Path(tempfile.mkdtemp(prefix="archlens-bench-"))
     sqlite = configure(work)
     try:
@@ -207,13 +217,13 @@ def main() -> int:
 
         if sqlite:
             call_command("migrate", verbosity=0)
-            return run()
+            return run(args.workloads)
         # A database of its own next to DATABASE_URL's, dropped afterwards.
         test_settings = connection.settings_dict.setdefault("TEST", {})
         test_settings["NAME"] = f"archlens_bench_{os.getpid()}"
         name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
         try:
-            return run()
+            return run(args.workloads)
         finally:
             connection.creation.destroy_test_db(name, verbosity=0)
     finally:

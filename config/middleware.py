@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
+from django.utils.functional import SimpleLazyObject, empty
 from django_htmx.http import HttpResponseClientRedirect
 
 logger = logging.getLogger("archlens.requests")
@@ -36,8 +37,7 @@ class RequestIdMiddleware:
 
         response["X-Request-ID"] = request_id
         duration_ms = round((time.monotonic() - started) * 1000)
-        user = getattr(request, "user", None)
-        user_id = user.pk if user is not None and user.is_authenticated else "-"
+        user_id = _user_id_of(request)
         path = request.get_full_path()  # escaped: a %0A in the URL cannot start a new log line
         logger.log(
             logging.ERROR if response.status_code >= 500 else logging.INFO,
@@ -58,6 +58,19 @@ class RequestIdMiddleware:
             },
         )
         return response
+
+
+def _user_id_of(request: HttpRequest) -> int | str:
+    """The signed-in user's id for the log line, or "-".
+
+    Only when the request already found out who it is: for a request that never asked (a
+    probe, a static file, an API call signed with a key) finding out would cost a session and
+    a user lookup for the log line alone.
+    """
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return "-"
+    return user.pk if user.is_authenticated else "-"
 
 
 class HealthCheckMiddleware:

@@ -118,6 +118,19 @@ def cache_settings(environ: Mapping[str, str]) -> dict:
     }
 
 
+def session_engine(environ: Mapping[str, str]) -> str:
+    """Sessions read from the cache and written through to the database, when the cache is
+    shared (Redis at CACHE_URL): every request reads its session, few change it.
+
+    A cache in process memory is not shared by the web processes, and one of them would go on
+    honouring a session that another one ended (sign out, "sign out everywhere"), so without
+    CACHE_URL sessions stay in the database alone.
+    """
+    if environ.get("CACHE_URL", "").strip():
+        return "django.contrib.sessions.backends.cached_db"
+    return "django.contrib.sessions.backends.db"
+
+
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = read_secret_key(DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
@@ -316,6 +329,7 @@ SESSION_COOKIE_SECURE = not DEBUG and env_bool("SECURE_COOKIES", True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+SESSION_ENGINE = session_engine(os.environ)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -331,7 +334,19 @@ def sessions_end(*, user: User, keep: str | None = None) -> int:
     keys = list(rows.values_list("session_key", flat=True))
     ended, _ = Session.objects.filter(session_key__in=keys).delete()
     rows.delete()
+    # Cached sessions (SESSION_ENGINE cached_db) are read from the cache first: drop them there
+    # too, or the cache would go on honouring them. Again once committed, as a request that
+    # read a row before the commit may have put it back.
+    _sessions_uncache(keys)
+    transaction.on_commit(lambda: _sessions_uncache(keys))
     return ended
+
+
+def _sessions_uncache(keys: list[str]) -> None:
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    prefix = getattr(store, "cache_key_prefix", None)
+    if prefix and keys:
+        caches[settings.SESSION_CACHE_ALIAS].delete_many([prefix + key for key in keys])
 
 
 def session_renamed(*, user: User, old_key: str | None, new_key: str) -> None:

@@ -10,7 +10,16 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from reviews.errors import FORBIDDEN, NOT_FOUND, DomainError
-from reviews.models import WRITE_ROLES, Answer, LensReview, Role, Workload
+from reviews.models import (
+    WRITE_ROLES,
+    Answer,
+    LensReview,
+    Role,
+    Workload,
+    can_have_access,
+    role_annotations,
+    role_from,
+)
 
 
 class AccessError(DomainError):
@@ -32,6 +41,11 @@ def _check_role(role: str, *, write: bool, owner: bool) -> None:
         raise AccessError("You can read this workload but not change it.", FORBIDDEN)
 
 
+# The lens file as it was imported (hundreds of kilobytes for a big lens): no page that starts
+# from an access check shows it, so these lookups never carry it.
+_VERSION_SOURCE = "lens_version__source"
+
+
 def workload_for(
     user: AbstractBaseUser | AnonymousUser,
     public_id: str,
@@ -40,26 +54,45 @@ def workload_for(
     owner: bool = False,
 ) -> Workload:
     """The workload with `role` set to the user's role on it."""
-    workload = Workload.objects.with_role(user).filter(public_id=public_id).first()
-    if workload is None:
+    if not can_have_access(user):
         raise AccessError("No such workload.", NOT_FOUND)
-    _check_role(workload.role, write=write, owner=owner)
+    workload = (
+        Workload.objects.filter(public_id=public_id)
+        .annotate(**role_annotations(user, "pk"))
+        .order_by()
+        .first()
+    )
+    role = role_from(workload) if workload is not None else None
+    if role is None:
+        raise AccessError("No such workload.", NOT_FOUND)
+    _check_role(role, write=write, owner=owner)
+    workload.role = role
     return workload
 
 
 def lens_review_for(
     user: AbstractBaseUser | AnonymousUser, public_id: str, alias: str, *, write: bool = False
 ) -> LensReview:
-    """The active lens review with its workload (carrying `role`), lens and version loaded."""
-    workload = workload_for(user, public_id, write=write)
+    """One query: the active lens review with its workload (carrying `role`), lens and version."""
+    if not can_have_access(user):
+        raise AccessError("No such workload.", NOT_FOUND)
     review = (
-        LensReview.objects.select_related("lens", "lens_version")
-        .filter(workload=workload, lens__alias=alias, is_active=True)
+        LensReview.objects.select_related("workload", "lens", "lens_version")
+        .defer(_VERSION_SOURCE)
+        .filter(workload__public_id=public_id, lens__alias=alias, is_active=True)
+        .annotate(**role_annotations(user, "workload"))
+        .order_by()
         .first()
     )
     if review is None:
+        # Which answer is due: no such workload for this user, not allowed, or no such lens.
+        workload_for(user, public_id, write=write)
         raise AccessError("This lens is not reviewed in this workload.", NOT_FOUND, resource="LENS")
-    review.workload = workload
+    role = role_from(review)
+    if role is None:
+        raise AccessError("No such workload.", NOT_FOUND)
+    _check_role(role, write=write, owner=False)
+    review.workload.role = role
     return review
 
 
@@ -72,6 +105,8 @@ def answer_for(
     write: bool = False,
 ) -> Answer:
     """One query: the answer with its question, pillar, lens review, lens and workload."""
+    if not can_have_access(user):
+        raise AccessError("No such question in this review.", NOT_FOUND, resource="QUESTION")
     answer = (
         Answer.objects.select_related(
             "question__pillar",
@@ -79,17 +114,21 @@ def answer_for(
             "lens_review__lens_version",
             "lens_review__workload",
         )
+        .defer(f"lens_review__{_VERSION_SOURCE}")
         .filter(
             lens_review__workload__public_id=public_id,
             lens_review__lens__alias=alias,
             lens_review__is_active=True,
             question__question_id=question_id,
         )
-        .annotate_role(user)
+        .annotate(**role_annotations(user, "lens_review__workload"))
+        .order_by()
         .first()
     )
-    if answer is None:
+    role = role_from(answer) if answer is not None else None
+    if role is None:
         raise AccessError("No such question in this review.", NOT_FOUND, resource="QUESTION")
-    _check_role(answer.role, write=write, owner=False)
-    answer.lens_review.workload.role = answer.role
+    _check_role(role, write=write, owner=False)
+    answer.role = role
+    answer.lens_review.workload.role = role
     return answer

@@ -46,6 +46,14 @@ def test_queue_folder(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def sessions_in_the_database(settings):
+    """Sessions in the database, also where CACHE_URL makes them cached ones: the query counts
+    that tests pin are then the same with Redis and without. tests/test_sessions.py tests the
+    cached sessions."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
+@pytest.fixture(autouse=True)
 def celery_broker_as_configured():
     """Each test starts and ends with the broker the settings name.
 

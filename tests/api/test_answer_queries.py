@@ -12,9 +12,9 @@ from tests.factories import lens_bytes
 
 LENS = "wellarchitected"
 # Every request: the key (1), then the operation's own queries.
-# workload, lens review, the workload's profile, questions, choices, answers with their choices
-LIST_ANSWERS = 7
-GET_LENS_REVIEW = 7  # workload, lens review, newer versions, counts, pillar notes, pillars
+# lens review and workload, the workload's profile, questions, choices, answers with their choices
+LIST_ANSWERS = 6
+GET_LENS_REVIEW = 6  # lens review and workload, newer versions, counts, pillar notes, pillars
 # answer, savepoint, lock, choices, rows, answer, event, item (3), kept counts, review, release;
 # the risk rules come from the published version's data, read once per process
 UPDATE_ANSWER = 14

@@ -1,9 +1,12 @@
 """SigV4 as the server checks it: signed requests pass, anything else is refused."""
 
 import datetime
+import logging
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.keys import api_key_revoke
@@ -120,3 +123,21 @@ def test_getting_a_workload_costs_the_same_queries_however_many_answers_and_shar
     with django_assert_max_num_queries(7):
         answer = signed(alice, "GET", ["workloads", workload.public_id])
     assert answer.status == 200
+
+
+def test_the_request_log_does_not_look_up_a_browser_session_the_api_never_uses(
+    client, signed, workload, alice, key_for, caplog
+):
+    issued = key_for(alice)
+    ApiKey.objects.filter(pk=issued.key.pk).update(access_key_id="AKALXXXXXXXXXXXXXXXX")
+    client.force_login(alice)  # a session cookie the signed request has no use for
+
+    with (
+        caplog.at_level(logging.INFO, logger="archlens.requests"),
+        CaptureQueriesContext(connection) as captured,
+    ):
+        answer = signed(alice, "GET", ["workloads", workload.public_id], issued=issued)
+
+    assert answer.error_type == "UnrecognizedClientException"
+    assert not [q for q in captured.captured_queries if "django_session" in q["sql"]]
+    assert "user_id=- " in caplog.records[-1].getMessage()

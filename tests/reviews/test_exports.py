@@ -17,7 +17,7 @@ from reviews.services import (
 
 # session, user, workload, lens review; the snapshot: pillars, questions, choices, answers,
 # with their choice rows and items (one query), pillar notes; the line in the activity log
-ANSWERS_QUERIES = 10
+ANSWERS_QUERIES = 9
 PLAN_QUERIES = ANSWERS_QUERIES + 2  # and the open items, and the workload's profile
 
 

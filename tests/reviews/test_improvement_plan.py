@@ -19,7 +19,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 # session, user, workload, lens review; the snapshot: pillars, questions, choices, answers,
 # choice rows, pillar notes, items; open items with the latest events (two); members (the bulk
 # form's assignees, and who lost access).
-PLAN_QUERIES = 14
+PLAN_QUERIES = 13
 
 
 def plan_url(workload, **params):

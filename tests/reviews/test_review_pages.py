@@ -45,9 +45,9 @@ def test_the_overview_takes_a_constant_number_of_queries(
     client, workload, alice, django_assert_max_num_queries
 ):
     client.force_login(alice)
-    # nine, two for the scores (the lens's choices, the answers with their choice rows) and the
+    # eight, two for the scores (the lens's choices, the answers with their choice rows) and the
     # workload's profile (its prioritised questions)
-    with django_assert_max_num_queries(12) as empty:
+    with django_assert_max_num_queries(11) as empty:
         client.get(review_url("overview", workload))
     for question_id in ("sec1", "sec2", "rel1", "ops1", "cost1"):
         tick(workload, alice, question_id, f"{question_id}_no")

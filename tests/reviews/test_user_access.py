@@ -38,10 +38,10 @@ def test_only_the_owner_passes_an_owner_check(workload, alice, bob):
     )
 
 
-def test_a_lens_review_comes_with_its_workload_and_role(
+def test_a_lens_review_comes_with_its_workload_and_role_in_one_query(
     workload, bob, mallory, django_assert_num_queries
 ):
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         review = lens_review_for(bob, workload.public_id, "wellarchitected", write=True)
 
     assert (review.workload.pk, review.workload.role) == (workload.pk, "CONTRIBUTOR")
@@ -67,3 +67,21 @@ def test_an_answer_is_one_query_and_checks_the_role(
         "No such question in this review.",
     )
     assert kind_of(answer_for, bob, workload.public_id, "wellarchitected", "nope")[0] == NOT_FOUND
+
+
+def test_a_read_only_member_asking_to_write_a_missing_lens_is_refused_first(workload, carol):
+    assert kind_of(lens_review_for, carol, workload.public_id, "nope", write=True)[0] == FORBIDDEN
+    assert kind_of(lens_review_for, carol, "0" * 32, "wellarchitected") == (
+        NOT_FOUND,
+        "No such workload.",
+    )
+
+
+def test_the_lookups_never_carry_the_lens_file(workload, bob, django_assert_num_queries):
+    """The source of a big lens is hundreds of kilobytes; no page behind these checks shows it."""
+    with django_assert_num_queries(2) as captured:
+        lens_review_for(bob, workload.public_id, "wellarchitected")
+        answer_for(bob, workload.public_id, "wellarchitected", "sec1")
+
+    for query in captured.captured_queries:
+        assert '"lenses_lensversion"."source"' not in query["sql"]
