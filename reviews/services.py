@@ -20,6 +20,7 @@ from django.utils import timezone
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from lenses.services import BUILTIN_ALIAS
 from people.models import Team
+from review_templates.fingerprints import state_fingerprint
 from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
 from reviews.improvements import improvement_sync
@@ -628,8 +629,13 @@ def answer_update(
     notes: str | None = None,
     is_applicable: bool | None = None,
     reason: str | None = None,
+    template: Any = None,
 ) -> tuple[Answer, list[Choice]]:
     """Set a whole answer at once, as the AWS tool's UpdateAnswer does; None leaves a part alone.
+
+    `template`: the review template this change comes from (review_templates.services applies
+    and propagates through here, so its changes take the same lock, history, risk and
+    improvement items as a person's); the answer then remembers it and the state it left.
 
     `selected_choices` is the complete set of ticked choices; `choice_updates` sets single
     choices ({choice id: {"status", "reason", "notes"}}) and may not contradict it. The rules
@@ -718,6 +724,8 @@ def answer_update(
         answer.notes = notes
         answer.notes_version += 1
         answer.notes_updated_by = user
+    if template is not None and (changes or answer.template_id != template.pk):
+        changes.insert(0, {"field": "template", "before": None, "after": template.name})
     if not changes:
         return answer, choices
     if rows:
@@ -726,8 +734,22 @@ def answer_update(
     answer.is_applicable, answer.reason = applicable, answer_reason
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
+    if template is not None:
+        answer.template = template
+        answer.template_state = answer_fingerprint(answer, choices)
     _record(answer, user, changes, risk_before)
     return answer, choices
+
+
+def answer_fingerprint(answer: Answer, choices: list[Choice]) -> str:
+    """The answer's state as review_templates.fingerprints sees it (`choices` as
+    choices_with_status gives them)."""
+    return state_fingerprint(
+        is_applicable=answer.is_applicable,
+        reason=answer.reason,
+        notes=answer.notes,
+        choices=[(c.choice_id, *_state(c)) for c in choices],
+    )
 
 
 def _choice_change(choice: Choice, before: str, after: str) -> dict[str, Any]:

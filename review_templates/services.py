@@ -1,0 +1,578 @@
+"""Review template workflows: create, share, answer, apply to workloads, propagate changes.
+
+Applying and propagating go through reviews.services.answer_update, one answer at a time with
+its row locked, so a template's change takes the same lock, history, risk and improvement
+items as a person's, and a tick that lands during a propagation is never lost: the
+propagation, waiting on the row, then finds the answer changed and leaves it alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch
+from django.utils import timezone
+
+from lenses.models import Choice, Lens, Question
+from review_templates.fingerprints import blank_fingerprint, state_fingerprint
+from review_templates.models import (
+    Propagation,
+    ReviewTemplate,
+    TemplateAnswer,
+    TemplateLens,
+    TemplateMember,
+    TemplateUse,
+)
+from reviews.errors import CONFLICT, NOT_FOUND, DomainError
+from reviews.models import (
+    CHOICE_NOTES_MAX,
+    SHARE_ROLES,
+    Answer,
+    AnswerRisk,
+    ChoiceAnswer,
+    LensReview,
+    Reason,
+    Role,
+    Workload,
+    name_key,
+)
+from reviews.services import (
+    answer_update,
+    check_notes,
+    latest_published_version,
+    workload_add_lens,
+)
+
+NAME_TAKEN = "A template with this name exists already (case and spaces do not count)."
+NONE_EXCLUSIVE = "“None of these” cannot be selected together with another choice."
+
+
+class TemplateError(DomainError):
+    """A template change that cannot be made, with a message for the person who asked."""
+
+
+# -- templates and their lenses ------------------------------------------------------------------
+
+
+def _check_properties(name: str, description: str, *, exclude_pk: int | None = None) -> None:
+    key = name_key(name)
+    if len(key) < 3:
+        raise TemplateError("A name has at least 3 characters besides spaces.", field="name")
+    if len(name) > 100:
+        raise TemplateError("A name is at most 100 characters.", field="name")
+    if len(description) > 250:
+        raise TemplateError("A description is at most 250 characters.", field="description")
+    for label, value in (("name", name), ("description", description)):
+        if "\x00" in value:
+            raise TemplateError(f"The {label} contains a NUL character.", field=label)
+    if ReviewTemplate.objects.filter(name_key=key).exclude(pk=exclude_pk).exists():
+        raise TemplateError(NAME_TAKEN, CONFLICT, field="name")
+
+
+@transaction.atomic
+def template_create(
+    *, owner: AbstractBaseUser, name: str, description: str = "", lenses: list[Lens]
+) -> ReviewTemplate:
+    """A template owned by `owner` answering `lenses` (one or more), with no answers yet."""
+    _check_properties(name, description)
+    if not lenses:
+        raise TemplateError("A template answers at least one lens.", field="lenses")
+    template = ReviewTemplate(owner=owner, name=name, description=description)
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:
+        raise TemplateError(NAME_TAKEN, CONFLICT, field="name") from None
+    TemplateMember.objects.create(template=template, user=owner, role=Role.OWNER)
+    for lens in lenses:
+        template_add_lens(template=template, lens=lens)
+    return template
+
+
+@transaction.atomic
+def template_add_lens(*, template: ReviewTemplate, lens: Lens) -> TemplateLens:
+    existing = template.lenses.filter(lens=lens).first()
+    if existing is not None:
+        return existing
+    version = latest_published_version(lens)
+    if version is None:
+        raise TemplateError(f"“{lens.name}” has no published version.", field="lenses")
+    return TemplateLens.objects.create(template=template, lens=lens, lens_version=version)
+
+
+@transaction.atomic
+def template_update(
+    *, template: ReviewTemplate, name: str, description: str, user: AbstractBaseUser
+) -> ReviewTemplate:
+    _check_properties(name, description, exclude_pk=template.pk)
+    template.name, template.description = name, description
+    template.save(update_fields=["name", "name_key", "description", "updated_at"])
+    return template
+
+
+@transaction.atomic
+def template_delete(*, template: ReviewTemplate) -> None:
+    """Delete the template; the answers it gave stay in the workloads, without its name."""
+    template.delete()
+
+
+# -- sharing -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_share(
+    *, template: ReviewTemplate, user: AbstractBaseUser, role: str
+) -> TemplateMember:
+    """Share as CONTRIBUTOR or READONLY, or change the role of an existing share."""
+    if role not in SHARE_ROLES:
+        raise TemplateError("A template is shared as contributor or read-only.", field="role")
+    if user.pk == template.owner_id:
+        raise TemplateError(f"{user.get_username()} owns this template already.", CONFLICT)
+    member, _ = TemplateMember.objects.update_or_create(
+        template=template, user=user, defaults={"role": role}
+    )
+    return member
+
+
+@transaction.atomic
+def template_unshare(*, template: ReviewTemplate, user: AbstractBaseUser) -> None:
+    if user.pk == template.owner_id:
+        raise TemplateError("The owner of a template cannot be removed.")
+    deleted, _ = TemplateMember.objects.filter(template=template, user=user).delete()
+    if not deleted:
+        raise TemplateError(f"The template is not shared with {user.get_username()}.", NOT_FOUND)
+
+
+# -- answering -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ChoiceSetting:
+    status: str
+    reason: str = Reason.NONE
+    notes: str = ""
+
+
+def _checked_choices(question: Question, choices: dict[str, ChoiceSetting]) -> dict[str, dict]:
+    """The choices as stored, or a TemplateError naming the first problem."""
+    known = {c.choice_id: c for c in question.choices.all()}
+    stored: dict[str, dict] = {}
+    for choice_id, setting in choices.items():
+        if choice_id not in known:
+            raise TemplateError(f"“{choice_id}” is not a choice of this question.", field="choices")
+        if setting.status not in ChoiceAnswer.Status.values:
+            raise TemplateError(f"Unknown choice status {setting.status!r}.", field="choices")
+        if setting.status == ChoiceAnswer.Status.UNSELECTED:
+            continue
+        reason, notes = Reason.NONE, ""
+        if setting.status == ChoiceAnswer.Status.NOT_APPLICABLE:
+            if setting.reason not in Reason.values:
+                raise TemplateError(f"Unknown reason {setting.reason!r}.", field="choices")
+            check_notes(
+                setting.notes, label="Choice notes", limit=CHOICE_NOTES_MAX, field="choices"
+            )
+            reason, notes = setting.reason, setting.notes
+        stored[choice_id] = {"status": setting.status, "reason": reason, "notes": notes}
+    ticked = {c for c, s in stored.items() if s["status"] == ChoiceAnswer.Status.SELECTED}
+    nones = {c for c in ticked if known[c].is_none}
+    if nones and ticked - nones:
+        raise TemplateError(NONE_EXCLUSIVE, field="choices")
+    return stored
+
+
+@transaction.atomic
+def template_answer_set(
+    *,
+    template_lens: TemplateLens,
+    question: Question,
+    user: AbstractBaseUser,
+    choices: dict[str, ChoiceSetting],
+    is_applicable: bool = True,
+    reason: str = Reason.NONE,
+    notes: str = "",
+) -> TemplateAnswer:
+    """Set the template's answer to `question` (all of it: choices not named are unselected)."""
+    if question.pillar.lens_version_id != template_lens.lens_version_id:
+        raise TemplateError("This question is not in the template's lens.", NOT_FOUND)
+    if reason not in Reason.values:
+        raise TemplateError(f"Unknown reason {reason!r}.", field="reason")
+    check_notes(notes, field="notes")
+    stored = _checked_choices(question, choices)
+    if not is_applicable:
+        stored = {}  # a question that does not apply has no choices to set
+    else:
+        reason = Reason.NONE
+    answer, _ = TemplateAnswer.objects.update_or_create(
+        template_lens=template_lens,
+        question=question,
+        defaults={
+            "is_applicable": is_applicable,
+            "reason": reason,
+            "notes": notes,
+            "choices": stored,
+            "updated_by": user,
+        },
+    )
+    _bump(template_lens.template_id)
+    return answer
+
+
+@transaction.atomic
+def template_answer_clear(*, template_lens: TemplateLens, question: Question) -> None:
+    """Leave the question to the workloads again (what they hold from before stays)."""
+    deleted, _ = TemplateAnswer.objects.filter(
+        template_lens=template_lens, question=question
+    ).delete()
+    if deleted:
+        _bump(template_lens.template_id)
+
+
+def _bump(template_id: int) -> None:
+    ReviewTemplate.objects.filter(pk=template_id).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def template_create_from_workload(
+    *, workload: Workload, owner: AbstractBaseUser, name: str, description: str = ""
+) -> ReviewTemplate:
+    """A template with the workload's answers: every question it answered, marked as not
+    applying or wrote notes on, in each lens it reviews."""
+    reviews = list(
+        LensReview.objects.filter(workload=workload, is_active=True).select_related("lens")
+    )
+    template = template_create(
+        owner=owner, name=name, description=description, lenses=[r.lens for r in reviews]
+    )
+    by_lens = {tl.lens_id: tl for tl in template.lenses.all()}
+    answers = (
+        Answer.objects.filter(lens_review__in=reviews)
+        .exclude(risk=AnswerRisk.UNANSWERED, notes="")
+        .select_related("question", "lens_review")
+        .prefetch_related(
+            Prefetch(
+                "choice_answers",
+                queryset=ChoiceAnswer.objects.exclude(
+                    status=ChoiceAnswer.Status.UNSELECTED
+                ).select_related("choice"),
+            )
+        )
+    )
+    rows = []
+    for answer in answers:
+        template_lens = by_lens[answer.lens_review.lens_id]
+        if answer.lens_review.lens_version_id != template_lens.lens_version_id:
+            continue  # an older version than the template's: its questions are not the same
+        rows.append(
+            TemplateAnswer(
+                template_lens=template_lens,
+                question=answer.question,
+                is_applicable=answer.is_applicable,
+                reason=answer.reason,
+                notes=answer.notes,
+                choices={
+                    row.choice.choice_id: {
+                        "status": row.status,
+                        "reason": row.reason,
+                        "notes": row.notes,
+                    }
+                    for row in answer.choice_answers.all()
+                }
+                if answer.is_applicable
+                else {},
+                updated_by=owner,
+            )
+        )
+    TemplateAnswer.objects.bulk_create(rows)
+    return template
+
+
+# -- applying and propagating --------------------------------------------------------------------
+
+
+def template_fingerprint(template_answer: TemplateAnswer, choice_ids: set[str]) -> str:
+    """The state the template leaves an answer in, for a question with `choice_ids` (a
+    workload on another lens version may lack some of the template's choices)."""
+    return state_fingerprint(
+        is_applicable=template_answer.is_applicable,
+        reason=template_answer.reason,
+        notes=template_answer.notes,
+        choices=[
+            (choice_id, s["status"], s["reason"], s["notes"])
+            for choice_id, s in template_answer.choices.items()
+            if choice_id in choice_ids
+        ],
+    )
+
+
+UPDATED, SAME, LOCAL = "UPDATED", "SAME", "LOCAL"
+
+
+def _apply_one(
+    *,
+    answer: Answer,
+    template_answer: TemplateAnswer,
+    template: ReviewTemplate,
+    user: AbstractBaseUser | None,
+    only_if_unchanged: bool,
+) -> str:
+    """Give `answer` the template's answer: UPDATED, SAME (it holds it already) or LOCAL when
+    `only_if_unchanged` and the workload changed it since the template left it (or answered it
+    itself before). Inside a transaction: the answer's row is locked first, so the comparison
+    and the change see the same state."""
+    locked = Answer.objects.select_for_update().filter(pk=answer.pk).first()
+    if locked is None or locked.question_id != answer.question_id:
+        return LOCAL  # the review moved to another lens version meanwhile
+    rows = list(
+        ChoiceAnswer.objects.filter(answer=locked).values_list(
+            "choice__choice_id", "status", "reason", "notes"
+        )
+    )
+    current = state_fingerprint(
+        is_applicable=locked.is_applicable, reason=locked.reason, notes=locked.notes, choices=rows
+    )
+    if only_if_unchanged:
+        if locked.template_id == template.pk:
+            if current != locked.template_state:
+                return LOCAL
+        elif locked.template_id is not None or current != blank_fingerprint():
+            return LOCAL
+    choice_ids = set(answer.question_choice_ids)
+    if locked.template_id == template.pk and current == template_fingerprint(
+        template_answer, choice_ids
+    ):
+        return SAME  # already the template's answer: nothing to write
+    locked.question, locked.lens_review = answer.question, answer.lens_review
+    if template_answer.is_applicable:
+        updates = {
+            choice_id: template_answer.choices.get(choice_id, {"status": "UNSELECTED"})
+            for choice_id in choice_ids
+        }
+        answer_update(
+            answer=locked,
+            user=user,
+            choice_updates=updates,
+            is_applicable=True,
+            notes=template_answer.notes,
+            template=template,
+        )
+    else:
+        answer_update(
+            answer=locked,
+            user=user,
+            is_applicable=False,
+            reason=template_answer.reason,
+            notes=template_answer.notes,
+            template=template,
+        )
+    return UPDATED
+
+
+def _template_answers(template: ReviewTemplate) -> list[TemplateAnswer]:
+    return list(
+        TemplateAnswer.objects.filter(template_lens__template=template).select_related(
+            "template_lens", "question"
+        )
+    )
+
+
+def _workload_answers(
+    workload_ids: list[int], template_answers: list[TemplateAnswer]
+) -> dict[tuple[int, int, str], Answer]:
+    """(workload id, lens id, question id) → the answer of the workload's active review, with
+    `question_choice_ids`, for the questions the template answers (a fixed number of queries)."""
+    lens_ids = {ta.template_lens.lens_id for ta in template_answers}
+    question_ids = {ta.question.question_id for ta in template_answers}
+    answers = list(
+        Answer.objects.filter(
+            lens_review__workload_id__in=workload_ids,
+            lens_review__lens_id__in=lens_ids,
+            lens_review__is_active=True,
+            question__question_id__in=question_ids,
+        )
+        .select_related("question", "lens_review")
+        .prefetch_related("question__risk_rules")
+    )
+    choices: dict[int, list[str]] = {}
+    for question_id, choice_id in Choice.objects.filter(
+        question_id__in={a.question_id for a in answers}
+    ).values_list("question_id", "choice_id"):
+        choices.setdefault(question_id, []).append(choice_id)
+    found = {}
+    for answer in answers:
+        answer.question_choice_ids = choices.get(answer.question_id, [])
+        review = answer.lens_review
+        found[(review.workload_id, review.lens_id, answer.question.question_id)] = answer
+    return found
+
+
+@transaction.atomic
+def template_apply(
+    *, template: ReviewTemplate, workload: Workload, user: AbstractBaseUser | None
+) -> int:
+    """Apply the template to the workload: its lenses are added to the workload, and every
+    question the template answers takes its answer (the history keeps what was there before).
+    The caller has checked read access to the template and write access to the workload.
+    Returns how many questions changed."""
+    for template_lens in template.lenses.select_related("lens"):
+        workload_add_lens(workload=workload, lens=template_lens.lens)
+    TemplateUse.objects.get_or_create(
+        template=template, workload=workload, defaults={"applied_by": user}
+    )
+    template_answers = _template_answers(template)
+    answers = _workload_answers([workload.pk], template_answers)
+    changed = 0
+    for template_answer in template_answers:
+        answer = answers.get(
+            (
+                workload.pk,
+                template_answer.template_lens.lens_id,
+                template_answer.question.question_id,
+            )
+        )
+        if answer is not None:
+            outcome = _apply_one(
+                answer=answer,
+                template_answer=template_answer,
+                template=template,
+                user=user,
+                only_if_unchanged=False,
+            )
+            changed += outcome == UPDATED
+    return changed
+
+
+@dataclass
+class PropagationResult:
+    updated: int = 0
+    changed_locally: list[dict[str, Any]] = field(default_factory=list)
+
+
+def template_propagate_workload(
+    *,
+    template: ReviewTemplate,
+    workload: Workload,
+    template_answers: list[TemplateAnswer],
+    answers: dict,
+    user: AbstractBaseUser | None,
+    result: PropagationResult,
+) -> None:
+    """Propagate to one workload, in one transaction (answers: as _workload_answers gives)."""
+    with transaction.atomic():
+        for template_answer in template_answers:
+            key = (
+                workload.pk,
+                template_answer.template_lens.lens_id,
+                template_answer.question.question_id,
+            )
+            answer = answers.get(key)
+            if answer is None:
+                continue  # the workload does not review this lens (any more)
+            outcome = _apply_one(
+                answer=answer,
+                template_answer=template_answer,
+                template=template,
+                user=user,
+                only_if_unchanged=True,
+            )
+            if outcome == LOCAL:
+                result.changed_locally.append(
+                    {
+                        "workload": workload.name,
+                        "public_id": workload.public_id,
+                        "alias": template_answer.template_lens.lens.alias,
+                        "question": answer.question.question_id,
+                        "title": answer.question.title,
+                    }
+                )
+            elif outcome == UPDATED:
+                result.updated += 1
+
+
+PROGRESS_EVERY = 10  # workloads between two progress writes
+
+
+@transaction.atomic
+def propagation_request(*, template: ReviewTemplate, user: AbstractBaseUser) -> Propagation:
+    """Queue a propagation of the template to the workloads using it (one at a time)."""
+    locked = ReviewTemplate.objects.select_for_update().get(pk=template.pk)
+    running = locked.propagations.filter(
+        status__in=(Propagation.Status.QUEUED, Propagation.Status.RUNNING)
+    ).first()
+    if running is not None:
+        raise TemplateError("A propagation of this template is under way already.", CONFLICT)
+    propagation = Propagation.objects.create(
+        template=locked,
+        template_version=locked.version,
+        workload_total=locked.uses.count(),
+        requested_by=user,
+    )
+
+    def send() -> None:
+        from django.conf import settings
+
+        from review_templates.tasks import propagation_run_task
+
+        propagation_run_task.apply_async(args=[propagation.pk], queue=settings.REPORT_QUEUE)
+
+    transaction.on_commit(send)
+    return propagation
+
+
+def propagation_run(*, propagation_id: int) -> Propagation:
+    """Propagate, one workload per transaction, writing progress as it goes."""
+    propagation = Propagation.objects.select_related("template").filter(pk=propagation_id).first()
+    if propagation is None or propagation.status not in (
+        Propagation.Status.QUEUED,
+        Propagation.Status.RUNNING,
+    ):
+        return propagation
+    now = timezone.now()
+    Propagation.objects.filter(pk=propagation.pk).update(
+        status=Propagation.Status.RUNNING, started_at=now, heartbeat_at=now
+    )
+    template = propagation.template
+    try:
+        template_answers = _template_answers(template)
+        lenses = {tl.pk: tl for tl in template.lenses.select_related("lens")}
+        for ta in template_answers:
+            ta.template_lens = lenses[ta.template_lens_id]
+        workloads = list(Workload.objects.filter(template_uses__template=template).order_by("pk"))
+        result = PropagationResult()
+        for start in range(0, len(workloads), PROGRESS_EVERY):
+            batch = workloads[start : start + PROGRESS_EVERY]
+            answers = _workload_answers([w.pk for w in batch], template_answers)
+            for workload in batch:
+                template_propagate_workload(
+                    template=template,
+                    workload=workload,
+                    template_answers=template_answers,
+                    answers=answers,
+                    user=propagation.requested_by,
+                    result=result,
+                )
+            Propagation.objects.filter(pk=propagation.pk).update(
+                workload_total=len(workloads),
+                workload_done=start + len(batch),
+                updated_count=result.updated,
+                heartbeat_at=timezone.now(),
+            )
+    except Exception as exc:
+        Propagation.objects.filter(pk=propagation.pk).update(
+            status=Propagation.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    Propagation.objects.filter(pk=propagation.pk).update(
+        status=Propagation.Status.DONE,
+        workload_total=len(workloads),
+        workload_done=len(workloads),
+        updated_count=result.updated,
+        changed_locally=result.changed_locally,
+        finished_at=timezone.now(),
+    )
+    propagation.refresh_from_db()
+    return propagation
