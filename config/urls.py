@@ -21,5 +21,6 @@ urlpatterns = [
     path("lenses/", include("lenses.urls")),
     path("", include("api.urls")),
     path("", include("reviews.urls")),
+    path("", include("review_templates.urls")),
     path("admin/", admin.site.urls),
 ]
