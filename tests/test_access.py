@@ -13,9 +13,9 @@ from django.contrib.auth.models import User
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from lenses.models import Lens, LensVersion
+from people.models import Team, TeamMember
 from review_templates.models import ReviewTemplate
 from review_templates.services import template_create, template_share
-from people.models import Team, TeamMember
 from reviews.milestones import milestone_create
 from reviews.models import Answer, ImprovementItem, Role
 from reviews.services import answer_choice_update, workload_share_team

@@ -45,7 +45,9 @@ def test_creating_a_template_needs_a_lens_and_says_what_is_missing(client, built
     assert not ReviewTemplate.objects.exists()
 
     lens = Lens.objects.get(alias="wellarchitected")
-    response = client.post(reverse("review_templates:list"), {"name": "Security", "lenses": lens.pk})
+    response = client.post(
+        reverse("review_templates:list"), {"name": "Security", "lenses": lens.pk}
+    )
     template = ReviewTemplate.objects.get()
     assert response.url == reverse("review_templates:detail", args=[template.public_id])
 
@@ -77,9 +79,7 @@ def test_a_contributor_answers_a_question_of_the_template(client, template, bob)
     assert "One account per team." in page
 
 
-def test_a_contradictory_answer_is_refused_on_the_page_and_nothing_is_saved(
-    client, template, bob
-):
+def test_a_contradictory_answer_is_refused_on_the_page_and_nothing_is_saved(client, template, bob):
     client.force_login(bob)
     response = client.post(
         question_url(template), {"status-sec1_bp1": "SELECTED", "status-sec1_no": "SELECTED"}
@@ -106,9 +106,10 @@ def test_applying_needs_write_access_to_the_workload(client, template, workload,
     assert client.post(url, {"workload": workload.public_id}).status_code == 403
     client.force_login(bob)  # reads the template, contributes to the workload
     assert client.post(url, {"workload": workload.public_id}).status_code == 302
-    assert Answer.objects.get(
-        lens_review__workload=workload, question__question_id="sec1"
-    ).template == template
+    assert (
+        Answer.objects.get(lens_review__workload=workload, question__question_id="sec1").template
+        == template
+    )
 
 
 def test_the_question_page_of_a_workload_says_which_template_an_answer_came_from(
