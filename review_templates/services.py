@@ -104,6 +104,32 @@ def template_add_lens(*, template: ReviewTemplate, lens: Lens) -> TemplateLens:
 
 
 @transaction.atomic
+def template_remove_lens(*, template: ReviewTemplate, lens: Lens) -> None:
+    """Stop answering `lens` (its answers go; workloads keep what they were given)."""
+    template_lens = template.lenses.filter(lens=lens).first()
+    if template_lens is None:
+        raise TemplateError(f"The template does not answer “{lens.name}”.", NOT_FOUND)
+    if template.lenses.count() == 1:
+        raise TemplateError("A template answers at least one lens.", field="lenses")
+    template_lens.delete()
+    _bump(template.pk)
+
+
+@transaction.atomic
+def template_notes_update(*, template: ReviewTemplate, notes: str) -> None:
+    check_notes(notes, field="notes")
+    ReviewTemplate.objects.filter(pk=template.pk).update(notes=notes, updated_at=timezone.now())
+    template.notes = notes
+
+
+@transaction.atomic
+def template_lens_notes_update(*, template_lens: TemplateLens, notes: str) -> None:
+    check_notes(notes, field="notes")
+    TemplateLens.objects.filter(pk=template_lens.pk).update(notes=notes)
+    template_lens.notes = notes
+
+
+@transaction.atomic
 def template_update(
     *, template: ReviewTemplate, name: str, description: str, user: AbstractBaseUser
 ) -> ReviewTemplate:

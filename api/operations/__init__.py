@@ -10,6 +10,7 @@ from api.operations import (  # noqa: F401
     milestones,
     notifications,
     reports,
+    review_templates,
     shares,
     tags,
     unsupported,

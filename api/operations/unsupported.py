@@ -20,7 +20,7 @@ from api.pagination import page_size, page_start
 from api.routing import operation
 
 PROFILES = "profiles"
-TEMPLATES = "review templates"
+TEMPLATES = "template shares through the API (share a template on its page)"
 JIRA = "a Jira integration"
 TRUSTED_ADVISOR = "a Trusted Advisor integration"
 
@@ -78,34 +78,9 @@ TABLE = [
         PROFILES,
         workload_access="write",
     ),
-    Missing("CreateReviewTemplate", "POST", "/reviewTemplates", TEMPLATES),
     Missing("CreateTemplateShare", "POST", "/templates/shares/{TemplateArn}", TEMPLATES),
-    Missing("DeleteReviewTemplate", "DELETE", "/reviewTemplates/{TemplateArn}", TEMPLATES),
     Missing(
         "DeleteTemplateShare", "DELETE", "/templates/shares/{TemplateArn}/{ShareId}", TEMPLATES
-    ),
-    Missing("GetReviewTemplate", "GET", "/reviewTemplates/{TemplateArn}", TEMPLATES),
-    Missing(
-        "GetReviewTemplateAnswer",
-        "GET",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers/{QuestionId}",
-        TEMPLATES,
-    ),
-    Missing(
-        "GetReviewTemplateLensReview",
-        "GET",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}",
-        TEMPLATES,
-    ),
-    Missing(
-        "ListReviewTemplateAnswers",
-        "GET",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers",
-        TEMPLATES,
-        empty={"AnswerSummaries": []},
-    ),
-    Missing(
-        "ListReviewTemplates", "GET", "/reviewTemplates", TEMPLATES, empty={"ReviewTemplates": []}
     ),
     Missing(
         "ListTemplateShares",
@@ -113,25 +88,6 @@ TABLE = [
         "/templates/shares/{TemplateArn}",
         TEMPLATES,
         empty={"TemplateShareSummaries": []},
-    ),
-    Missing("UpdateReviewTemplate", "PATCH", "/reviewTemplates/{TemplateArn}", TEMPLATES),
-    Missing(
-        "UpdateReviewTemplateAnswer",
-        "PATCH",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers/{QuestionId}",
-        TEMPLATES,
-    ),
-    Missing(
-        "UpdateReviewTemplateLensReview",
-        "PATCH",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}",
-        TEMPLATES,
-    ),
-    Missing(
-        "UpgradeReviewTemplateLensReview",
-        "PUT",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/upgrade",
-        TEMPLATES,
     ),
     Missing(
         "UpdateIntegration",

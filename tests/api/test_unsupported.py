@@ -42,7 +42,6 @@ def test_each_operation_has_the_method_and_uri_of_the_service_model():
 def test_lists_of_what_archlens_lacks_are_empty_and_the_rest_says_what_it_lacks(wa, alice):
     client = wa(alice)
     assert client.list_profiles()["ProfileSummaries"] == []
-    assert client.list_review_templates()["ReviewTemplates"] == []
     assert client.list_profile_notifications()["NotificationSummaries"] == []
     assert client.list_profile_shares(ProfileArn=PROFILE_ARN)["ProfileShareSummaries"] == []
     assert client.list_template_shares(TemplateArn=TEMPLATE_ARN)["TemplateShareSummaries"] == []
@@ -54,7 +53,6 @@ def test_lists_of_what_archlens_lacks_are_empty_and_the_rest_says_what_it_lacks(
             ProfileQuestions=[{"QuestionId": "q1", "SelectedChoiceIds": ["c1"]}],
         ),
         lambda: client.get_profile_template(),
-        lambda: client.get_review_template(TemplateArn=TEMPLATE_ARN),
     ):
         with pytest.raises(ClientError) as raised:
             call()
