@@ -1,9 +1,10 @@
 """Review template workflows: create, share, answer, apply to workloads, propagate changes.
 
-Applying and propagating go through reviews.services.answer_update, one answer at a time with
-its row locked, so a template's change takes the same lock, history, risk and improvement
-items as a person's, and a tick that lands during a propagation is never lost: the
-propagation, waiting on the row, then finds the answer changed and leaves it alone.
+Applying and propagating lock the answers' rows as a person's change does, then write through
+reviews.services.answers_from_template, which keeps the history, risk, improvement items and
+review counters as answer_update does, for many answers in a fixed number of queries. A tick
+that lands during a propagation is never lost: it waits for the row, or the propagation,
+finding the answer changed, leaves it alone and lists it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from reviews.models import (
     name_key,
 )
 from reviews.services import (
-    answer_update,
+    TemplateState,
+    answers_from_template,
     check_notes,
     latest_published_version,
     workload_add_lens,
@@ -320,120 +322,131 @@ def template_create_from_workload(
 # -- applying and propagating --------------------------------------------------------------------
 
 
-def template_fingerprint(template_answer: TemplateAnswer, choice_ids: set[str]) -> str:
-    """The state the template leaves an answer in, for a question with `choice_ids` (a
-    workload on another lens version may lack some of the template's choices)."""
-    return state_fingerprint(
+UNSELECTED_STATE = (ChoiceAnswer.Status.UNSELECTED, Reason.NONE, "")
+
+
+def _template_state(template_answer: TemplateAnswer, choice_ids: set[str]) -> TemplateState:
+    """The state the template gives an answer whose question has `choice_ids` (a workload on
+    another lens version may lack some of the template's choices)."""
+    return TemplateState(
         is_applicable=template_answer.is_applicable,
         reason=template_answer.reason,
         notes=template_answer.notes,
-        choices=[
-            (choice_id, s["status"], s["reason"], s["notes"])
+        choices={
+            choice_id: (s["status"], s["reason"], s["notes"])
             for choice_id, s in template_answer.choices.items()
             if choice_id in choice_ids
-        ],
+        },
     )
 
 
-UPDATED, SAME, LOCAL = "UPDATED", "SAME", "LOCAL"
-
-
-def _apply_one(
-    *,
-    answer: Answer,
-    template_answer: TemplateAnswer,
-    template: ReviewTemplate,
-    user: AbstractBaseUser | None,
-    only_if_unchanged: bool,
-) -> str:
-    """Give `answer` the template's answer: UPDATED, SAME (it holds it already) or LOCAL when
-    `only_if_unchanged` and the workload changed it since the template left it (or answered it
-    itself before). Inside a transaction: the answer's row is locked first, so the comparison
-    and the change see the same state."""
-    locked = Answer.objects.select_for_update().filter(pk=answer.pk).first()
-    if locked is None or locked.question_id != answer.question_id:
-        return LOCAL  # the review moved to another lens version meanwhile
-    rows = list(
-        ChoiceAnswer.objects.filter(answer=locked).values_list(
-            "choice__choice_id", "status", "reason", "notes"
-        )
+def _fingerprint(state: TemplateState) -> str:
+    return state_fingerprint(
+        is_applicable=state.is_applicable,
+        reason=state.reason,
+        notes=state.notes,
+        choices=[(c, *st) for c, st in state.choices.items()],
     )
-    current = state_fingerprint(
-        is_applicable=locked.is_applicable, reason=locked.reason, notes=locked.notes, choices=rows
-    )
-    if only_if_unchanged:
-        if locked.template_id == template.pk:
-            if current != locked.template_state:
-                return LOCAL
-        elif locked.template_id is not None or current != blank_fingerprint():
-            return LOCAL
-    choice_ids = set(answer.question_choice_ids)
-    if locked.template_id == template.pk and current == template_fingerprint(
-        template_answer, choice_ids
-    ):
-        return SAME  # already the template's answer: nothing to write
-    locked.question, locked.lens_review = answer.question, answer.lens_review
-    if template_answer.is_applicable:
-        updates = {
-            choice_id: template_answer.choices.get(choice_id, {"status": "UNSELECTED"})
-            for choice_id in choice_ids
-        }
-        answer_update(
-            answer=locked,
-            user=user,
-            choice_updates=updates,
-            is_applicable=True,
-            notes=template_answer.notes,
-            template=template,
-        )
-    else:
-        answer_update(
-            answer=locked,
-            user=user,
-            is_applicable=False,
-            reason=template_answer.reason,
-            notes=template_answer.notes,
-            template=template,
-        )
-    return UPDATED
 
 
 def _template_answers(template: ReviewTemplate) -> list[TemplateAnswer]:
     return list(
         TemplateAnswer.objects.filter(template_lens__template=template).select_related(
-            "template_lens", "question"
+            "template_lens__lens", "question"
         )
     )
 
 
-def _workload_answers(
-    workload_ids: list[int], template_answers: list[TemplateAnswer]
-) -> dict[tuple[int, int, str], Answer]:
-    """(workload id, lens id, question id) → the answer of the workload's active review, with
-    `question_choice_ids`, for the questions the template answers (a fixed number of queries)."""
-    lens_ids = {ta.template_lens.lens_id for ta in template_answers}
-    question_ids = {ta.question.question_id for ta in template_answers}
+@dataclass
+class ApplyResult:
+    updated: int = 0
+    changed_locally: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _apply_batch(
+    *,
+    template: ReviewTemplate,
+    template_answers: list[TemplateAnswer],
+    workload_ids: list[int],
+    user: AbstractBaseUser | None,
+    only_if_unchanged: bool,
+    result: ApplyResult,
+) -> None:
+    """Give the workloads' answers the template's, inside the caller's transaction.
+
+    The answers' rows are locked first (in id order, in one query), so what is compared is
+    what is written over: a tick committed before the lock makes its answer "changed locally";
+    a tick arriving later waits and lands on the template's answer. `only_if_unchanged`
+    (propagation) leaves alone what a workload changed since the template left it, and what it
+    answered itself before the template answered that question. A fixed number of queries
+    however many workloads and questions.
+    """
+    wanted = {(ta.template_lens.lens_id, ta.question.question_id): ta for ta in template_answers}
+    if not wanted or not workload_ids:
+        return
     answers = list(
-        Answer.objects.filter(
+        Answer.objects.select_for_update(of=("self",))
+        .filter(
             lens_review__workload_id__in=workload_ids,
-            lens_review__lens_id__in=lens_ids,
+            lens_review__lens_id__in={lens for lens, _ in wanted},
             lens_review__is_active=True,
-            question__question_id__in=question_ids,
+            question__question_id__in={question for _, question in wanted},
         )
-        .select_related("question", "lens_review")
-        .prefetch_related("question__risk_rules")
+        .select_related("lens_review__workload", "lens_review__lens")
+        .order_by("pk")
     )
-    choices: dict[int, list[str]] = {}
-    for question_id, choice_id in Choice.objects.filter(
-        question_id__in={a.question_id for a in answers}
-    ).values_list("question_id", "choice_id"):
-        choices.setdefault(question_id, []).append(choice_id)
-    found = {}
+    questions = {
+        question.pk: question
+        for question in Question.objects.filter(
+            pk__in={answer.question_id for answer in answers}
+        ).prefetch_related(
+            "risk_rules",
+            Prefetch("choices", queryset=Choice.objects.order_by("order"), to_attr="choice_list"),
+        )
+    }
+    current: dict[int, dict[str, tuple[str, str, str]]] = {answer.pk: {} for answer in answers}
+    for answer_id, choice_id, *state in ChoiceAnswer.objects.filter(
+        answer__in=[answer.pk for answer in answers]
+    ).values_list("answer_id", "choice__choice_id", "status", "reason", "notes"):
+        current[answer_id][choice_id] = tuple(state)
+    blank = blank_fingerprint()
+    changes = []
     for answer in answers:
-        answer.question_choice_ids = choices.get(answer.question_id, [])
+        answer.question = questions[answer.question_id]
         review = answer.lens_review
-        found[(review.workload_id, review.lens_id, answer.question.question_id)] = answer
-    return found
+        template_answer = wanted.get((review.lens_id, answer.question.question_id))
+        if template_answer is None:
+            continue  # the same question id in another of the template's lenses
+        states = current[answer.pk]
+        now = state_fingerprint(
+            is_applicable=answer.is_applicable,
+            reason=answer.reason,
+            notes=answer.notes,
+            choices=[(c, *st) for c, st in states.items()],
+        )
+        state = _template_state(
+            template_answer, {choice.choice_id for choice in answer.question.choice_list}
+        )
+        if only_if_unchanged and (
+            now != answer.template_state
+            if answer.template_id == template.pk
+            else (answer.template_id is not None or now != blank)
+        ):
+            result.changed_locally.append(
+                {
+                    "workload": review.workload.name,
+                    "public_id": review.workload.public_id,
+                    "alias": review.lens.alias,
+                    "question": answer.question.question_id,
+                    "title": answer.question.title,
+                }
+            )
+            continue
+        if answer.template_id == template.pk and now == _fingerprint(state):
+            continue  # it holds the template's answer already
+        changes.append((answer, states, state))
+    answers_from_template(changes=changes, template=template, user=user)
+    result.updated += len(changes)
 
 
 @transaction.atomic
@@ -449,77 +462,19 @@ def template_apply(
     TemplateUse.objects.get_or_create(
         template=template, workload=workload, defaults={"applied_by": user}
     )
-    template_answers = _template_answers(template)
-    answers = _workload_answers([workload.pk], template_answers)
-    changed = 0
-    for template_answer in template_answers:
-        answer = answers.get(
-            (
-                workload.pk,
-                template_answer.template_lens.lens_id,
-                template_answer.question.question_id,
-            )
-        )
-        if answer is not None:
-            outcome = _apply_one(
-                answer=answer,
-                template_answer=template_answer,
-                template=template,
-                user=user,
-                only_if_unchanged=False,
-            )
-            changed += outcome == UPDATED
-    return changed
+    result = ApplyResult()
+    _apply_batch(
+        template=template,
+        template_answers=_template_answers(template),
+        workload_ids=[workload.pk],
+        user=user,
+        only_if_unchanged=False,
+        result=result,
+    )
+    return result.updated
 
 
-@dataclass
-class PropagationResult:
-    updated: int = 0
-    changed_locally: list[dict[str, Any]] = field(default_factory=list)
-
-
-def template_propagate_workload(
-    *,
-    template: ReviewTemplate,
-    workload: Workload,
-    template_answers: list[TemplateAnswer],
-    answers: dict,
-    user: AbstractBaseUser | None,
-    result: PropagationResult,
-) -> None:
-    """Propagate to one workload, in one transaction (answers: as _workload_answers gives)."""
-    with transaction.atomic():
-        for template_answer in template_answers:
-            key = (
-                workload.pk,
-                template_answer.template_lens.lens_id,
-                template_answer.question.question_id,
-            )
-            answer = answers.get(key)
-            if answer is None:
-                continue  # the workload does not review this lens (any more)
-            outcome = _apply_one(
-                answer=answer,
-                template_answer=template_answer,
-                template=template,
-                user=user,
-                only_if_unchanged=True,
-            )
-            if outcome == LOCAL:
-                result.changed_locally.append(
-                    {
-                        "workload": workload.name,
-                        "public_id": workload.public_id,
-                        "alias": template_answer.template_lens.lens.alias,
-                        "question": answer.question.question_id,
-                        "title": answer.question.title,
-                    }
-                )
-            elif outcome == UPDATED:
-                result.updated += 1
-
-
-PROGRESS_EVERY = 10  # workloads between two progress writes
+PROGRESS_EVERY = 50  # workloads a transaction, and between two progress writes
 
 
 @transaction.atomic
@@ -564,25 +519,26 @@ def propagation_run(*, propagation_id: int) -> Propagation:
     template = propagation.template
     try:
         template_answers = _template_answers(template)
-        lenses = {tl.pk: tl for tl in template.lenses.select_related("lens")}
-        for ta in template_answers:
-            ta.template_lens = lenses[ta.template_lens_id]
-        workloads = list(Workload.objects.filter(template_uses__template=template).order_by("pk"))
-        result = PropagationResult()
-        for start in range(0, len(workloads), PROGRESS_EVERY):
-            batch = workloads[start : start + PROGRESS_EVERY]
-            answers = _workload_answers([w.pk for w in batch], template_answers)
-            for workload in batch:
-                template_propagate_workload(
+        workload_ids = list(
+            TemplateUse.objects.filter(template=template)
+            .order_by("workload_id")
+            .values_list("workload_id", flat=True)
+        )
+        result = ApplyResult()
+        for start in range(0, len(workload_ids), PROGRESS_EVERY):
+            batch = workload_ids[start : start + PROGRESS_EVERY]
+            # One transaction a batch: a tick on one of its answers waits at most that long.
+            with transaction.atomic():
+                _apply_batch(
                     template=template,
-                    workload=workload,
                     template_answers=template_answers,
-                    answers=answers,
+                    workload_ids=batch,
                     user=propagation.requested_by,
+                    only_if_unchanged=True,
                     result=result,
                 )
             Propagation.objects.filter(pk=propagation.pk).update(
-                workload_total=len(workloads),
+                workload_total=len(workload_ids),
                 workload_done=start + len(batch),
                 updated_count=result.updated,
                 heartbeat_at=timezone.now(),
@@ -594,8 +550,8 @@ def propagation_run(*, propagation_id: int) -> Propagation:
         raise
     Propagation.objects.filter(pk=propagation.pk).update(
         status=Propagation.Status.DONE,
-        workload_total=len(workloads),
-        workload_done=len(workloads),
+        workload_total=len(workload_ids),
+        workload_done=len(workload_ids),
         updated_count=result.updated,
         changed_locally=result.changed_locally,
         finished_at=timezone.now(),

@@ -23,7 +23,7 @@ from people.models import Team
 from review_templates.fingerprints import state_fingerprint
 from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
-from reviews.improvements import improvement_sync
+from reviews.improvements import improvement_sync, improvements_sync
 from reviews.models import (
     CHOICE_NOTES_MAX,
     MAX_EXTRA_LENSES,
@@ -629,13 +629,8 @@ def answer_update(
     notes: str | None = None,
     is_applicable: bool | None = None,
     reason: str | None = None,
-    template: Any = None,
 ) -> tuple[Answer, list[Choice]]:
     """Set a whole answer at once, as the AWS tool's UpdateAnswer does; None leaves a part alone.
-
-    `template`: the review template this change comes from (review_templates.services applies
-    and propagates through here, so its changes take the same lock, history, risk and
-    improvement items as a person's); the answer then remembers it and the state it left.
 
     `selected_choices` is the complete set of ticked choices; `choice_updates` sets single
     choices ({choice id: {"status", "reason", "notes"}}) and may not contradict it. The rules
@@ -724,8 +719,6 @@ def answer_update(
         answer.notes = notes
         answer.notes_version += 1
         answer.notes_updated_by = user
-    if template is not None and (changes or answer.template_id != template.pk):
-        changes.insert(0, {"field": "template", "before": None, "after": template.name})
     if not changes:
         return answer, choices
     if rows:
@@ -734,9 +727,6 @@ def answer_update(
     answer.is_applicable, answer.reason = applicable, answer_reason
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
-    if template is not None:
-        answer.template = template
-        answer.template_state = answer_fingerprint(answer, choices)
     _record(answer, user, changes, risk_before)
     return answer, choices
 
@@ -750,6 +740,117 @@ def answer_fingerprint(answer: Answer, choices: list[Choice]) -> str:
         notes=answer.notes,
         choices=[(c.choice_id, *_state(c)) for c in choices],
     )
+
+
+@dataclass
+class TemplateState:
+    """A whole answer as a review template gives it: choices not named are unselected; the
+    choices of a question that does not apply are left as they are."""
+
+    is_applicable: bool
+    reason: str
+    notes: str
+    choices: dict[str, ChoiceState]
+
+
+def answers_from_template(
+    *,
+    changes: list[tuple[Answer, dict[str, ChoiceState], TemplateState]],
+    template: Any,
+    user: AbstractBaseUser | None,
+) -> None:
+    """Give many answers a review template's state at once (review_templates.services).
+
+    Each entry: an answer whose row the caller has locked in this transaction (with its
+    question, the question's `choice_list` and risk rules loaded), its current choice states,
+    and the state to give it. Writes what a person's change writes, in a fixed number of
+    queries however many answers: choice rows, the answers (risk recomputed, version bumped,
+    the template and a fingerprint of the state it left), one history event each, marked
+    "from template", improvement items, and the review counters pollers watch.
+    """
+    rows: list[ChoiceAnswer] = []
+    events: list[AnswerEvent] = []
+    risks: list[tuple[Answer, str]] = []
+    touched, risky = set(), set()
+    now = timezone.now()
+    for answer, current, state in changes:
+        history: list[dict[str, Any]] = [
+            {"field": "template", "before": None, "after": template.name}
+        ]
+        applicable = bool(state.is_applicable)
+        reason = Reason.NONE if applicable else state.reason
+        if (applicable, reason) != (answer.is_applicable, answer.reason):
+            history += [
+                {"field": "applicable", "before": answer.is_applicable, "after": applicable},
+                {"field": "reason", "before": answer.reason, "after": reason},
+            ]
+        final: dict[str, ChoiceState] = {}
+        for choice in answer.question.choice_list:
+            before = current.get(choice.choice_id, UNSELECTED_STATE)
+            after = state.choices.get(choice.choice_id, UNSELECTED_STATE) if applicable else before
+            final[choice.choice_id] = after
+            if after != before:
+                rows.append(
+                    ChoiceAnswer(
+                        answer=answer,
+                        choice=choice,
+                        status=after[0],
+                        reason=after[1],
+                        notes=after[2],
+                    )
+                )
+                history.append(_choice_change(choice, before[0], after[0]))
+        if state.notes != answer.notes:
+            history.append({"field": "notes", "before": answer.notes, "after": state.notes})
+            answer.notes = state.notes
+            answer.notes_version += 1
+            answer.notes_updated_by = user
+        risk_before = answer.risk
+        answer.is_applicable, answer.reason = applicable, reason
+        selected = {c for c, st in final.items() if st[0] == ChoiceAnswer.Status.SELECTED}
+        answer.risk = _risk(answer, selected)
+        if answer.risk != risk_before:
+            history.append({"field": "risk", "before": risk_before, "after": answer.risk})
+            risky.add(answer.lens_review_id)
+        answer.template = template
+        answer.template_state = state_fingerprint(
+            is_applicable=applicable,
+            reason=reason,
+            notes=answer.notes,
+            choices=[(c, *st) for c, st in final.items()],
+        )
+        answer.version += 1
+        answer.updated_by = user
+        answer.updated_at = now
+        events.append(AnswerEvent(answer=answer, user=user, changes=history))
+        risks.append((answer, risk_before))
+        touched.add(answer.lens_review_id)
+    if not changes:
+        return
+    _save_choice_rows(rows)
+    Answer.objects.bulk_update(
+        [answer for answer, _, _ in changes],
+        [
+            "is_applicable",
+            "reason",
+            "notes",
+            "notes_version",
+            "notes_updated_by",
+            "risk",
+            "template",
+            "template_state",
+            "version",
+            "updated_by",
+            "updated_at",
+        ],
+    )
+    AnswerEvent.objects.bulk_create(events)
+    improvements_sync(changes=risks, user=user)
+    # Locked in order first, so two propagations over the same reviews cannot deadlock.
+    list(LensReview.objects.select_for_update().filter(pk__in=touched).order_by("pk").values("pk"))
+    LensReview.objects.filter(pk__in=touched).update(version=F("version") + 1, updated_at=now)
+    if risky:
+        LensReview.objects.filter(pk__in=risky).update(risk_version=F("risk_version") + 1)
 
 
 def _choice_change(choice: Choice, before: str, after: str) -> dict[str, Any]:
