@@ -105,11 +105,10 @@ def template_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created the template “{template.name}”.")
             return redirect("review_templates:detail", template_id=template.public_id)
-    return render(
-        request,
-        "review_templates/list.html",
-        {"templates": templates_for_list(request.user), "form": form},
-    )
+    templates = list(templates_for_list(request.user))
+    for template in templates:
+        template.role_label = Role(template.role).label
+    return render(request, "review_templates/list.html", {"templates": templates, "form": form})
 
 
 @require_POST

@@ -186,3 +186,24 @@ def test_template_names_are_unique_ignoring_case_and_spaces(template, alice):
             name="platform  BASELINE",
             lenses=[Lens.objects.get(alias="wellarchitected")],
         )
+
+
+def test_a_propagation_takes_the_same_queries_for_more_workloads(
+    template, alice, django_assert_max_num_queries
+):
+    set_answer(template, "sec1", alice, "sec1_bp1")
+    set_answer(template, "sec2", alice, "sec2_bp1")
+    for n in range(2):
+        template_apply(
+            template=template, workload=another_workload(alice, f"Small {n}"), user=alice
+        )
+    set_answer(template, "sec1", alice, "sec1_bp2")
+    with django_assert_max_num_queries(30) as few:
+        propagation_run(propagation_id=propagation_request(template=template, user=alice).pk)
+    for n in range(6):
+        template_apply(template=template, workload=another_workload(alice, f"More {n}"), user=alice)
+    set_answer(template, "sec1", alice, "sec1_bp3")
+    Propagation.objects.update(status=Propagation.Status.DONE)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        done = propagation_run(propagation_id=propagation_request(template=template, user=alice).pk)
+    assert done.updated_count == 8
