@@ -46,6 +46,7 @@ from reviews.services import (
     check_notes,
     latest_published_version,
     workload_add_lens,
+    workload_create,
 )
 
 NAME_TAKEN = "A template with this name exists already (case and spaces do not count)."
@@ -355,6 +356,29 @@ def _template_answers(template: ReviewTemplate) -> list[TemplateAnswer]:
             "template_lens__lens", "question"
         )
     )
+
+
+def templates_asked(user: AbstractBaseUser, public_ids: list[str]) -> list[ReviewTemplate]:
+    """The templates named, each readable by `user`, or a TemplateError naming one that is not."""
+    found = {
+        t.public_id: t
+        for t in ReviewTemplate.objects.for_user(user).filter(public_id__in=public_ids)
+    }
+    for public_id in public_ids:
+        if public_id not in found:
+            raise TemplateError("One of the templates asked for is not shared with you.", NOT_FOUND)
+    return [found[public_id] for public_id in dict.fromkeys(public_ids)]
+
+
+@transaction.atomic
+def workload_create_with_templates(
+    *, owner: AbstractBaseUser, templates: list[ReviewTemplate], **fields: Any
+) -> Workload:
+    """reviews.services.workload_create, then each template applied: all of it or nothing."""
+    workload = workload_create(owner=owner, **fields)
+    for template in templates:
+        template_apply(template=template, workload=workload, user=owner)
+    return workload
 
 
 @dataclass

@@ -9,6 +9,7 @@ from review_templates.services import template_apply, template_create, template_
 from reviews.models import Answer, Role
 from reviews.services import answer_choice_update
 from tests.review_templates.test_template_services import set_answer
+from tests.reviews.test_workloads import form_data
 
 
 @pytest.fixture
@@ -175,3 +176,34 @@ def test_the_template_page_takes_the_same_queries_for_more_answers(
         set_answer(template, qid, alice, f"{qid}_bp1")
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url)
+
+
+def test_a_workload_created_with_a_template_starts_with_its_answers(
+    client, template, alice, mallory
+):
+    set_answer(template, "sec1", alice, "sec1_bp1")
+    client.force_login(alice)
+    assert "Platform baseline" in client.get(reverse("reviews:workload_create")).text
+
+    response = client.post(
+        reverse("reviews:workload_create"),
+        {**form_data(name="Checkout"), "templates": template.public_id},
+    )
+
+    assert response.status_code == 302
+    answer = Answer.objects.get(
+        lens_review__workload__name="Checkout", question__question_id="sec1"
+    )
+    assert answer.template == template
+
+
+def test_a_template_that_is_not_shared_stops_the_creation_with_a_message(client, template, mallory):
+    client.force_login(mallory)
+    response = client.post(
+        reverse("reviews:workload_create"),
+        {**form_data(name="Checkout"), "templates": template.public_id},
+    )
+
+    assert response.status_code == 200
+    assert "not shared with you" in response.text
+    assert not Answer.objects.filter(lens_review__workload__name="Checkout").exists()
