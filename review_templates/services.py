@@ -10,6 +10,7 @@ finding the answer changed, leaves it alone and lists it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -324,6 +325,22 @@ def template_create_from_workload(
 
 
 UNSELECTED_STATE = (ChoiceAnswer.Status.UNSELECTED, Reason.NONE, "")
+# What a batch reads of each answer (a workload's other properties are not needed).
+ANSWER_FIELDS = (
+    "lens_review_id",
+    "question_id",
+    "is_applicable",
+    "reason",
+    "notes",
+    "risk",
+    "template_id",
+    "template_state",
+    "lens_review__lens_id",
+    "lens_review__workload_id",
+    "lens_review__workload__name",
+    "lens_review__workload__public_id",
+    "lens_review__lens__alias",
+)
 
 
 def _template_state(template_answer: TemplateAnswer, choice_ids: set[str]) -> TemplateState:
@@ -417,6 +434,7 @@ def _apply_batch(
             question__question_id__in={question for _, question in wanted},
         )
         .select_related("lens_review__workload", "lens_review__lens")
+        .only(*ANSWER_FIELDS)
         .order_by("pk")
     )
     questions = {
@@ -499,6 +517,10 @@ def template_apply(
 
 
 PROGRESS_EVERY = 50  # workloads a transaction, and between two progress writes
+# A propagation whose worker wrote no progress for this long has lost its worker (a batch takes
+# well under a second); a new one may start, and redoes only what is still to do.
+STALE_AFTER = timedelta(minutes=5)
+STALE = "The worker stopped before the propagation finished."
 
 
 @transaction.atomic
@@ -509,7 +531,11 @@ def propagation_request(*, template: ReviewTemplate, user: AbstractBaseUser) -> 
         status__in=(Propagation.Status.QUEUED, Propagation.Status.RUNNING)
     ).first()
     if running is not None:
-        raise TemplateError("A propagation of this template is under way already.", CONFLICT)
+        if (running.heartbeat_at or running.created_at) > timezone.now() - STALE_AFTER:
+            raise TemplateError("A propagation of this template is under way already.", CONFLICT)
+        running.status, running.error = Propagation.Status.FAILED, STALE
+        running.finished_at = timezone.now()
+        running.save(update_fields=["status", "error", "finished_at"])
     propagation = Propagation.objects.create(
         template=locked,
         template_version=locked.version,

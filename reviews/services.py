@@ -763,14 +763,18 @@ def answers_from_template(
 
     Each entry: an answer whose row the caller has locked in this transaction (with its
     question, the question's `choice_list` and risk rules loaded), its current choice states,
-    and the state to give it. Writes what a person's change writes, in a fixed number of
-    queries however many answers: choice rows, the answers (risk recomputed, version bumped,
-    the template and a fingerprint of the state it left), one history event each, marked
-    "from template", improvement items, and the review counters pollers watch.
+    and the state to give it (the answers' other fields may be deferred). Writes what a
+    person's change writes, in a number of queries that does not grow with the answers: choice
+    rows, the answers (risk recomputed, version bumped, the template and a fingerprint of the
+    state it left), one history event each, marked "from template", improvement items, and the
+    review counters pollers watch.
     """
     rows: list[ChoiceAnswer] = []
     events: list[AnswerEvent] = []
     risks: list[tuple[Answer, str]] = []
+    # Answers that end in the same state are written by one UPDATE (version moves by F()), so
+    # the writes cost a query per distinct outcome, not per answer.
+    outcomes: dict[tuple, list[int]] = {}
     touched, risky = set(), set()
     now = timezone.now()
     for answer, current, state in changes:
@@ -792,7 +796,7 @@ def answers_from_template(
             if after != before:
                 rows.append(
                     ChoiceAnswer(
-                        answer=answer,
+                        answer_id=answer.pk,
                         choice=choice,
                         status=after[0],
                         reason=after[1],
@@ -800,50 +804,45 @@ def answers_from_template(
                     )
                 )
                 history.append(_choice_change(choice, before[0], after[0]))
-        if state.notes != answer.notes:
+        notes_changed = state.notes != answer.notes
+        if notes_changed:
             history.append({"field": "notes", "before": answer.notes, "after": state.notes})
-            answer.notes = state.notes
-            answer.notes_version += 1
-            answer.notes_updated_by = user
         risk_before = answer.risk
-        answer.is_applicable, answer.reason = applicable, reason
+        answer.is_applicable, answer.reason, answer.notes = applicable, reason, state.notes
         selected = {c for c, st in final.items() if st[0] == ChoiceAnswer.Status.SELECTED}
         answer.risk = _risk(answer, selected)
         if answer.risk != risk_before:
             history.append({"field": "risk", "before": risk_before, "after": answer.risk})
             risky.add(answer.lens_review_id)
-        answer.template = template
-        answer.template_state = state_fingerprint(
+        fingerprint = state_fingerprint(
             is_applicable=applicable,
             reason=reason,
-            notes=answer.notes,
+            notes=state.notes,
             choices=[(c, *st) for c, st in final.items()],
         )
-        answer.version += 1
-        answer.updated_by = user
-        answer.updated_at = now
-        events.append(AnswerEvent(answer=answer, user=user, changes=history))
+        outcome = (applicable, reason, state.notes, answer.risk, fingerprint, notes_changed)
+        outcomes.setdefault(outcome, []).append(answer.pk)
+        events.append(AnswerEvent(answer_id=answer.pk, user=user, changes=history))
         risks.append((answer, risk_before))
         touched.add(answer.lens_review_id)
     if not changes:
         return
     _save_choice_rows(rows)
-    Answer.objects.bulk_update(
-        [answer for answer, _, _ in changes],
-        [
-            "is_applicable",
-            "reason",
-            "notes",
-            "notes_version",
-            "notes_updated_by",
-            "risk",
-            "template",
-            "template_state",
-            "version",
-            "updated_by",
-            "updated_at",
-        ],
-    )
+    for (applicable, reason, notes, risk, fingerprint, notes_changed), pks in outcomes.items():
+        values: dict[str, Any] = {
+            "is_applicable": applicable,
+            "reason": reason,
+            "notes": notes,
+            "risk": risk,
+            "template": template,
+            "template_state": fingerprint,
+            "version": F("version") + 1,
+            "updated_by": user,
+            "updated_at": now,
+        }
+        if notes_changed:
+            values |= {"notes_version": F("notes_version") + 1, "notes_updated_by": user}
+        Answer.objects.filter(pk__in=pks).update(**values)
     AnswerEvent.objects.bulk_create(events)
     improvements_sync(changes=risks, user=user)
     # Locked in order first, so two propagations over the same reviews cannot deadlock.

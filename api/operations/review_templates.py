@@ -7,22 +7,29 @@ template's "lens review" is its TemplateLens: the lens, its pinned version and l
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Max
+
 from api.calls import Call, domain_errors
-from api.errors import not_found, validation_error
+from api.errors import conflict, not_found, validation_error
 from api.identifiers import account_id, arn, parse_arn
 
 # The module, not its names: lens_reviews imports workloads, which imports this module.
 from api.operations import lens_reviews
 from api.operations.common import access_error, arn_of_lens, epoch, lens_alias_of, lenses_named
+from api.operations.shares import STATUSES as SHARE_STATUSES
+from api.operations.shares import _user_named as user_named
 from api.pagination import next_token, page_size, page_start
 from api.routing import operation
 from lenses.models import Choice, Lens, LensVersion, Question
 from review_templates import access, selectors, services
-from review_templates.models import ReviewTemplate, TemplateAnswer, TemplateLens
+from review_templates.models import ReviewTemplate, TemplateAnswer, TemplateLens, TemplateMember
 from reviews.access import AccessError
-from reviews.models import NOTES_MAX, ChoiceAnswer, Reason
+from reviews.models import NOTES_MAX, ChoiceAnswer, Reason, Role
 
 TEMPLATES = "/reviewTemplates"
 TEMPLATE = TEMPLATES + "/{TemplateArn}"
@@ -91,34 +98,46 @@ def _question_counts(template: ReviewTemplate) -> dict[str, int]:
     return {"UNANSWERED": total - answered, "ANSWERED": answered}
 
 
-def _update_status(template: ReviewTemplate) -> str:
-    """LENS_NOT_CURRENT when a lens has a newer published version than the template's."""
-    for template_lens in template.lenses.select_related("lens", "lens_version"):
-        newer = LensVersion.objects.filter(
-            lens=template_lens.lens,
-            status=LensVersion.Status.PUBLISHED,
-            published_at__gt=template_lens.lens_version.published_at,
+def _update_statuses(templates: list[ReviewTemplate]) -> dict[int, str]:
+    """Per template: LENS_NOT_CURRENT when one of its lenses has a newer published version than
+    the template's, else CURRENT (one query; the templates' lenses are prefetched)."""
+    lenses = [tl for template in templates for tl in template.lenses.all()]
+    newest = dict(
+        LensVersion.objects.filter(
+            lens__in={tl.lens_id for tl in lenses}, status=LensVersion.Status.PUBLISHED
         )
-        if template_lens.lens_version.published_at and newer.exists():
-            return "LENS_NOT_CURRENT"
-    return "CURRENT"
+        .values("lens")
+        .annotate(newest=Max("published_at"))
+        .values_list("lens", "newest")
+    )
+    statuses = {template.pk: "CURRENT" for template in templates}
+    for tl in lenses:
+        published = tl.lens_version.published_at
+        if published and newest.get(tl.lens_id) and newest[tl.lens_id] > published:
+            statuses[tl.template_id] = "LENS_NOT_CURRENT"
+    return statuses
 
 
-def summary_shape(template: ReviewTemplate) -> dict[str, Any]:
+def _with_lenses(templates):
+    return templates.prefetch_related("lenses__lens", "lenses__lens_version")
+
+
+def summary_shape(template: ReviewTemplate, status: str) -> dict[str, Any]:
     return {
         "TemplateArn": template_arn(template),
         "TemplateName": template.name,
         "Description": template.description,
-        "Lenses": [_lens_name(tl.lens) for tl in template.lenses.select_related("lens")],
+        "Lenses": [_lens_name(tl.lens) for tl in template.lenses.all()],
         "Owner": account_id(template.owner_id),
         "UpdatedAt": epoch(template.updated_at),
-        "UpdateStatus": _update_status(template),
+        "UpdateStatus": status,
     }
 
 
 def template_shape(template: ReviewTemplate) -> dict[str, Any]:
+    template = _with_lenses(ReviewTemplate.objects.filter(pk=template.pk)).get()
     return {
-        **summary_shape(template),
+        **summary_shape(template, _update_statuses([template])[template.pk]),
         "Notes": template.notes,
         "QuestionCounts": _question_counts(template),
         "Tags": {},
@@ -197,10 +216,11 @@ def list_review_templates(call: Call) -> dict[str, Any]:
     templates = selectors.templates_for_list(call.user).order_by("pk")
     if after is not None:
         templates = templates.filter(pk__gt=after)
-    page = list(templates.prefetch_related("lenses__lens")[: size + 1])
+    page = list(_with_lenses(templates)[: size + 1])
     more = len(page) > size
     page = page[:size]
-    result: dict[str, Any] = {"ReviewTemplates": [summary_shape(t) for t in page]}
+    statuses = _update_statuses(page)
+    result: dict[str, Any] = {"ReviewTemplates": [summary_shape(t, statuses[t.pk]) for t in page]}
     if more:
         result["NextToken"] = next_token(call, {}, page[-1].pk)
     return result
@@ -427,3 +447,83 @@ def update_review_template_answer(call: Call) -> dict[str, Any]:
             notes=(saved.notes if saved else "") if notes is None else notes,
         )
     return _full_answer(template, template_lens, question, saved)
+
+
+# -- template shares: read-only, as the AWS tool's are ---------------------------------------------
+
+
+def template_share_id(member_pk: int) -> str:
+    message = f"archlens-template-share|{member_pk}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _template_shares(template: ReviewTemplate):
+    return template.members.exclude(role=Role.OWNER).order_by("pk")
+
+
+def _template_share_summary(member: TemplateMember) -> dict[str, Any]:
+    return {
+        "ShareId": template_share_id(member.pk),
+        "SharedWith": account_id(member.user_id),
+        "Status": "ACCEPTED",
+    }
+
+
+@operation("CreateTemplateShare", "POST", "/templates/shares/{TemplateArn}", idempotent=True)
+def create_template_share(call: Call) -> dict[str, Any]:
+    template = template_of(call, owner=True)
+    shared_with = call.input.string("SharedWith", required=True, min_length=12, max_length=2048)
+    call.input.string("ClientRequestToken", max_length=2048)
+    call.input.check()
+    user = user_named(shared_with)
+    if template.members.filter(user=user).exists():
+        raise conflict(
+            f"The template is shared with {user.get_username()} already.",
+            resource_id=template.public_id,
+            resource_type="TEMPLATE_SHARE",
+        )
+    with domain_errors(resource_type="TEMPLATE_SHARE", resource_id=template.public_id):
+        member = services.template_share(template=template, user=user, role=Role.READONLY)
+    return {"TemplateArn": template_arn(template), "ShareId": template_share_id(member.pk)}
+
+
+@operation("ListTemplateShares", "GET", "/templates/shares/{TemplateArn}")
+def list_template_shares(call: Call) -> dict[str, Any]:
+    template = template_of(call)
+    prefix = call.input.string("SharedWithPrefix", max_length=100) or ""
+    status = call.input.string("Status", choices=SHARE_STATUSES)
+    size = page_size(call, maximum=50)
+    filters = {"prefix": prefix, "status": status}
+    after = page_start(call, filters)
+    shares = _template_shares(template)
+    if status not in (None, "ACCEPTED"):
+        shares = shares.none()
+    if after is not None:
+        shares = shares.filter(pk__gt=after)
+    page = [m for m in shares if account_id(m.user_id).startswith(prefix)][: size + 1]
+    result: dict[str, Any] = {
+        "TemplateArn": template_arn(template),
+        "TemplateShareSummaries": [_template_share_summary(m) for m in page[:size]],
+    }
+    if len(page) > size:
+        result["NextToken"] = next_token(call, filters, page[size - 1].pk)
+    return result
+
+
+@operation(
+    "DeleteTemplateShare", "DELETE", "/templates/shares/{TemplateArn}/{ShareId}", idempotent=True
+)
+def delete_template_share(call: Call) -> dict[str, Any]:
+    template = template_of(call, owner=True)
+    wanted = call.input.string("ShareId", required=True, pattern=r"[0-9a-f]{32}")
+    call.input.string("ClientRequestToken", max_length=2048)
+    call.input.check()
+    for member in _template_shares(template).select_related("user"):
+        if hmac.compare_digest(template_share_id(member.pk), wanted):
+            services.template_unshare(template=template, user=member.user)
+            return {}
+    raise not_found(
+        "This template has no share with that ShareId.",
+        resource_id=wanted,
+        resource_type="TEMPLATE_SHARE",
+    )

@@ -20,7 +20,6 @@ from api.pagination import page_size, page_start
 from api.routing import operation
 
 PROFILES = "profiles"
-TEMPLATES = "template shares through the API (share a template on its page)"
 JIRA = "a Jira integration"
 TRUSTED_ADVISOR = "a Trusted Advisor integration"
 
@@ -77,17 +76,6 @@ TABLE = [
         "/workloads/{WorkloadId}/profiles/{ProfileArn}/upgrade",
         PROFILES,
         workload_access="write",
-    ),
-    Missing("CreateTemplateShare", "POST", "/templates/shares/{TemplateArn}", TEMPLATES),
-    Missing(
-        "DeleteTemplateShare", "DELETE", "/templates/shares/{TemplateArn}/{ShareId}", TEMPLATES
-    ),
-    Missing(
-        "ListTemplateShares",
-        "GET",
-        "/templates/shares/{TemplateArn}",
-        TEMPLATES,
-        empty={"TemplateShareSummaries": []},
     ),
     Missing(
         "UpdateIntegration",

@@ -280,24 +280,23 @@ INPUTS: dict[str, Row] = {
         "template_owner", lambda w: _template_lens(w), UNSUPPORTED
     ),
     "CreateTemplateShare": Row(
-        "user",
+        "template_owner",
         lambda w: {
-            "TemplateArn": TEMPLATE_ARN,
+            "TemplateArn": w.template_arn,
             "SharedWith": w.dave_account,
             "ClientRequestToken": w.token(),
         },
-        UNSUPPORTED,
     ),
     "DeleteTemplateShare": Row(
-        "user",
+        "template_owner",
         lambda w: {
-            "TemplateArn": TEMPLATE_ARN,
+            "TemplateArn": w.template_arn,
             "ShareId": "0" * 32,
             "ClientRequestToken": w.token(),
         },
-        UNSUPPORTED,
+        "ResourceNotFoundException",  # no share has that id
     ),
-    "ListTemplateShares": Row("user", lambda w: {"TemplateArn": TEMPLATE_ARN}),
+    "ListTemplateShares": Row("template_read", lambda w: {"TemplateArn": w.template_arn}),
     "CreateLensShare": Row(
         "user",
         lambda w: {

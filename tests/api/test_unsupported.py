@@ -7,7 +7,6 @@ from api.routing import OPERATIONS
 boto3 = pytest.importorskip("boto3")
 
 PROFILE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:profile/abc123"
-TEMPLATE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:review-template/" + "a" * 32
 
 
 def _model():
@@ -44,7 +43,6 @@ def test_lists_of_what_archlens_lacks_are_empty_and_the_rest_says_what_it_lacks(
     assert client.list_profiles()["ProfileSummaries"] == []
     assert client.list_profile_notifications()["NotificationSummaries"] == []
     assert client.list_profile_shares(ProfileArn=PROFILE_ARN)["ProfileShareSummaries"] == []
-    assert client.list_template_shares(TemplateArn=TEMPLATE_ARN)["TemplateShareSummaries"] == []
     for call in (
         lambda: client.get_profile(ProfileArn=PROFILE_ARN),
         lambda: client.create_profile(

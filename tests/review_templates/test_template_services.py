@@ -1,6 +1,9 @@
 """Templates applied to workloads and their changes propagated, on the real database."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from lenses.models import Lens, Question
 from review_templates.models import Propagation, TemplateAnswer, TemplateUse
@@ -207,3 +210,18 @@ def test_a_propagation_takes_the_same_queries_for_more_workloads(
     with django_assert_max_num_queries(len(few.captured_queries)):
         done = propagation_run(propagation_id=propagation_request(template=template, user=alice).pk)
     assert done.updated_count == 8
+
+
+def test_a_propagation_whose_worker_stopped_gives_way_to_a_new_one(template, workload, alice):
+    stale = propagation_request(template=template, user=alice)
+    Propagation.objects.filter(pk=stale.pk).update(
+        status=Propagation.Status.RUNNING,
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=6),
+    )
+
+    fresh = propagation_request(template=template, user=alice)
+
+    stale.refresh_from_db()
+    assert stale.status == Propagation.Status.FAILED
+    assert "worker stopped" in stale.error
+    assert fresh.status == Propagation.Status.QUEUED
