@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "template_partials",
     "lenses",
     "reviews",
+    "review_templates",
     "people",
     "api",
     "sso",

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("profiles.urls")),
     path("", include("reviews.urls")),
+    path("", include("review_templates.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -389,6 +389,17 @@ class Answer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # The review template this answer came from, and a fingerprint of the state the template
+    # left it in (review_templates.fingerprints): propagation updates only answers whose state
+    # still matches, so what a workload changed itself is never overwritten.
+    template = models.ForeignKey(
+        "review_templates.ReviewTemplate",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="answers",
+    )
+    template_state = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [

@@ -21,10 +21,11 @@ from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from lenses.services import BUILTIN_ALIAS
 from lenses.version_cache import version_data
 from people.models import Team
+from review_templates.fingerprints import state_fingerprint
 from reviews.activity import Action, activity_record
 from reviews.counts import Tally, counts_move, counts_rebuild, tally_of
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
-from reviews.improvements import improvement_sync
+from reviews.improvements import improvement_sync, improvements_sync
 from reviews.models import (
     CHOICE_NOTES_MAX,
     MAX_EXTRA_LENSES,
@@ -772,6 +773,130 @@ def answer_update(
     answer.risk = _risk(answer, selected)
     _record(answer, user, changes, risk_before, counts_before=counts_before, choices=choices)
     return answer, choices
+
+
+def answer_fingerprint(answer: Answer, choices: list[Choice]) -> str:
+    """The answer's state as review_templates.fingerprints sees it (`choices` as
+    choices_with_status gives them)."""
+    return state_fingerprint(
+        is_applicable=answer.is_applicable,
+        reason=answer.reason,
+        notes=answer.notes,
+        choices=[(c.choice_id, *_state(c)) for c in choices],
+    )
+
+
+@dataclass
+class TemplateState:
+    """A whole answer as a review template gives it: choices not named are unselected; the
+    choices of a question that does not apply are left as they are."""
+
+    is_applicable: bool
+    reason: str
+    notes: str
+    choices: dict[str, ChoiceState]
+
+
+def answers_from_template(
+    *,
+    changes: list[tuple[Answer, dict[str, ChoiceState], TemplateState]],
+    template: Any,
+    user: AbstractBaseUser | None,
+) -> None:
+    """Give many answers a review template's state at once (review_templates.services).
+
+    Each entry: an answer whose row the caller has locked in this transaction (with its
+    question, the question's `choice_list` and risk rules loaded), its current choice states,
+    and the state to give it (the answers' other fields may be deferred). Writes what a
+    person's change writes, in a number of queries that does not grow with the answers: choice
+    rows, the answers (risk recomputed, version bumped, the template and a fingerprint of the
+    state it left), one history event each, marked "from template", improvement items, and the
+    review counters pollers watch.
+    """
+    rows: list[ChoiceAnswer] = []
+    events: list[AnswerEvent] = []
+    risks: list[tuple[Answer, str]] = []
+    # Answers that end in the same state are written by one UPDATE (version moves by F()), so
+    # the writes cost a query per distinct outcome, not per answer.
+    outcomes: dict[tuple, list[int]] = {}
+    touched, risky = set(), set()
+    now = timezone.now()
+    for answer, current, state in changes:
+        history: list[dict[str, Any]] = [
+            {"field": "template", "before": None, "after": template.name}
+        ]
+        applicable = bool(state.is_applicable)
+        reason = Reason.NONE if applicable else state.reason
+        if (applicable, reason) != (answer.is_applicable, answer.reason):
+            history += [
+                {"field": "applicable", "before": answer.is_applicable, "after": applicable},
+                {"field": "reason", "before": answer.reason, "after": reason},
+            ]
+        final: dict[str, ChoiceState] = {}
+        for choice in answer.question.choice_list:
+            before = current.get(choice.choice_id, UNSELECTED_STATE)
+            after = state.choices.get(choice.choice_id, UNSELECTED_STATE) if applicable else before
+            final[choice.choice_id] = after
+            if after != before:
+                rows.append(
+                    ChoiceAnswer(
+                        answer_id=answer.pk,
+                        choice=choice,
+                        status=after[0],
+                        reason=after[1],
+                        notes=after[2],
+                    )
+                )
+                history.append(_choice_change(choice, before[0], after[0]))
+        notes_changed = state.notes != answer.notes
+        if notes_changed:
+            history.append({"field": "notes", "before": answer.notes, "after": state.notes})
+        risk_before = answer.risk
+        answer.is_applicable, answer.reason, answer.notes = applicable, reason, state.notes
+        selected = {c for c, st in final.items() if st[0] == ChoiceAnswer.Status.SELECTED}
+        answer.risk = _risk(answer, selected)
+        if answer.risk != risk_before:
+            history.append({"field": "risk", "before": risk_before, "after": answer.risk})
+            risky.add(answer.lens_review_id)
+        fingerprint = state_fingerprint(
+            is_applicable=applicable,
+            reason=reason,
+            notes=state.notes,
+            choices=[(c, *st) for c, st in final.items()],
+        )
+        outcome = (applicable, reason, state.notes, answer.risk, fingerprint, notes_changed)
+        outcomes.setdefault(outcome, []).append(answer.pk)
+        events.append(AnswerEvent(answer_id=answer.pk, user=user, changes=history))
+        risks.append((answer, risk_before))
+        touched.add(answer.lens_review_id)
+    if not changes:
+        return
+    _save_choice_rows(rows)
+    for (applicable, reason, notes, risk, fingerprint, notes_changed), pks in outcomes.items():
+        values: dict[str, Any] = {
+            "is_applicable": applicable,
+            "reason": reason,
+            "notes": notes,
+            "risk": risk,
+            "template": template,
+            "template_state": fingerprint,
+            "version": F("version") + 1,
+            "updated_by": user,
+            "updated_at": now,
+        }
+        if notes_changed:
+            values |= {"notes_version": F("notes_version") + 1, "notes_updated_by": user}
+        Answer.objects.filter(pk__in=pks).update(**values)
+    AnswerEvent.objects.bulk_create(events)
+    improvements_sync(changes=risks, user=user)
+    # The kept counts of the reviews touched, counted again: a statement per review and pillar
+    # would grow with the workloads; a recount costs the same few queries per batch.
+    counts_rebuild(touched)
+    # Locked in order first, so two propagations over the same reviews cannot deadlock.
+    list(LensReview.objects.select_for_update().filter(pk__in=touched).order_by("pk").values("pk"))
+    LensReview.objects.filter(pk__in=touched).update(version=F("version") + 1, updated_at=now)
+    if risky:
+        LensReview.objects.filter(pk__in=risky).update(risk_version=F("risk_version") + 1)
 
 
 def _choice_change(choice: Choice, before: str, after: str) -> dict[str, Any]:

@@ -12,9 +12,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from lenses.models import LensVersion
+from lenses.models import Lens, LensVersion
 from people.models import Team, TeamMember
 from profiles.models import Profile
+from review_templates.models import ReviewTemplate
+from review_templates.services import template_create, template_share
 from reviews.milestones import milestone_create
 from reviews.models import Answer, ImprovementItem, Role
 from reviews.services import answer_choice_update, workload_share_team
@@ -106,6 +108,16 @@ RULES = {
     "profiles:delete": (("POST", "staff"),),
     "profiles:export": (("GET", "user"),),
     "profiles:workload_profile": (("GET", "read"), ("POST", "write")),
+    "review_templates:list": (("GET", "user"), ("POST", "user")),
+    "review_templates:detail": (("GET", "template_read"),),
+    "review_templates:edit": (("POST", "template_owner"),),
+    "review_templates:delete": (("POST", "template_owner"),),
+    "review_templates:share": (("POST", "template_owner"),),
+    "review_templates:apply": (("POST", "template_read"),),
+    "review_templates:propagate": (("POST", "template_owner"),),
+    "review_templates:progress": (("GET", "template_read"),),
+    "review_templates:question": (("GET", "template_read"), ("POST", "template_write")),
+    "review_templates:from_workload": (("POST", "read"),),
 }
 # Django's own pages (login, admin) have their own tests and rules; the API authenticates each
 # request by its signature, and tests/api walks every operation with every persona.
@@ -132,6 +144,8 @@ KWARG_SHAPES = [
     ("team_id", "user_id"),
     ("token",),
     ("profile_id",),
+    ("template_id",),
+    ("template_id", "alias", "question_id"),
 ]
 STAFF = {"sam", "stan"}  # a superuser and a plain member of staff
 # tests.personas: tina and rita have access only through their teams (contributor, read-only),
@@ -143,6 +157,13 @@ WORKLOAD_ROLES = {
     "owner": {"alice"},
 }
 NO_ACCESS = {"mallory", "sam", "stan"}
+# Review templates are shared with people like workloads: the walk's template is owned by alice,
+# bob contributes and carol reads; nobody else (teams, portfolio viewers, staff) reaches it.
+TEMPLATE_ROLES = {
+    "template_read": {"carol", "bob", "alice"},
+    "template_write": {"bob", "alice"},
+    "template_owner": {"alice"},
+}
 SIGNED_OUT = {"dora"}
 
 
@@ -185,6 +206,8 @@ def url_for(name, workload, version, bob, people):
         "profile_id": walk_profile().pk,
         **people,
     }
+    if name.startswith("review_templates:"):
+        values["template_id"] = walk_template_id(workload)
     if name.startswith("people:"):
         values["user_id"] = people["person_id"]
     else:
@@ -197,6 +220,17 @@ def url_for(name, workload, version, bob, people):
         except NoReverseMatch:
             continue
     raise AssertionError(f"no way to build a URL for {name}")
+
+
+def walk_template_id(workload) -> str:
+    """The walk's review template, shared as the workload is with its own members."""
+    template = ReviewTemplate.objects.filter(name="Walk template").first()
+    if template is None:
+        lens = Lens.objects.get(alias="wellarchitected")
+        template = template_create(owner=workload.owner, name="Walk template", lenses=[lens])
+        for member in workload.members.exclude(role=Role.OWNER).select_related("user"):
+            template_share(template=template, user=member.user, role=member.role)
+    return template.public_id
 
 
 def shared_team_id(workload, team_id: int) -> int:
@@ -243,6 +277,8 @@ def allowed(rule: str, who: str) -> bool:
         return True
     if rule == "staff":
         return who in STAFF
+    if rule in TEMPLATE_ROLES:
+        return who in TEMPLATE_ROLES[rule]
     return who in WORKLOAD_ROLES[rule]
 
 
@@ -278,7 +314,9 @@ def test_each_persona_gets_exactly_what_its_role_allows(
         elif who in SIGNED_OUT:
             assert status == 302, f"{who} {method} {url} gave {status}"
             assert response.url.startswith(reverse("login")), f"{who} {method} {url}"
-        elif rule in WORKLOAD_ROLES and who in NO_ACCESS:
+        elif (rule in WORKLOAD_ROLES and who in NO_ACCESS) or (
+            rule in TEMPLATE_ROLES and who not in TEMPLATE_ROLES["template_read"]
+        ):
             assert status == 404, f"{who} {method} {url} gave {status}"
         else:
             assert status == 403, f"{who} {method} {url} gave {status}"

@@ -19,8 +19,12 @@ PERSONA = {
     "public": "alice",
     "staff": "admin_user",
     "user": "alice",
+    "read": "carol",
     "write": "bob",
     "owner": "alice",
+    "template_read": "carol",
+    "template_write": "bob",
+    "template_owner": "alice",
 }
 
 
@@ -38,7 +42,7 @@ def csrf_token(client: Client) -> str:
 @pytest.mark.parametrize(("name", "rule"), POSTS)
 @pytest.mark.usefixtures("personas")  # the walk's people, the workload's team share too
 def test_a_post_without_the_csrf_token_is_refused(
-    csrf_client, request, name, rule, workload, admin_user, bob, alice, people_targets
+    csrf_client, request, name, rule, workload, admin_user, carol, bob, alice, people_targets
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     milestone_create(workload=workload, name="Baseline", user=alice)
@@ -52,7 +56,7 @@ def test_a_post_without_the_csrf_token_is_refused(
 @pytest.mark.parametrize(("name", "rule"), POSTS)
 @pytest.mark.usefixtures("personas")  # the walk's people, the workload's team share too
 def test_a_post_with_the_csrf_token_is_accepted(
-    csrf_client, request, name, rule, workload, admin_user, bob, alice, people_targets
+    csrf_client, request, name, rule, workload, admin_user, carol, bob, alice, people_targets
 ):
     version = LensVersion.objects.get(lens__alias="wellarchitected")
     milestone_create(workload=workload, name="Baseline", user=alice)

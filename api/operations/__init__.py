@@ -11,6 +11,7 @@ from api.operations import (  # noqa: F401
     notifications,
     profiles,
     reports,
+    review_templates,
     shares,
     tags,
     unsupported,

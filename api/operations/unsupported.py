@@ -21,7 +21,6 @@ from api.routing import operation
 
 # Every profile is visible to everyone signed in (api.operations.profiles).
 PROFILE_SHARES = "profile shares: every profile is visible to everyone signed in"
-TEMPLATES = "review templates"
 JIRA = "a Jira integration"
 TRUSTED_ADVISOR = "a Trusted Advisor integration"
 
@@ -46,61 +45,6 @@ TABLE = [
         "/profiles/{ProfileArn}/shares",
         PROFILE_SHARES,
         empty={"ProfileShareSummaries": []},
-    ),
-    Missing("CreateReviewTemplate", "POST", "/reviewTemplates", TEMPLATES),
-    Missing("CreateTemplateShare", "POST", "/templates/shares/{TemplateArn}", TEMPLATES),
-    Missing("DeleteReviewTemplate", "DELETE", "/reviewTemplates/{TemplateArn}", TEMPLATES),
-    Missing(
-        "DeleteTemplateShare", "DELETE", "/templates/shares/{TemplateArn}/{ShareId}", TEMPLATES
-    ),
-    Missing("GetReviewTemplate", "GET", "/reviewTemplates/{TemplateArn}", TEMPLATES),
-    Missing(
-        "GetReviewTemplateAnswer",
-        "GET",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers/{QuestionId}",
-        TEMPLATES,
-    ),
-    Missing(
-        "GetReviewTemplateLensReview",
-        "GET",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}",
-        TEMPLATES,
-    ),
-    Missing(
-        "ListReviewTemplateAnswers",
-        "GET",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers",
-        TEMPLATES,
-        empty={"AnswerSummaries": []},
-    ),
-    Missing(
-        "ListReviewTemplates", "GET", "/reviewTemplates", TEMPLATES, empty={"ReviewTemplates": []}
-    ),
-    Missing(
-        "ListTemplateShares",
-        "GET",
-        "/templates/shares/{TemplateArn}",
-        TEMPLATES,
-        empty={"TemplateShareSummaries": []},
-    ),
-    Missing("UpdateReviewTemplate", "PATCH", "/reviewTemplates/{TemplateArn}", TEMPLATES),
-    Missing(
-        "UpdateReviewTemplateAnswer",
-        "PATCH",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/answers/{QuestionId}",
-        TEMPLATES,
-    ),
-    Missing(
-        "UpdateReviewTemplateLensReview",
-        "PATCH",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}",
-        TEMPLATES,
-    ),
-    Missing(
-        "UpgradeReviewTemplateLensReview",
-        "PUT",
-        "/reviewTemplates/{TemplateArn}/lensReviews/{LensAlias}/upgrade",
-        TEMPLATES,
     ),
     Missing(
         "UpdateIntegration",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from api.calls import Call, domain_errors
 from api.errors import validation_error
 from api.identifiers import account_id
@@ -15,8 +17,10 @@ from api.operations.common import (
     risk_counts,
     workload_of,
 )
+from api.operations.review_templates import templates_named
 from api.pagination import next_token, page_size, page_start
 from api.routing import operation
+from review_templates.services import template_apply
 from reviews import selectors
 from reviews.forms import MAX_REGIONS, REGION_MAX
 from reviews.models import NOTES_MAX, Workload
@@ -115,11 +119,11 @@ def _properties(call: Call, *, creating: bool) -> dict[str, Any]:
         regions = [*(aws or []), *(non_aws or [])]
         fields["regions"] = list(dict.fromkeys(regions))[:MAX_REGIONS]
     given.strings("AccountIds", max_items=100, pattern=r"[0-9]{12}")  # accepted, not kept
-    for member in ("ProfileArns", "ReviewTemplateArns", "Applications"):
+    for member in ("ProfileArns", "Applications"):
         if given.strings(member, max_items=1):
             raise validation_error(
-                f"{member}: Archlens has no profiles, review templates or AppRegistry "
-                "applications yet; leave it out.",
+                f"{member}: Archlens has no profiles or AppRegistry applications yet; "
+                "leave it out.",
                 field=member,
             )
     _refuse_integrations(call)
@@ -173,10 +177,15 @@ def create_workload(call: Call) -> dict[str, Any]:
     fields = _properties(call, creating=True)
     lens_names = call.input.strings("Lenses", required=True, min_length=1, max_length=2048)
     call.input.check()
+    template_arns = call.input.strings("ReviewTemplateArns", min_length=1, max_length=250)
+    call.input.check()
     lenses = lenses_named(call, lens_names)
+    templates = templates_named(call, template_arns or [])
     fields.setdefault("review_owner", call.user.get_full_name() or call.user.get_username())
-    with domain_errors(fields=FIELDS, resource_type="WORKLOAD"):
+    with domain_errors(fields=FIELDS, resource_type="WORKLOAD"), transaction.atomic():
         workload = workload_create(owner=call.user, lenses=lenses, **fields)
+        for template in templates:  # the new workload's owner may change it
+            template_apply(template=template, workload=workload, user=call.user)
     return {"WorkloadId": workload.public_id, "WorkloadArn": arn_of_workload(workload)}
 
 

@@ -40,6 +40,8 @@ def change_text(change: dict) -> str:
         return f"reason: {Reason(change['after']).label}" if change["after"] != "NONE" else ""
     if field == "notes":
         return "edited the notes"
+    if field == "template":
+        return f"from template {change['after']}"
     return f"changed {field}"
 
 

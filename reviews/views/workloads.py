@@ -23,6 +23,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from lenses.models import Lens, LensVersion, Pillar
+from review_templates.selectors import templates_for_list
+from review_templates.services import (
+    TemplateError,
+    templates_asked,
+    workload_create_with_templates,
+)
 from reviews import services
 from reviews.dashboard import Filters, filter_workloads, team_choices
 from reviews.errors import NOT_FOUND
@@ -180,8 +186,12 @@ def workload_create(request: HttpRequest) -> HttpResponse:
     form = WorkloadForm(request.POST or None, pillars=builtin_pillars())
     if request.method == "POST" and form.is_valid():
         try:
-            workload = services.workload_create(owner=request.user, **form.workload_fields())
-        except ReviewError as exc:
+            # Review templates to apply at once (review_templates; read access is checked).
+            templates = templates_asked(request.user, request.POST.getlist("templates"))
+            workload = workload_create_with_templates(
+                owner=request.user, templates=templates, **form.workload_fields()
+            )
+        except (ReviewError, TemplateError) as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except IntegrityError:
             # Someone took the name between the check and the insert.
@@ -217,6 +227,9 @@ def _render_form(
     request: HttpRequest, form: WorkloadForm, workload: Workload | None
 ) -> HttpResponse:
     context = {"form": form, "workload": workload}
+    if workload is None:
+        context["templates_to_apply"] = templates_for_list(request.user)
+        context["templates_asked"] = request.POST.getlist("templates")
     if wants_partial(request):
         return render(request, "reviews/workload_form.html#form", context)
     return render(request, "reviews/workload_form.html", context)

@@ -32,11 +32,14 @@ from botocore.validate import validate_parameters
 
 from api.identifiers import account_id
 from api.operations.common import arn_of_workload
+from api.operations.review_templates import template_arn
 from api.operations.shares import share_id
 from api.routing import OPERATIONS
+from lenses.models import Lens
 from profiles.models import Profile, WorkloadProfile
+from review_templates.services import template_create, template_share
 from reviews.milestones import milestone_create
-from reviews.models import WorkloadMember
+from reviews.models import Role, WorkloadMember
 from tests.factories import lens_bytes
 from tests.personas import more_personas
 
@@ -53,6 +56,12 @@ WORKLOAD_ROLES = {
     "owner": {"alice"},
 }
 PROFILE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:profile/900001"
+# Review templates are shared with people only: nobody else (teams, viewers, staff) reaches one.
+TEMPLATE_ROLES = {
+    "template_read": {"carol", "bob", "alice"},
+    "template_write": {"bob", "alice"},
+    "template_owner": {"alice"},
+}
 TEMPLATE_ARN = "arn:aws:wellarchitected:us-east-1:100000000001:review-template/" + "a" * 32
 
 
@@ -65,6 +74,7 @@ class Walk:
     workload_arn: str
     bob_share: str
     dave_account: str
+    template_arn: str = TEMPLATE_ARN
 
     def token(self) -> str:
         return f"walk-{self.who}"
@@ -83,6 +93,10 @@ def _workload(walk: Walk, **more: Any) -> dict[str, Any]:
 
 def _token(walk: Walk) -> dict[str, str]:
     return {"ClientRequestToken": walk.token()}
+
+
+def _template_lens(walk: Walk, **more: Any) -> dict[str, Any]:
+    return {"TemplateArn": walk.template_arn, "LensAlias": "wellarchitected", **more}
 
 
 def _lens_review(walk: Walk, **more: Any) -> dict[str, Any]:
@@ -229,69 +243,56 @@ INPUTS: dict[str, Row] = {
     "UpdateProfile": Row(
         "staff", lambda w: {"ProfileArn": PROFILE_ARN, "ProfileDescription": "Newer."}
     ),
+    # review templates: alice owns the walk's template, bob contributes, carol reads
     "CreateReviewTemplate": Row(
         "user",
         lambda w: {
-            "TemplateName": "Baseline",
-            "Description": "Pre-filled.",
+            "TemplateName": f"Walk template of {w.who}",
+            "Description": "Made by the access walk.",
             "Lenses": ["wellarchitected"],
             "ClientRequestToken": w.token(),
         },
-        UNSUPPORTED,
+    ),
+    "GetReviewTemplate": Row("template_read", lambda w: {"TemplateArn": w.template_arn}),
+    "UpdateReviewTemplate": Row(
+        "template_owner", lambda w: {"TemplateArn": w.template_arn, "Description": "New one."}
+    ),
+    "DeleteReviewTemplate": Row(
+        "template_owner",
+        lambda w: {"TemplateArn": w.template_arn, "ClientRequestToken": w.token()},
+    ),
+    "ListReviewTemplates": Row("user", lambda w: {}),
+    "GetReviewTemplateAnswer": Row("template_read", lambda w: _template_lens(w, QuestionId="sec1")),
+    "ListReviewTemplateAnswers": Row("template_read", lambda w: _template_lens(w)),
+    "UpdateReviewTemplateAnswer": Row(
+        "template_write",
+        lambda w: _template_lens(w, QuestionId="sec1", SelectedChoices=["sec1_bp1"]),
+    ),
+    "GetReviewTemplateLensReview": Row("template_read", lambda w: _template_lens(w)),
+    "UpdateReviewTemplateLensReview": Row(
+        "template_write", lambda w: _template_lens(w, LensNotes=f"By {w.who}.")
+    ),
+    "UpgradeReviewTemplateLensReview": Row(
+        "template_owner", lambda w: _template_lens(w), UNSUPPORTED
     ),
     "CreateTemplateShare": Row(
-        "user",
+        "template_owner",
         lambda w: {
-            "TemplateArn": TEMPLATE_ARN,
+            "TemplateArn": w.template_arn,
             "SharedWith": w.dave_account,
             "ClientRequestToken": w.token(),
         },
-        UNSUPPORTED,
-    ),
-    "DeleteReviewTemplate": Row(
-        "user",
-        lambda w: {"TemplateArn": TEMPLATE_ARN, "ClientRequestToken": w.token()},
-        UNSUPPORTED,
     ),
     "DeleteTemplateShare": Row(
-        "user",
+        "template_owner",
         lambda w: {
-            "TemplateArn": TEMPLATE_ARN,
+            "TemplateArn": w.template_arn,
             "ShareId": "0" * 32,
             "ClientRequestToken": w.token(),
         },
-        UNSUPPORTED,
+        "ResourceNotFoundException",  # no share has that id
     ),
-    "GetReviewTemplate": Row("user", lambda w: {"TemplateArn": TEMPLATE_ARN}, UNSUPPORTED),
-    "GetReviewTemplateAnswer": Row(
-        "user",
-        lambda w: {"TemplateArn": TEMPLATE_ARN, "LensAlias": "wellarchitected", "QuestionId": "q"},
-        UNSUPPORTED,
-    ),
-    "GetReviewTemplateLensReview": Row(
-        "user", lambda w: {"TemplateArn": TEMPLATE_ARN, "LensAlias": "wellarchitected"}, UNSUPPORTED
-    ),
-    "ListReviewTemplateAnswers": Row(
-        "user", lambda w: {"TemplateArn": TEMPLATE_ARN, "LensAlias": "wellarchitected"}
-    ),
-    "ListReviewTemplates": Row("user", lambda w: {}),
-    "ListTemplateShares": Row("user", lambda w: {"TemplateArn": TEMPLATE_ARN}),
-    "UpdateReviewTemplate": Row(
-        "user", lambda w: {"TemplateArn": TEMPLATE_ARN, "Description": "New."}, UNSUPPORTED
-    ),
-    "UpdateReviewTemplateAnswer": Row(
-        "user",
-        lambda w: {"TemplateArn": TEMPLATE_ARN, "LensAlias": "wellarchitected", "QuestionId": "q"},
-        UNSUPPORTED,
-    ),
-    "UpdateReviewTemplateLensReview": Row(
-        "user",
-        lambda w: {"TemplateArn": TEMPLATE_ARN, "LensAlias": "wellarchitected", "LensNotes": "N"},
-        UNSUPPORTED,
-    ),
-    "UpgradeReviewTemplateLensReview": Row(
-        "user", lambda w: {"TemplateArn": TEMPLATE_ARN, "LensAlias": "wellarchitected"}, UNSUPPORTED
-    ),
+    "ListTemplateShares": Row("template_read", lambda w: {"TemplateArn": w.template_arn}),
     "CreateLensShare": Row(
         "user",
         lambda w: {
@@ -325,6 +326,8 @@ def allowed(rule: str, who: str) -> bool:
         return True
     if rule == "staff":
         return who == "sam"
+    if rule in TEMPLATE_ROLES:
+        return who in TEMPLATE_ROLES[rule]
     return who in WORKLOAD_ROLES[rule]
 
 
@@ -333,6 +336,8 @@ def refusal(rule: str, who: str) -> str:
     if who == "dora":
         return "UnrecognizedClientException"
     if rule in WORKLOAD_ROLES and who in ("mallory", "sam"):
+        return "ResourceNotFoundException"
+    if rule in TEMPLATE_ROLES and who not in TEMPLATE_ROLES["template_read"]:
         return "ResourceNotFoundException"
     return "AccessDeniedException"
 
@@ -423,10 +428,20 @@ def test_each_persona_gets_exactly_what_its_role_allows(
     bob_share = share_id(WorkloadMember.objects.get(workload=workload, user=bob).pk)
     people = {"mallory": mallory, "sam": admin_user, "carol": carol, "bob": bob, "alice": alice}
     people |= {"dora": dora, **more_personas(workload, dora)}
+    template = template_create(
+        owner=alice, name="Walk template", lenses=[Lens.objects.get(alias="wellarchitected")]
+    )
+    template_share(template=template, user=bob, role=Role.CONTRIBUTOR)
+    template_share(template=template, user=carol, role=Role.READONLY)
 
     for who in PERSONAS:
         walk = Walk(
-            who, workload.public_id, arn_of_workload(workload), bob_share, account_id(dave.pk)
+            who,
+            workload.public_id,
+            arn_of_workload(workload),
+            bob_share,
+            account_id(dave.pk),
+            template_arn(template),
         )
         response = _send(client, key_for(people[who]), name, row.given(walk))
         body = json.loads(response.content or b"{}")
