@@ -7,8 +7,13 @@ or 403 page, an AWS error type).
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+import functools
+from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
+
+from lenses.models import Lens, Question
 from reviews.errors import FORBIDDEN, NOT_FOUND, DomainError
 from reviews.models import (
     WRITE_ROLES,
@@ -16,9 +21,12 @@ from reviews.models import (
     LensReview,
     Role,
     Workload,
+    WorkloadMember,
+    WorkloadTeamShare,
     can_have_access,
     role_annotations,
     role_from,
+    strongest_role,
 )
 
 
@@ -132,3 +140,61 @@ def answer_for(
     answer.role = role
     answer.lens_review.workload.role = role
     return answer
+
+
+@dataclass(frozen=True)
+class AnswerVersions:
+    """What a question page's poll compares with the token it holds (reviews.views.answers)."""
+
+    version: int
+    risk_version: int
+    role: str
+
+
+@functools.cache
+def _versions_sql() -> str:
+    """The poll's lookup, written once per process: building it through the ORM (joins and
+    three role subqueries) cost several times what the request costs otherwise, on every poll
+    of every page. The same rules as role_annotations and role_from."""
+    from people.models import Profile, TeamMember
+
+    table = {
+        model: model._meta.db_table
+        for model in (Answer, LensReview, Workload, WorkloadMember, WorkloadTeamShare)
+    }
+    question, lens = Question._meta.db_table, Lens._meta.db_table
+    return f"""
+        SELECT a.version, r.risk_version,
+            (SELECT m.role FROM {table[WorkloadMember]} m
+              WHERE m.workload_id = w.id AND m.user_id = %s LIMIT 1),
+            (SELECT t.role FROM {table[WorkloadTeamShare]} t
+              WHERE t.workload_id = w.id AND t.team_id IN
+                (SELECT tm.team_id FROM {TeamMember._meta.db_table} tm WHERE tm.user_id = %s)
+              ORDER BY t.role LIMIT 1),
+            EXISTS (SELECT 1 FROM {Profile._meta.db_table} p
+              WHERE p.user_id = %s AND p.is_portfolio_viewer)
+        FROM {table[Answer]} a
+        JOIN {question} q ON q.id = a.question_id
+        JOIN {table[LensReview]} r ON r.id = a.lens_review_id
+        JOIN {lens} l ON l.id = r.lens_id
+        JOIN {table[Workload]} w ON w.id = r.workload_id
+        WHERE w.public_id = %s AND l.alias = %s AND r.is_active AND q.question_id = %s
+        LIMIT 1
+    """
+
+
+def answer_versions_for(
+    user: AbstractBaseUser | AnonymousUser, public_id: str, alias: str, question_id: str
+) -> AnswerVersions | None:
+    """The answer's and its review's versions and the user's role, in one small query; None
+    where answer_for would refuse to read (so the caller asks it for the error to give)."""
+    if not can_have_access(user):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_versions_sql(), [user.pk, user.pk, user.pk, public_id, alias, question_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    version, risk_version, own, team, viewer = row
+    role = strongest_role(own, team, Role.READONLY if viewer else None)
+    return None if role is None else AnswerVersions(version, risk_version, role)

@@ -55,7 +55,8 @@ def test_a_lost_connection_is_shown_while_polls_fail_and_cleared_when_they_work(
     page = workshop.join(alice, question_url(workload, "sec2"))
     problem = page.locator("#request-problem")
 
-    with mock.patch("reviews.views.answers.get_answer_for_user", side_effect=OUTAGE):
+    # The poll's first lookup (answer_versions_for) is where the database fails.
+    with mock.patch("reviews.views.answers.answer_versions_for", side_effect=OUTAGE):
         expect(problem).to_contain_text("Connection lost", timeout=8_000)
 
     expect(problem).to_be_hidden(timeout=8_000)

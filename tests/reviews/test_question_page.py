@@ -15,6 +15,7 @@ from reviews.services import (
     workload_share,
 )
 from tests.factories import lens_bytes
+from tests.personas import more_personas
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -839,3 +840,46 @@ def test_notes_escape_html(client, workload, bob):
 
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+@pytest.mark.parametrize(
+    ("who", "writes"),
+    [
+        ("alice", True),
+        ("bob", True),
+        ("carol", False),
+        ("tina", True),
+        ("rita", False),
+        ("vera", False),
+    ],
+)
+def test_an_unchanged_poll_answers_204_for_every_way_of_reaching_the_workload(
+    client, workload, dora, who, writes, request
+):
+    # Own shares (owner, contributor, reader), team shares (contributor, reader), a portfolio
+    # viewer: the poll's own small lookup must give the role the page was rendered with.
+    people = {**more_personas(workload, dora)}
+    user = people.get(who) or request.getfixturevalue(who)
+    client.force_login(user)
+    token = open_page(client, workload)
+    assert token.endswith(".r") is not writes
+
+    assert poll(client, workload, token).status_code == 204
+
+
+def test_a_poll_is_refused_to_those_the_page_is_refused_to(client, workload, mallory, stan):
+    for user in (mallory, stan):
+        client.force_login(user)
+        assert poll(client, workload, "1.0").status_code == 404
+
+
+def test_a_poll_with_the_token_of_another_role_gets_the_page_brought_up_to_date(
+    client, workload, carol
+):
+    client.force_login(carol)
+    token = open_page(client, workload)
+
+    response = poll(client, workload, token.removesuffix(".r"))
+
+    assert response.status_code == 200
+    assert token_in(response.content.decode()) == token
