@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 
-from lenses.models import Lens, Question
+from lenses.models import Choice, Lens, Question
 from reviews.errors import FORBIDDEN, NOT_FOUND, DomainError
 from reviews.models import (
     WRITE_ROLES,
     Answer,
+    ChoiceAnswer,
     LensReview,
     Role,
     Workload,
@@ -149,13 +150,18 @@ class AnswerVersions:
     version: int
     risk_version: int
     role: str
+    is_applicable: bool
+    # The asked choice's stored status (UNSELECTED when it has no row), None when the question
+    # has no such choice or none was asked.
+    choice_status: str | None = None
 
 
 @functools.cache
-def _versions_sql() -> str:
-    """The poll's lookup, written once per process: building it through the ORM (joins and
-    three role subqueries) cost several times what the request costs otherwise, on every poll
-    of every page. The same rules as role_annotations and role_from."""
+def _versions_sql(with_choice: bool) -> str:
+    """The lookup of polls and of ticks that may change nothing, written once per process:
+    building it through the ORM (joins and three role subqueries) cost several times what the
+    request costs otherwise, on every poll of every page. The same rules as role_annotations
+    and role_from."""
     from people.models import Profile, TeamMember
 
     table = {
@@ -163,8 +169,15 @@ def _versions_sql() -> str:
         for model in (Answer, LensReview, Workload, WorkloadMember, WorkloadTeamShare)
     }
     question, lens = Question._meta.db_table, Lens._meta.db_table
+    choice_status, choice_join = "NULL", ""
+    if with_choice:
+        choice_status = f"""CASE WHEN c.id IS NULL THEN NULL ELSE COALESCE(
+            (SELECT ca.status FROM {ChoiceAnswer._meta.db_table} ca
+              WHERE ca.answer_id = a.id AND ca.choice_id = c.id), 'UNSELECTED') END"""
+        choice_join = f"""LEFT JOIN {Choice._meta.db_table} c
+            ON c.question_id = a.question_id AND c.choice_id = %s"""
     return f"""
-        SELECT a.version, r.risk_version,
+        SELECT a.version, r.risk_version, a.is_applicable, {choice_status},
             (SELECT m.role FROM {table[WorkloadMember]} m
               WHERE m.workload_id = w.id AND m.user_id = %s LIMIT 1),
             (SELECT t.role FROM {table[WorkloadTeamShare]} t
@@ -178,23 +191,35 @@ def _versions_sql() -> str:
         JOIN {table[LensReview]} r ON r.id = a.lens_review_id
         JOIN {lens} l ON l.id = r.lens_id
         JOIN {table[Workload]} w ON w.id = r.workload_id
+        {choice_join}
         WHERE w.public_id = %s AND l.alias = %s AND r.is_active AND q.question_id = %s
         LIMIT 1
     """
 
 
 def answer_versions_for(
-    user: AbstractBaseUser | AnonymousUser, public_id: str, alias: str, question_id: str
+    user: AbstractBaseUser | AnonymousUser,
+    public_id: str,
+    alias: str,
+    question_id: str,
+    *,
+    choice_id: str | None = None,
 ) -> AnswerVersions | None:
-    """The answer's and its review's versions and the user's role, in one small query; None
-    where answer_for would refuse to read (so the caller asks it for the error to give)."""
+    """The answer's and its review's versions and the user's role (and the stored status of
+    `choice_id`), in one small query; None where answer_for would refuse to read (so the caller
+    asks it for the error to give)."""
     if not can_have_access(user):
         return None
+    with_choice = choice_id is not None
+    # In the order of the placeholders: the three role subqueries, the choice's join, WHERE.
+    params = [user.pk, user.pk, user.pk, *([choice_id] if with_choice else [])]
     with connection.cursor() as cursor:
-        cursor.execute(_versions_sql(), [user.pk, user.pk, user.pk, public_id, alias, question_id])
+        cursor.execute(_versions_sql(with_choice), [*params, public_id, alias, question_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    version, risk_version, own, team, viewer = row
+    version, risk_version, is_applicable, status, own, team, viewer = row
     role = strongest_role(own, team, Role.READONLY if viewer else None)
-    return None if role is None else AnswerVersions(version, risk_version, role)
+    if role is None:
+        return None
+    return AnswerVersions(version, risk_version, role, bool(is_applicable), status)

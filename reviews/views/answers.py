@@ -27,8 +27,8 @@ from django.views.decorators.http import require_GET, require_POST
 from lenses.version_cache import LensVersionData, version_data
 from profiles.selectors import prioritised_in
 from reviews.access import answer_versions_for
+from reviews.models import WRITE_ROLES, AnswerRisk, ChoiceAnswer, LensReview, Reason, Role
 from reviews.models import Answer as AnswerModel
-from reviews.models import AnswerRisk, ChoiceAnswer, LensReview, Reason, Role
 from reviews.selectors import in_priority_order, review_risks
 from reviews.services import (
     NotesConflict,
@@ -463,24 +463,22 @@ def _save_whole(
     )
 
 
-def _is_stored(answer: AnswerModel, choice_id: str, status: str) -> bool:
-    """Whether the choice is already ticked (or unticked) as asked: one query, no lock."""
+def _asks_for_what_is_stored(
+    request: HttpRequest, public_id: str, alias: str, question_id: str, choice_id: str
+) -> bool:
+    """Whether a tick from a page that is behind asks for what someone else stored meanwhile:
+    one small query of the versions, the role and the choice's status, before any lookup
+    through the ORM (such ticks were nearly half of all ticks in the load test). Anything
+    else goes the long way, which also gives the errors."""
+    status = request.POST.get("status") or ChoiceAnswer.Status.UNSELECTED
     if status not in (ChoiceAnswer.Status.SELECTED, ChoiceAnswer.Status.UNSELECTED):
         return False
-    if not answer.is_applicable:
-        return False  # the change is refused: the service says why
-    data = version_data(answer.lens_review.lens_version)
-    target = next(
-        (c for c in data.choices.get(answer.question_id, ()) if c.choice_id == choice_id), None
-    )
-    if target is None:
+    seen = answer_versions_for(request.user, public_id, alias, question_id, choice_id=choice_id)
+    if seen is None or seen.role not in WRITE_ROLES or not seen.is_applicable:
         return False
-    stored = (
-        ChoiceAnswer.objects.filter(answer=answer, choice=target.pk)
-        .values_list("status", flat=True)
-        .first()
-    )
-    return (stored or ChoiceAnswer.Status.UNSELECTED) == status
+    if _shown(request.POST.get("v", "")) == Shown(seen.version, seen.risk_version, True):
+        return False  # an up-to-date page: the service decides
+    return seen.choice_status == status
 
 
 def _tick_response(
@@ -543,8 +541,12 @@ def choice_update(
     request: HttpRequest, public_id: str, alias: str, question_id: str, choice_id: str
 ) -> HttpResponse:
     """One choice of one question: ticked (`status=SELECTED`), unticked, or not applicable."""
-    answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
     status = request.POST.get("status") or ChoiceAnswer.Status.UNSELECTED
+    # A page that is behind may ask for what someone else stored meanwhile: nothing to do, and
+    # its next poll shows the rest.
+    if request.htmx and _asks_for_what_is_stored(request, public_id, alias, question_id, choice_id):
+        return HttpResponse(status=204)
+    answer = get_answer_for_user(request, public_id, alias, question_id, write=True)
 
     def change() -> tuple:
         return answer_choice_update(
@@ -564,11 +566,6 @@ def choice_update(
         return redirect(_question_url(answer))
     shown = _shown(request.POST.get("v", ""))
     writes = answer.lens_review.workload.role != Role.READONLY
-    current = shown == Shown(answer.version, answer.lens_review.risk_version, writes)
-    # A page that is behind may ask for what someone else stored meanwhile: nothing to do, and
-    # its next poll shows the rest.
-    if not current and _is_stored(answer, choice_id, status):
-        return HttpResponse(status=204)
     if shown is None or shown.writes != writes:  # a page that cannot say what it shows
         return _save_whole(request, answer, change)
     try:

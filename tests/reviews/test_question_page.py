@@ -330,19 +330,20 @@ def page_token(client, workload, question_id="sec1") -> str:
     return open_page(client, workload, question_id)
 
 
-# A tick from an up-to-date page: session, user, answer (the access check); the answer's row
+# A tick from an up-to-date page: session, user, the versions (whether it asks for what is
+# stored, see _asks_for_what_is_stored), answer (the access check); the answer's row
 # lock, its choice rows, the choice row written, the answer saved, its history entry, the
 # pillar's kept counts (reviews.counts: the score moves with every tick), the review's counters
-# (10). Choices and risk rules come from the version cache, the pillar counts shown from the
+# (11). Choices and risk rules come from the version cache, the pillar counts shown from the
 # page's own risks kept in the cache. In a test the service's transaction is a savepoint too
 # (2 more).
-TICK_QUERIES = 10 + 2
+TICK_QUERIES = 11 + 2
 
 
 # With bp2, bp3 and bp5 the risk is high (bp1 is missing): bp6 leaves it high, bp1 makes it
 # medium (both risky, so the improvement item stays as it is).
 @pytest.mark.parametrize(("choice_id", "risk_moves"), [("sec1_bp6", False), ("sec1_bp1", True)])
-def test_a_tick_from_an_up_to_date_page_takes_ten_queries_however_big_the_review(
+def test_a_tick_from_an_up_to_date_page_takes_eleven_queries_however_big_the_review(
     client, workload, bob, django_assert_max_num_queries, choice_id, risk_moves
 ):
     for practice in ("sec1_bp2", "sec1_bp3", "sec1_bp5"):
@@ -419,7 +420,8 @@ def test_a_tick_that_changes_nothing_is_answered_at_once_and_writes_nothing(
     page_token(client, workload)  # the lens version is in the cache, as in a workshop
     stale = "0.0"  # a page from before the tick above
 
-    with django_assert_max_num_queries(4):  # session, user, answer, the choice's row
+    # session, user, and one query of the versions, the role and the choice's row
+    with django_assert_max_num_queries(3):
         response = client.post(
             url("choice_update", workload, "sec1", "sec1_bp1"),
             {"status": "SELECTED", "v": stale},
@@ -429,6 +431,37 @@ def test_a_tick_that_changes_nothing_is_answered_at_once_and_writes_nothing(
     assert response.status_code == 204
     assert AnswerEvent.objects.filter(answer=answer_of(workload)).count() == 1
     assert answer_of(workload).version == 1
+
+
+def test_a_reader_asking_for_what_is_stored_is_refused_rather_than_answered_at_once(
+    client, workload, bob, carol
+):
+    set_choice(workload, bob, "sec1", "sec1_bp1")
+    client.force_login(carol)
+
+    response = client.post(
+        url("choice_update", workload, "sec1", "sec1_bp1"),
+        {"status": "SELECTED", "v": "0.0"},
+        **HTMX,
+    )
+
+    assert response.status_code == 403
+
+
+def test_a_stale_tick_on_a_question_that_does_not_apply_gets_the_services_refusal(
+    client, workload, bob
+):
+    client.force_login(bob)
+    client.post(url("applicability", workload), {"applicable": "no", "reason": "OUT_OF_SCOPE"})
+
+    response = client.post(
+        url("choice_update", workload, "sec1", "sec1_bp1"),
+        {"status": "UNSELECTED", "v": "0.0"},
+        **HTMX,
+    )
+
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
 
 
 def test_a_tick_from_a_page_that_is_behind_has_the_page_fetch_what_it_missed(
