@@ -56,7 +56,7 @@ from reviews.models import (
     PillarCounts,
     Workload,
 )
-from reviews.scores import Practices, mean_score, percent
+from reviews.scores import Practices, mean_score
 from reviews.selectors import IMPROVEMENT_COUNTS, improvement_counts_of, with_improvement_status
 
 RISKY = (AnswerRisk.HIGH, AnswerRisk.MEDIUM)
@@ -107,10 +107,6 @@ class PillarCount:
     # Its score (reviews.scores): in one workload, or across the portfolio the mean of the
     # workloads' scores of this pillar; None without one.
     score: float | None = None
-
-    @property
-    def score_text(self) -> str:
-        return percent(self.score)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -184,10 +180,6 @@ class WorkloadRow:
     score: float | None = None
 
     @property
-    def score_text(self) -> str:
-        return percent(self.score)
-
-    @property
     def environment_label(self) -> str:
         return Workload.Environment(self.environment).label
 
@@ -219,10 +211,6 @@ class Summary:
     questions: int = 0
     # The mean of the workloads' scores; None when no workload has one.
     score: float | None = None
-
-    @property
-    def score_text(self) -> str:
-        return percent(self.score)
 
 
 @dataclass

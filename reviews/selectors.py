@@ -47,7 +47,7 @@ from reviews.models import (
     WorkloadMember,
     WorkloadTeamShare,
 )
-from reviews.scores import Practices, mean_score, percent
+from reviews.scores import Practices, mean_score
 from reviews.services import risk_counts_by_pillar
 
 RISK_COUNTS = tuple(RISK_FIELDS.values())
@@ -195,7 +195,7 @@ def add_list_counts(workloads: list[Workload]) -> list[Workload]:
 
     The counts and the score come from the kept counts (reviews.counts), one row per lens
     review and pillar, never from the answers. Sets LIST_COUNTS, `score` (the mean of the
-    active lens reviews' scores, each the mean of its pillars'), `score_text`, `last_updated`
+    active lens reviews' scores, each the mean of its pillars'), `last_updated`
     (the workload or any of its lens reviews, removed ones too) and `improvement`.
     """
     if not workloads:
@@ -231,7 +231,6 @@ def add_list_counts(workloads: list[Workload]) -> list[Workload]:
         for name, value in zip(IMPROVEMENT_COUNTS, items.get(pk, (0, 0, 0, 0)), strict=True):
             setattr(workload, name, value)
         workload.score = mean_score(mean_score(s) for s in scores[pk].values())
-        workload.score_text = percent(workload.score)
         seen = reviewed.get(pk)
         workload.last_updated = max(workload.updated_at, seen or workload.updated_at)
         with_improvement_status(workload)

@@ -105,8 +105,8 @@ def test_the_workload_list_shows_each_workloads_score(client, alice, scored):
 
     rows = {w.name: w for w in response.context["workloads"]}
     assert rows["Payments API"].score == pytest.approx(expected_scores(scored["payments"])[1])
-    assert rows["Empty"].score_text == "–"
-    assert f">{rows['Search'].score_text}</td>" in response.content.decode()
+    assert percent(rows["Empty"].score) == "–"
+    assert f">{percent(rows['Search'].score)}</td>" in response.content.decode()
 
 
 def test_the_dashboard_and_the_list_read_the_kept_counts_not_the_answers(client, alice, scored):
