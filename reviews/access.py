@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection
+from django.db import connection, models
 
-from lenses.models import Choice, Lens, Question
+from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from reviews.errors import FORBIDDEN, NOT_FOUND, DomainError
 from reviews.models import (
     WRITE_ROLES,
@@ -105,6 +106,91 @@ def lens_review_for(
     return review
 
 
+# -- the answer lookup, written once per process ---------------------------------------------
+
+
+def _fields(model: type[models.Model], *, skip: tuple[str, ...] = ()) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if f.attname not in skip]
+
+
+@functools.cache
+def _converters(field: models.Field, vendor: str) -> tuple[models.Expression, list]:
+    """What the ORM does to a column's value as read (JSON parsed, SQLite's dates and booleans
+    made Python's), for `field` on the database `vendor`."""
+    col = field.get_col(field.model._meta.db_table)
+    return col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+
+
+def _instance(model: type[models.Model], fields: list[models.Field], values: tuple) -> Any:
+    """A model instance from the columns of `fields`, as a queryset would build it."""
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        col, converters = _converters(field, connection.vendor)
+        for convert in converters:
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _role_sql(workload: str) -> str:
+    """The three facts role_annotations reads (own share's role, the strongest team share's
+    role, portfolio viewer), as columns over the workload id at `workload`; the user's pk goes
+    into each of the three placeholders. The same rules as role_annotations and role_from."""
+    from people.models import Profile, TeamMember
+
+    member, team_share = WorkloadMember._meta.db_table, WorkloadTeamShare._meta.db_table
+    return f"""
+        (SELECT m.role FROM {member} m WHERE m.workload_id = {workload} AND m.user_id = %s
+          LIMIT 1),
+        (SELECT t.role FROM {team_share} t
+          WHERE t.workload_id = {workload} AND t.team_id IN
+            (SELECT tm.team_id FROM {TeamMember._meta.db_table} tm WHERE tm.user_id = %s)
+          ORDER BY t.role LIMIT 1),
+        EXISTS (SELECT 1 FROM {Profile._meta.db_table} p
+          WHERE p.user_id = %s AND p.is_portfolio_viewer)"""
+
+
+# What answer_for reads, in the order of its columns: the answer, its question and pillar, its
+# lens review with the lens, the lens version (without the lens file) and the workload.
+_ANSWER_PARTS = (
+    ("a", Answer, ()),
+    ("q", Question, ()),
+    ("p", Pillar, ()),
+    ("r", LensReview, ()),
+    ("l", Lens, ()),
+    ("v", LensVersion, ("source",)),
+    ("w", Workload, ()),
+)
+
+
+@functools.cache
+def _answer_sql(vendor: str) -> tuple[str, list[tuple[type[models.Model], list[models.Field]]]]:
+    """The lookup of answer_for and the fields it reads of each model. Hand-written rather than
+    built through the ORM: building and compiling that query (six joins and three role
+    subqueries) cost more than the rest of a tick."""
+    quote = connection.ops.quote_name
+    parts = [(model, _fields(model, skip=skip)) for _, model, skip in _ANSWER_PARTS]
+    columns = ", ".join(
+        f"{alias}.{quote(field.column)}"
+        for (alias, _, _), (_, fields) in zip(_ANSWER_PARTS, parts, strict=True)
+        for field in fields
+    )
+    table = {model: model._meta.db_table for _, model, _ in _ANSWER_PARTS}
+    sql = f"""
+        SELECT {columns}, {_role_sql("w.id")}
+        FROM {table[Answer]} a
+        JOIN {table[Question]} q ON q.id = a.question_id
+        JOIN {table[Pillar]} p ON p.id = q.pillar_id
+        JOIN {table[LensReview]} r ON r.id = a.lens_review_id
+        JOIN {table[Lens]} l ON l.id = r.lens_id
+        JOIN {table[LensVersion]} v ON v.id = r.lens_version_id
+        JOIN {table[Workload]} w ON w.id = r.workload_id
+        WHERE w.public_id = %s AND l.alias = %s AND r.is_active AND q.question_id = %s
+        LIMIT 1
+    """
+    return sql, parts
+
+
 def answer_for(
     user: AbstractBaseUser | AnonymousUser,
     public_id: str,
@@ -113,33 +199,30 @@ def answer_for(
     *,
     write: bool = False,
 ) -> Answer:
-    """One query: the answer with its question, pillar, lens review, lens and workload."""
+    """One query: the answer with its question, pillar, lens review, lens and workload (the
+    lens version without its lens file); `role` set on the answer and the workload."""
     if not can_have_access(user):
         raise AccessError("No such question in this review.", NOT_FOUND, resource="QUESTION")
-    answer = (
-        Answer.objects.select_related(
-            "question__pillar",
-            "lens_review__lens",
-            "lens_review__lens_version",
-            "lens_review__workload",
-        )
-        .defer(f"lens_review__{_VERSION_SOURCE}")
-        .filter(
-            lens_review__workload__public_id=public_id,
-            lens_review__lens__alias=alias,
-            lens_review__is_active=True,
-            question__question_id=question_id,
-        )
-        .annotate(**role_annotations(user, "lens_review__workload"))
-        .order_by()
-        .first()
-    )
-    role = role_from(answer) if answer is not None else None
+    sql, parts = _answer_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, user.pk, user.pk, public_id, alias, question_id])
+        row = cursor.fetchone()
+    role = None
+    if row is not None:
+        own, team, viewer = row[-3:]
+        role = strongest_role(own, team, Role.READONLY if viewer else None)
     if role is None:
         raise AccessError("No such question in this review.", NOT_FOUND, resource="QUESTION")
     _check_role(role, write=write, owner=False)
-    answer.role = role
-    answer.lens_review.workload.role = role
+    objects, start = [], 0
+    for model, fields in parts:
+        objects.append(_instance(model, fields, row[start : start + len(fields)]))
+        start += len(fields)
+    answer, question, pillar, review, lens, version, workload = objects
+    question.pillar = pillar
+    review.lens, review.lens_version, review.workload = lens, version, workload
+    answer.question, answer.lens_review = question, review
+    answer.role = workload.role = role
     return answer
 
 
@@ -162,12 +245,7 @@ def _versions_sql(with_choice: bool) -> str:
     building it through the ORM (joins and three role subqueries) cost several times what the
     request costs otherwise, on every poll of every page. The same rules as role_annotations
     and role_from."""
-    from people.models import Profile, TeamMember
-
-    table = {
-        model: model._meta.db_table
-        for model in (Answer, LensReview, Workload, WorkloadMember, WorkloadTeamShare)
-    }
+    table = {model: model._meta.db_table for model in (Answer, LensReview, Workload)}
     question, lens = Question._meta.db_table, Lens._meta.db_table
     choice_status, choice_join = "NULL", ""
     if with_choice:
@@ -177,15 +255,7 @@ def _versions_sql(with_choice: bool) -> str:
         choice_join = f"""LEFT JOIN {Choice._meta.db_table} c
             ON c.question_id = a.question_id AND c.choice_id = %s"""
     return f"""
-        SELECT a.version, r.risk_version, a.is_applicable, {choice_status},
-            (SELECT m.role FROM {table[WorkloadMember]} m
-              WHERE m.workload_id = w.id AND m.user_id = %s LIMIT 1),
-            (SELECT t.role FROM {table[WorkloadTeamShare]} t
-              WHERE t.workload_id = w.id AND t.team_id IN
-                (SELECT tm.team_id FROM {TeamMember._meta.db_table} tm WHERE tm.user_id = %s)
-              ORDER BY t.role LIMIT 1),
-            EXISTS (SELECT 1 FROM {Profile._meta.db_table} p
-              WHERE p.user_id = %s AND p.is_portfolio_viewer)
+        SELECT a.version, r.risk_version, a.is_applicable, {choice_status}, {_role_sql("w.id")}
         FROM {table[Answer]} a
         JOIN {question} q ON q.id = a.question_id
         JOIN {table[LensReview]} r ON r.id = a.lens_review_id
