@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection, models
+from django.db import connection
 
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from reviews.errors import FORBIDDEN, NOT_FOUND, DomainError
@@ -30,6 +29,7 @@ from reviews.models import (
     role_from,
     strongest_role,
 )
+from reviews.rows import columns_of, fields_of, instance_from
 
 
 class AccessError(DomainError):
@@ -109,29 +109,6 @@ def lens_review_for(
 # -- the answer lookup, written once per process ---------------------------------------------
 
 
-def _fields(model: type[models.Model], *, skip: tuple[str, ...] = ()) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if f.attname not in skip]
-
-
-@functools.cache
-def _converters(field: models.Field, vendor: str) -> tuple[models.Expression, list]:
-    """What the ORM does to a column's value as read (JSON parsed, SQLite's dates and booleans
-    made Python's), for `field` on the database `vendor`."""
-    col = field.get_col(field.model._meta.db_table)
-    return col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-
-
-def _instance(model: type[models.Model], fields: list[models.Field], values: tuple) -> Any:
-    """A model instance from the columns of `fields`, as a queryset would build it."""
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        col, converters = _converters(field, connection.vendor)
-        for convert in converters:
-            value = convert(value, col, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
-
-
 def _role_sql(workload: str) -> str:
     """The three facts role_annotations reads (own share's role, the strongest team share's
     role, portfolio viewer), as columns over the workload id at `workload`; the user's pk goes
@@ -163,21 +140,28 @@ _ANSWER_PARTS = (
 )
 
 
+def _choice_status_sql() -> tuple[str, str]:
+    """The stored status of one choice of the answer `a` (UNSELECTED without a row; NULL when
+    the question has no such choice): the column, and the join that takes the choice id."""
+    column = f"""CASE WHEN c.id IS NULL THEN NULL ELSE COALESCE(
+        (SELECT ca.status FROM {ChoiceAnswer._meta.db_table} ca
+          WHERE ca.answer_id = a.id AND ca.choice_id = c.id), 'UNSELECTED') END"""
+    join = (
+        f"LEFT JOIN {Choice._meta.db_table} c ON c.question_id = a.question_id AND c.choice_id = %s"
+    )
+    return column, join
+
+
 @functools.cache
-def _answer_sql(vendor: str) -> tuple[str, list[tuple[type[models.Model], list[models.Field]]]]:
-    """The lookup of answer_for and the fields it reads of each model. Hand-written rather than
+def _answer_sql(vendor: str, with_choice: bool) -> str:
+    """The lookup of answer_for. Hand-written rather than
     built through the ORM: building and compiling that query (six joins and three role
     subqueries) cost more than the rest of a tick."""
-    quote = connection.ops.quote_name
-    parts = [(model, _fields(model, skip=skip)) for _, model, skip in _ANSWER_PARTS]
-    columns = ", ".join(
-        f"{alias}.{quote(field.column)}"
-        for (alias, _, _), (_, fields) in zip(_ANSWER_PARTS, parts, strict=True)
-        for field in fields
-    )
+    columns = ", ".join(columns_of(alias, model, skip) for alias, model, skip in _ANSWER_PARTS)
     table = {model: model._meta.db_table for _, model, _ in _ANSWER_PARTS}
+    choice_status, choice_join = _choice_status_sql() if with_choice else ("NULL", "")
     sql = f"""
-        SELECT {columns}, {_role_sql("w.id")}
+        SELECT {columns}, {choice_status}, {_role_sql("w.id")}
         FROM {table[Answer]} a
         JOIN {table[Question]} q ON q.id = a.question_id
         JOIN {table[Pillar]} p ON p.id = q.pillar_id
@@ -185,10 +169,11 @@ def _answer_sql(vendor: str) -> tuple[str, list[tuple[type[models.Model], list[m
         JOIN {table[Lens]} l ON l.id = r.lens_id
         JOIN {table[LensVersion]} v ON v.id = r.lens_version_id
         JOIN {table[Workload]} w ON w.id = r.workload_id
+        {choice_join}
         WHERE w.public_id = %s AND l.alias = %s AND r.is_active AND q.question_id = %s
         LIMIT 1
     """
-    return sql, parts
+    return sql
 
 
 def answer_for(
@@ -198,14 +183,20 @@ def answer_for(
     question_id: str,
     *,
     write: bool = False,
+    choice_id: str | None = None,
 ) -> Answer:
     """One query: the answer with its question, pillar, lens review, lens and workload (the
-    lens version without its lens file); `role` set on the answer and the workload."""
+    lens version without its lens file); `role` set on the answer and the workload. With
+    `choice_id`, also `choice_status`: that choice's stored status (UNSELECTED without a row),
+    None when the question has no such choice."""
     if not can_have_access(user):
         raise AccessError("No such question in this review.", NOT_FOUND, resource="QUESTION")
-    sql, parts = _answer_sql(connection.vendor)
+    with_choice = choice_id is not None
+    sql = _answer_sql(connection.vendor, with_choice)
+    # In the order of the placeholders: the three role subqueries, the choice's join, WHERE.
+    params = [user.pk, user.pk, user.pk, *([choice_id] if with_choice else [])]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, user.pk, user.pk, public_id, alias, question_id])
+        cursor.execute(sql, [*params, public_id, alias, question_id])
         row = cursor.fetchone()
     role = None
     if row is not None:
@@ -215,14 +206,16 @@ def answer_for(
         raise AccessError("No such question in this review.", NOT_FOUND, resource="QUESTION")
     _check_role(role, write=write, owner=False)
     objects, start = [], 0
-    for model, fields in parts:
-        objects.append(_instance(model, fields, row[start : start + len(fields)]))
-        start += len(fields)
+    for _, model, skip in _ANSWER_PARTS:
+        end = start + len(fields_of(model, skip))
+        objects.append(instance_from(model, row[start:end], skip))
+        start = end
     answer, question, pillar, review, lens, version, workload = objects
     question.pillar = pillar
     review.lens, review.lens_version, review.workload = lens, version, workload
     answer.question, answer.lens_review = question, review
     answer.role = workload.role = role
+    answer.choice_status = row[start]
     return answer
 
 
@@ -233,63 +226,41 @@ class AnswerVersions:
     version: int
     risk_version: int
     role: str
-    is_applicable: bool
-    # The asked choice's stored status (UNSELECTED when it has no row), None when the question
-    # has no such choice or none was asked.
-    choice_status: str | None = None
 
 
 @functools.cache
-def _versions_sql(with_choice: bool) -> str:
-    """The lookup of polls and of ticks that may change nothing, written once per process:
-    building it through the ORM (joins and three role subqueries) cost several times what the
-    request costs otherwise, on every poll of every page. The same rules as role_annotations
-    and role_from."""
+def _versions_sql() -> str:
+    """The lookup of polls, written once per process: building it through the ORM (joins and
+    three role subqueries) cost several times what the request costs otherwise, on every poll
+    of every page."""
     table = {model: model._meta.db_table for model in (Answer, LensReview, Workload)}
     question, lens = Question._meta.db_table, Lens._meta.db_table
-    choice_status, choice_join = "NULL", ""
-    if with_choice:
-        choice_status = f"""CASE WHEN c.id IS NULL THEN NULL ELSE COALESCE(
-            (SELECT ca.status FROM {ChoiceAnswer._meta.db_table} ca
-              WHERE ca.answer_id = a.id AND ca.choice_id = c.id), 'UNSELECTED') END"""
-        choice_join = f"""LEFT JOIN {Choice._meta.db_table} c
-            ON c.question_id = a.question_id AND c.choice_id = %s"""
     return f"""
-        SELECT a.version, r.risk_version, a.is_applicable, {choice_status}, {_role_sql("w.id")}
+        SELECT a.version, r.risk_version, {_role_sql("w.id")}
         FROM {table[Answer]} a
         JOIN {question} q ON q.id = a.question_id
         JOIN {table[LensReview]} r ON r.id = a.lens_review_id
         JOIN {lens} l ON l.id = r.lens_id
         JOIN {table[Workload]} w ON w.id = r.workload_id
-        {choice_join}
         WHERE w.public_id = %s AND l.alias = %s AND r.is_active AND q.question_id = %s
         LIMIT 1
     """
 
 
 def answer_versions_for(
-    user: AbstractBaseUser | AnonymousUser,
-    public_id: str,
-    alias: str,
-    question_id: str,
-    *,
-    choice_id: str | None = None,
+    user: AbstractBaseUser | AnonymousUser, public_id: str, alias: str, question_id: str
 ) -> AnswerVersions | None:
-    """The answer's and its review's versions and the user's role (and the stored status of
-    `choice_id`), in one small query; None where answer_for would refuse to read (so the caller
-    asks it for the error to give)."""
+    """The answer's and its review's versions and the user's role, in one small query; None
+    where answer_for would refuse to read (so the caller asks it for the error to give)."""
     if not can_have_access(user):
         return None
-    with_choice = choice_id is not None
-    # In the order of the placeholders: the three role subqueries, the choice's join, WHERE.
-    params = [user.pk, user.pk, user.pk, *([choice_id] if with_choice else [])]
     with connection.cursor() as cursor:
-        cursor.execute(_versions_sql(with_choice), [*params, public_id, alias, question_id])
+        cursor.execute(_versions_sql(), [user.pk, user.pk, user.pk, public_id, alias, question_id])
         row = cursor.fetchone()
     if row is None:
         return None
-    version, risk_version, is_applicable, status, own, team, viewer = row
+    version, risk_version, own, team, viewer = row
     role = strongest_role(own, team, Role.READONLY if viewer else None)
     if role is None:
         return None
-    return AnswerVersions(version, risk_version, role, bool(is_applicable), status)
+    return AnswerVersions(version, risk_version, role)

@@ -44,6 +44,7 @@ from reviews.models import (
     WorkloadTeamShare,
     name_key,
 )
+from reviews.rows import locked
 
 
 class ReviewError(DomainError):
@@ -448,7 +449,7 @@ def _lock(answer: Answer) -> Answer:
     replaced (reviews.upgrades): then the answer is gone or asks another question, and the
     change must not land on the old version.
     """
-    fresh = Answer.objects.select_for_update().filter(pk=answer.pk).first()
+    fresh = locked(Answer, answer.pk)
     if fresh is None or fresh.question_id != answer.question_id:
         raise ReviewError(STALE_VERSION, CONFLICT)
     fresh.question = answer.question

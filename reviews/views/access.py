@@ -37,10 +37,19 @@ def get_lens_review_for_user(
 
 
 def get_answer_for_user(
-    request: HttpRequest, public_id: str, alias: str, question_id: str, *, write: bool = False
+    request: HttpRequest,
+    public_id: str,
+    alias: str,
+    question_id: str,
+    *,
+    write: bool = False,
+    choice_id: str | None = None,
 ) -> Answer:
-    """One query: the answer with its question, pillar, lens review, lens and workload."""
+    """One query: the answer with its question, pillar, lens review, lens and workload (and
+    the stored status of `choice_id`, see access.answer_for)."""
     try:
-        return access.answer_for(request.user, public_id, alias, question_id, write=write)
+        return access.answer_for(
+            request.user, public_id, alias, question_id, write=write, choice_id=choice_id
+        )
     except access.AccessError as exc:
         raise _http(exc) from None

@@ -85,3 +85,4 @@ def test_the_lookups_never_carry_the_lens_file(workload, bob, django_assert_num_
 
     for query in captured.captured_queries:
         assert '"lenses_lensversion"."source"' not in query["sql"]
+        assert 'v."source"' not in query["sql"]

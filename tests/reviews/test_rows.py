@@ -1,0 +1,91 @@
+"""The answer lookup is hand-written SQL (reviews.rows): it must build what the ORM builds."""
+
+from django.db import transaction
+
+from lenses.models import Lens, LensVersion, Pillar, Question
+from reviews.access import answer_for
+from reviews.models import Answer, LensReview, Workload
+from reviews.rows import fields_of, locked
+from reviews.services import answer_choice_update
+
+
+def values(instance, skip=()):
+    return {f.attname: getattr(instance, f.attname) for f in fields_of(type(instance), skip)}
+
+
+def test_the_answer_lookup_builds_the_same_objects_as_the_orm(workload, bob):
+    workload.tags = {"team": "payments", "tier": "1"}
+    workload.save()
+    answer = answer_for(bob, workload.public_id, "wellarchitected", "sec1")
+    orm = Answer.objects.select_related(
+        "question__pillar",
+        "lens_review__lens",
+        "lens_review__lens_version",
+        "lens_review__workload",
+    ).get(pk=answer.pk)
+
+    review = answer.lens_review
+    pairs = [
+        (answer, orm),
+        (answer.question, orm.question),
+        (answer.question.pillar, orm.question.pillar),
+        (review, orm.lens_review),
+        (review.lens, orm.lens_review.lens),
+        (review.workload, orm.lens_review.workload),
+    ]
+    for built, read in pairs:
+        assert values(built) == values(read), type(built).__name__
+    assert values(review.lens_version, ("source",)) == values(
+        orm.lens_review.lens_version, ("source",)
+    )
+    assert review.workload.tags == {"team": "payments", "tier": "1"}  # JSON parsed
+    assert review.workload.created_at.tzinfo is not None  # aware, on SQLite too
+    assert [type(o) for o in (answer.question.pillar, review.lens, review.lens_version)] == [
+        Pillar,
+        Lens,
+        LensVersion,
+    ]
+    assert isinstance(review, LensReview) and isinstance(review.workload, Workload)
+    assert isinstance(answer.question, Question)
+
+
+def test_the_lens_file_stays_deferred_and_is_read_only_when_asked_for(
+    workload, bob, django_assert_num_queries
+):
+    version = answer_for(
+        bob, workload.public_id, "wellarchitected", "sec1"
+    ).lens_review.lens_version
+
+    stored = LensVersion.objects.get(pk=version.pk).source
+
+    assert version.get_deferred_fields() == {"source"}
+    with django_assert_num_queries(1):
+        assert version.source == stored
+
+
+def test_the_answer_lookup_tells_the_stored_status_of_the_asked_choice(workload, bob):
+    answer = answer_for(bob, workload.public_id, "wellarchitected", "sec1")
+    answer_choice_update(answer=answer, choice_id="sec1_bp1", status="SELECTED", user=bob)
+
+    def status(choice_id):
+        found = answer_for(bob, workload.public_id, "wellarchitected", "sec1", choice_id=choice_id)
+        return found.choice_status
+
+    assert status("sec1_bp1") == "SELECTED"
+    assert status("sec1_bp2") == "UNSELECTED"  # no row yet
+    assert status("not-a-choice") is None
+
+
+def test_a_locked_read_gives_the_row_as_stored_now(workload, bob):
+    answer = answer_for(bob, workload.public_id, "wellarchitected", "sec1")
+    Answer.objects.filter(pk=answer.pk).update(notes="changed meanwhile", version=41)
+
+    with transaction.atomic():
+        fresh = locked(Answer, answer.pk)
+
+    assert (fresh.notes, fresh.version, fresh.question_id) == (
+        "changed meanwhile",
+        41,
+        answer.question_id,
+    )
+    assert locked(Answer, 10**9) is None
