@@ -206,6 +206,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The lookups of every tick and poll are prepared on their first run on a connection
+    # (reviews.rows.planned_cursor); None for a connection pooler that cannot keep prepared
+    # statements (PgBouncer in transaction mode before 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        0 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several workshop participants write at once: wait for the lock instead of failing.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

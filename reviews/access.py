@@ -29,7 +29,7 @@ from reviews.models import (
     role_from,
     strongest_role,
 )
-from reviews.rows import columns_of, fields_of, instance_from
+from reviews.rows import columns_of, fields_of, instance_from, planned_cursor
 
 
 class AccessError(DomainError):
@@ -195,7 +195,7 @@ def answer_for(
     sql = _answer_sql(connection.vendor, with_choice)
     # In the order of the placeholders: the three role subqueries, the choice's join, WHERE.
     params = [user.pk, user.pk, user.pk, *([choice_id] if with_choice else [])]
-    with connection.cursor() as cursor:
+    with planned_cursor() as cursor:
         cursor.execute(sql, [*params, public_id, alias, question_id])
         row = cursor.fetchone()
     role = None
@@ -254,7 +254,7 @@ def answer_versions_for(
     where answer_for would refuse to read (so the caller asks it for the error to give)."""
     if not can_have_access(user):
         return None
-    with connection.cursor() as cursor:
+    with planned_cursor() as cursor:
         cursor.execute(_versions_sql(), [user.pk, user.pk, user.pk, public_id, alias, question_id])
         row = cursor.fetchone()
     if row is None:

@@ -1,7 +1,8 @@
-"""Model instances from the rows of hand-written SQL, as a queryset would build them.
+"""The few lookups that every tick and poll makes, in hand-written SQL: model instances from
+their rows as a queryset would build them, and a cursor that PostgreSQL keeps them planned on.
 
-For the few lookups that every tick and poll makes: building and compiling them through the
-ORM cost more than the rest of the request (bench/bench_workshop.py).
+Building and compiling these lookups through the ORM cost more than the rest of the request,
+and PostgreSQL took longer to plan the answer lookup than to run it (bench/bench_workshop.py).
 """
 
 from __future__ import annotations
@@ -54,6 +55,22 @@ def instance_from(model: type[models.Model], values: tuple, skip: tuple[str, ...
     return model.from_db(db.alias, names, values)
 
 
+def planned_cursor() -> Any:
+    """A cursor for these lookups. On PostgreSQL it binds parameters on the server, so that a
+    statement is prepared on its first run on a connection and planned only then (when
+    `prepare_threshold` is set, see config/settings.py); Django's own cursors bind on the
+    client and are never prepared. While queries are logged (DEBUG, or a test counting them)
+    it is Django's cursor: psycopg keeps no text of a prepared statement for the log."""
+    if connection.vendor != "postgresql" or connection.queries_logged:
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        return connection.make_cursor(psycopg.Cursor(connection.connection))
+
+
 @functools.cache
 def _locking_sql(model: type[models.Model], vendor: str) -> str:
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
@@ -63,7 +80,7 @@ def _locking_sql(model: type[models.Model], vendor: str) -> str:
 
 def locked(model: type[models.Model], pk: int) -> Any:
     """The row `pk` of `model` read again under a row lock (inside a transaction), or None."""
-    with connection.cursor() as cursor:
+    with planned_cursor() as cursor:
         cursor.execute(_locking_sql(model, connection.vendor), [pk])
         row = cursor.fetchone()
     return None if row is None else instance_from(model, row)

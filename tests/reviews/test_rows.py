@@ -1,6 +1,7 @@
 """The answer lookup is hand-written SQL (reviews.rows): it must build what the ORM builds."""
 
-from django.db import transaction
+import pytest
+from django.db import connection, transaction
 
 from lenses.models import Lens, LensVersion, Pillar, Question
 from reviews.access import answer_for
@@ -89,3 +90,16 @@ def test_a_locked_read_gives_the_row_as_stored_now(workload, bob):
         answer.question_id,
     )
     assert locked(Answer, 10**9) is None
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+def test_on_postgresql_the_answer_lookup_is_planned_once_per_connection(workload, bob):
+    for _ in range(2):
+        answer_for(bob, workload.public_id, "wellarchitected", "sec1")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert sum("FROM reviews_answer a" in statement for statement in prepared) == 1
