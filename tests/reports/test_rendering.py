@@ -143,6 +143,33 @@ def test_a4_is_the_default_paper(report):
     assert (round(box.width), round(box.height)) == (595, 842)
 
 
+def test_reports_built_one_after_the_other_keep_their_own_paper_and_branding(workload, lens, alice):
+    # A worker parses the stylesheet once and shares it: the paper size of one report must
+    # not carry over to the next, nor the branding of the time before it was changed.
+    Branding(organisation_name="Before & Co").save()
+    first = PdfReader(io.BytesIO(build(lens_report(alice, workload, lens))))
+    branding = Branding.current()
+    branding.organisation_name = "After & Co"
+    branding.logo.save("logo.png", ContentFile(image_bytes()), save=False)
+    branding.save()
+
+    second = PdfReader(
+        io.BytesIO(build(lens_report(alice, workload, lens, filters={"paper": "LETTER"})))
+    )
+    third = PdfReader(io.BytesIO(build(lens_report(alice, workload, lens))))
+
+    sizes = [
+        (round(r.pages[0].mediabox.width), round(r.pages[0].mediabox.height))
+        for r in (first, second, third)
+    ]
+    assert sizes == [(595, 842), (612, 792), (595, 842)]
+    assert "Before & Co" in first.pages[2].extract_text()
+    assert len(first.pages[0].images) == 0
+    for reader in (second, third):
+        assert "After & Co" in reader.pages[2].extract_text()
+        assert len(reader.pages[0].images) == 1
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
