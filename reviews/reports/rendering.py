@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
@@ -46,9 +49,32 @@ def render_pdf_string(html: str, *, paper: str = "A4") -> bytes:
     # URLs).
     from weasyprint import HTML
 
-    return HTML(string=html, url_fetcher=_fetcher()).write_pdf(
-        stylesheets=[report_stylesheet(paper)]
-    )
+    with _garbage_collected_afterwards():
+        return HTML(string=html, url_fetcher=_fetcher()).write_pdf(
+            stylesheets=[report_stylesheet(paper)]
+        )
+
+
+@contextmanager
+def _garbage_collected_afterwards() -> Iterator[None]:
+    """Run the block without Python's cyclic garbage collector, then collect what it left.
+
+    WeasyPrint builds hundreds of thousands of objects that live until the PDF is written, so
+    while it runs the collector keeps promoting them and walking every object of the process
+    (Django's and WeasyPrint's too) without finding anything to free: a fifth of a lens review
+    report's time. What is garbage afterwards (about 140,000 objects in reference cycles for
+    that report) is all young, so one collection of the youngest generation frees it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # As it was found: of two renders at once in one process, the one that turned the
+        # collector off turns it on again.
+        if enabled:
+            gc.enable()
+        gc.collect(0)
 
 
 def report_stylesheet(paper: str) -> CSS:
