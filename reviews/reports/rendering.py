@@ -82,7 +82,9 @@ def report_stylesheet(paper: str) -> CSS:
 
     Parsing it took about a fiftieth of a second in every report. The cache is keyed on the
     stylesheet's text, so an edited template is picked up; nothing in it comes from a report
-    (the branding is in the HTML), so reports can share it.
+    (the branding is in the HTML), so reports can share it. WeasyPrint takes it as a user
+    stylesheet, which gives way to the HTML's own presentation attributes unless !important
+    (the charts' width="100%": see svg.chart in styles.css).
     """
     return _parsed_stylesheet(render_to_string("reports/pdf/styles.css", {"paper": paper}))
 
