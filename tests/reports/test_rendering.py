@@ -1,5 +1,6 @@
 """The PDF reports as a reader sees them: read back with pypdf."""
 
+import gc
 import io
 import re
 
@@ -7,12 +8,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from pypdf import PdfReader
+from weasyprint import HTML
 
 from lenses.models import Pillar
 from lenses.services import lens_import, lens_version_publish
 from reviews.milestones import milestone_create
 from reviews.models import Answer, Branding, Report
-from reviews.reports.rendering import lens_review_context, logo_data_uri
+from reviews.reports.rendering import lens_review_context, logo_data_uri, render_pdf_string
 from reviews.reports.services import report_build, report_request
 from reviews.services import answer_notes_update, workload_add_lens, workload_create
 from tests.factories import lens_bytes, lens_document
@@ -141,6 +143,71 @@ def test_a4_is_the_default_paper(report):
 
     box = reader.pages[0].mediabox
     assert (round(box.width), round(box.height)) == (595, 842)
+
+
+def test_reports_built_one_after_the_other_keep_their_own_paper_and_branding(workload, lens, alice):
+    # A worker parses the stylesheet once and shares it: the paper size of one report must
+    # not carry over to the next, nor the branding of the time before it was changed.
+    Branding(organisation_name="Before & Co").save()
+    first = PdfReader(io.BytesIO(build(lens_report(alice, workload, lens))))
+    branding = Branding.current()
+    branding.organisation_name = "After & Co"
+    branding.logo.save("logo.png", ContentFile(image_bytes()), save=False)
+    branding.save()
+
+    second = PdfReader(
+        io.BytesIO(build(lens_report(alice, workload, lens, filters={"paper": "LETTER"})))
+    )
+    third = PdfReader(io.BytesIO(build(lens_report(alice, workload, lens))))
+
+    sizes = [
+        (round(r.pages[0].mediabox.width), round(r.pages[0].mediabox.height))
+        for r in (first, second, third)
+    ]
+    assert sizes == [(595, 842), (612, 792), (595, 842)]
+    assert "Before & Co" in first.pages[2].extract_text()
+    assert len(first.pages[0].images) == 0
+    for reader in (second, third):
+        assert "After & Co" in reader.pages[2].extract_text()
+        assert len(reader.pages[0].images) == 1
+
+
+def test_rendering_turns_the_garbage_collector_off_and_on_again():
+    # Off while WeasyPrint runs, where it only slowed it down.
+    seen = []
+    real_write_pdf = HTML.write_pdf
+
+    def write_pdf(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_write_pdf(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HTML, "write_pdf", write_pdf)
+        pdf = render_pdf_string("<p>Archlens</p>")
+
+    assert pdf.startswith(b"%PDF")
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_rendering_leaves_a_disabled_collector_disabled():
+    gc.disable()
+    try:
+        render_pdf_string("<p>Archlens</p>")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_failed_render_turns_the_collector_back_on(monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("layout failed")
+
+    monkeypatch.setattr(HTML, "write_pdf", fail)
+
+    with pytest.raises(RuntimeError):
+        render_pdf_string("<p>Archlens</p>")
+    assert gc.isenabled()
 
 
 @pytest.mark.parametrize(
