@@ -291,7 +291,7 @@ def filter_choices(user: Any, *, known: tuple | None = None) -> tuple[list[str],
     of the user's workloads (`known` when the caller has it), with the owners' ids: their
     names are read each time (two queries, three to count them again).
     """
-    owner_ids, tags = _cached(
+    owner_ids, tags = cached(
         ("filter choices", user.pk),
         Workload.objects.for_user(user),
         lambda: _owners_and_tags(user),
@@ -323,7 +323,7 @@ def team_choices() -> list[str]:
 def lens_choices(user: Any, *, known: tuple | None = None) -> list[tuple[str, str]]:
     """(alias, name) of the lenses reviewed in the user's workloads, for the lens picker; the
     built-in lens first, then by name. Cached as filter_choices is (one query, two to count)."""
-    reviewed = _cached(
+    reviewed = cached(
         ("lens choices", user.pk),
         Workload.objects.for_user(user),
         lambda: set(
@@ -389,7 +389,7 @@ def portfolio(
     # No ordering: the workloads' default order would sort every subquery of them.
     ids = visible.order_by().values("pk")
     known = fingerprint(visible)
-    summary, page_ids, page, pillar_totals, risky, monthly = _cached(
+    summary, page_ids, page, pillar_totals, risky, monthly = cached(
         ("portfolio", user.pk, filters, page, per_page),
         visible,
         lambda: _totals(ids, filters, page, per_page),
@@ -452,9 +452,10 @@ def _totals(ids: QuerySet, filters: Filters, page: int, per_page: int) -> tuple:
     return summary, page_ids, page, pillar_totals, risky, monthly_changes(ids)
 
 
-def fingerprint(visible: QuerySet[Workload]) -> tuple:
+def fingerprint(visible: QuerySet[Workload], *, reviews: bool = True) -> tuple:
     """A summary of everything the cached totals of `visible` are read from (one statement,
-    which reads neither answers nor kept counts, only the workloads and their lens reviews).
+    which reads neither answers nor kept counts, only the workloads and, unless `reviews` is
+    false, their lens reviews).
 
     Every change of an answer, of a lens review (its answers, notes, lens version, removal) or
     of its kept counts moves its review's `version` by one in the same transaction, and
@@ -472,23 +473,31 @@ def fingerprint(visible: QuerySet[Workload]) -> tuple:
         mixed = f"({table}.id * {table}.id) %% 2147483647"
         seconds = f"CAST(strftime('%%s', {table}.updated_at) AS INTEGER)"
         micros = f"{seconds} * 1000000 + CAST(substr({table}.updated_at, 21, 6) AS INTEGER)"
-    numbers = visible.order_by().aggregate(
-        rows=Count("pk"),
-        ids=Sum("pk"),
+    sums = {
+        "rows": Count("pk"),
+        "ids": Sum("pk"),
         # The ids once more, scrambled: workloads swapped for others whose ids add up to the
         # same would have to add up to the same here too.
-        mixed=Sum(RawSQL(mixed, [])),
-        edited=Sum(RawSQL(micros, [])),
-        reviews=Count("lens_reviews"),
-        versions=Sum("lens_reviews__version"),
-    )
-    return tuple(numbers.values())
+        "mixed": Sum(RawSQL(mixed, [])),
+        "edited": Sum(RawSQL(micros, [])),
+    }
+    if reviews:
+        sums |= {"reviews": Count("lens_reviews"), "versions": Sum("lens_reviews__version")}
+    return tuple(visible.order_by().aggregate(**sums).values())
 
 
-def _cached(what: tuple, visible: QuerySet[Workload], compute: Callable[[], T], *, known=None) -> T:
+def cached(
+    what: tuple,
+    visible: QuerySet[Workload],
+    compute: Callable[[], T],
+    *,
+    known: tuple | None = None,
+    reviews: bool = True,
+) -> T:
     """compute(), cached under `what` and the fingerprint of `visible` (`known` when the caller
-    has it): an entry is never out of date, since any change it depends on changes the key."""
-    found = known if known is not None else fingerprint(visible)
+    has it; `reviews`: whether compute reads their lens reviews too): an entry is never out of
+    date, since any change it depends on changes the key."""
+    found = known if known is not None else fingerprint(visible, reviews=reviews)
     parts = (CACHE_FORMAT, *what, timezone.get_current_timezone_name(), found)
     key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     value = cache.get(key)

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from review_templates.services import (
     workload_create_with_templates,
 )
 from reviews import services
-from reviews.dashboard import Filters, filter_workloads, team_choices
+from reviews.dashboard import Filters, cached, filter_workloads, team_choices
 from reviews.errors import NOT_FOUND
 from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
 from reviews.models import (
@@ -165,12 +166,17 @@ def workload_list(request: HttpRequest) -> HttpResponse:
 def _known_tags(user: Any) -> list[str]:
     """Tags in use on the user's workloads, offered as suggestions in the tag filter.
 
-    Each set of tags once (one query): far fewer rows than workloads in a large portfolio.
+    Each set of tags once: far fewer rows than workloads in a large portfolio. Cached under
+    the fingerprint of the user's workloads (reviews.dashboard.cached): one query, two to
+    read them again.
     """
+    visible = Workload.objects.for_user(user)
+    return cached(("known tags", user.pk), visible, lambda: _tags_of(visible), reviews=False)
+
+
+def _tags_of(visible: QuerySet[Workload]) -> list[str]:
     seen: set[str] = set()
-    for tags in (
-        Workload.objects.for_user(user).order_by().values_list("tags", flat=True).distinct()
-    ):
+    for tags in visible.order_by().values_list("tags", flat=True).distinct():
         for key, value in (tags or {}).items():
             seen.add(key)
             seen.add(f"{key}={value}")

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils import timezone
 
 from reviews.counts import counts_repair
@@ -23,6 +24,7 @@ from tests.reviews.test_dashboard import (
     dashboard_url,
     make_workload,
 )
+from tests.reviews.test_workloads import LIST_CACHED_QUERIES
 
 SELECTED = "SELECTED"
 
@@ -187,6 +189,27 @@ def test_the_trend_follows_the_months_of_the_time_zone(client, alice, portfolio,
 
     assert utc[0].label == recorded.strftime("%b ’%y")
     assert berlin[0].label == month.strftime("%b ’%y")
+
+
+def test_an_unchanged_list_reads_its_tag_suggestions_from_the_cache(
+    client, portfolio, django_assert_num_queries
+):
+    first = client.get(reverse("reviews:workload_list")).context["known_tags"]
+
+    with django_assert_num_queries(LIST_CACHED_QUERIES) as captured:
+        again = client.get(reverse("reviews:workload_list")).context["known_tags"]
+
+    assert again == first == ["team", "team=web"]
+    assert not [q for q in captured.captured_queries if "DISTINCT" in q["sql"]]
+
+
+def test_new_tags_show_in_the_lists_suggestions_on_the_next_view(client, alice, portfolio):
+    client.get(reverse("reviews:workload_list"))
+
+    workload_update(workload=portfolio["payments"], user=alice, tags={"tier": "1"})
+
+    known = client.get(reverse("reviews:workload_list")).context["known_tags"]
+    assert known == ["team", "team=web", "tier", "tier=1"]
 
 
 @pytest.fixture
