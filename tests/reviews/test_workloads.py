@@ -35,13 +35,14 @@ PILLARS = [
     "costOptimization",
     "sustainability",
 ]
-# session, user, the fingerprint of the user's workloads and their tag suggestions (cached
-# under it: reviews.dashboard.cached), team names, how many workloads, the page's workloads,
-# their kept counts and their improvement items; the htmx rows go without the fingerprint, the
-# suggestions and team names; with the suggestions cached, one query fewer
+# session, user, the fingerprint of the user's workloads (which counts them) and their tag
+# suggestions (cached under it: reviews.dashboard.cached), team names, how many workloads match
+# the filters, the page's workloads, their kept counts and their improvement items. Unfiltered,
+# the fingerprint's count is the paginator's, and the suggestions may come from the cache. The
+# htmx rows go without the fingerprint, the suggestions and team names.
 LIST_QUERIES = 9
 LIST_PARTIAL_QUERIES = LIST_QUERIES - 3
-LIST_CACHED_QUERIES = LIST_QUERIES - 1
+LIST_CACHED_QUERIES = LIST_QUERIES - 2  # unfiltered, the suggestions cached
 
 
 def make_workload(owner, name, **fields):
