@@ -295,7 +295,9 @@ def filter_choices(user: Any, *, known: tuple | None = None) -> tuple[list[str],
         ("filter choices", user.pk),
         Workload.objects.for_user(user),
         lambda: _owners_and_tags(user),
-        known=known,
+        # The workloads alone: a tick leaves the owners and tags cached.
+        known=known[:WORKLOAD_PARTS] if known else None,
+        reviews=False,
     )
     owners = get_user_model().objects.filter(pk__in=owner_ids).values_list("username", flat=True)
     return sorted(owners, key=str.casefold), tags
@@ -349,6 +351,8 @@ PER_PAGE = 25
 CACHE_SECONDS = 600
 # Changes whenever what _totals returns changes shape, so entries of another release are unused.
 CACHE_FORMAT = 1
+# The parts of a fingerprint that follow the workloads alone (see fingerprint).
+WORKLOAD_PARTS = 4
 # A pillar's score from its kept counts, as reviews.scores.Practices.score computes it, in SQL
 # (NULL for no score), so that means over thousands of workloads are taken by the database.
 PILLAR_SCORE_SQL = (
@@ -389,11 +393,19 @@ def portfolio(
     # No ordering: the workloads' default order would sort every subquery of them.
     ids = visible.order_by().values("pk")
     known = fingerprint(visible)
-    summary, page_ids, page, pillar_totals, risky, monthly = cached(
+    summary, page_ids, page, pillar_totals, risky = cached(
         ("portfolio", user.pk, filters, page, per_page),
         visible,
         lambda: _totals(ids, filters, page, per_page),
         known=known,
+    )
+    # The milestones only change with their workloads' `updated_at`: a tick, which moves only
+    # its review's version, leaves the trend's months cached.
+    monthly = cached(
+        ("trend", user.pk, filters),
+        visible,
+        lambda: monthly_changes(ids),
+        known=known[:WORKLOAD_PARTS],
     )
     pillar_info, question_info = _catalogue({entry[0] for entry in pillar_totals})
     ordered, shown_lenses, main = _lens_groups(pillar_totals, pillar_info, shown=filters.lens)
@@ -418,10 +430,10 @@ def portfolio(
 
 
 def _totals(ids: QuerySet, filters: Filters, page: int, per_page: int) -> tuple:
-    """What the dashboard counts over every workload of `ids` (five queries, one more for a page
-    past the end): the summary, the page's workload ids and number, the pillars' totals, the
-    risky answers per question and the milestones' changes per month. Plain data, so that it
-    can be cached."""
+    """What the dashboard counts over every workload of `ids` from their lens reviews (four
+    queries, one more for a page past the end): the summary, the page's workload ids and
+    number, the pillars' totals and the risky answers per question. Plain data, so that it can
+    be cached."""
     summary, page_ids, page = _ranked_page(ids, page, per_page)
     pillar_totals = list(
         PillarCounts.objects.filter(lens_review__workload__in=ids, lens_review__is_active=True)
@@ -449,7 +461,7 @@ def _totals(ids: QuerySet, filters: Filters, page: int, per_page: int) -> tuple:
         )
         .order_by()
     )
-    return summary, page_ids, page, pillar_totals, risky, monthly_changes(ids)
+    return summary, page_ids, page, pillar_totals, risky
 
 
 def fingerprint(visible: QuerySet[Workload], *, reviews: bool = True) -> tuple:
@@ -482,6 +494,8 @@ def fingerprint(visible: QuerySet[Workload], *, reviews: bool = True) -> tuple:
         "edited": Sum(RawSQL(micros, [])),
     }
     if reviews:
+        # After WORKLOAD_PARTS: the first parts, then counted once per review, still change
+        # with every workload that comes, goes or is edited.
         sums |= {"reviews": Count("lens_reviews"), "versions": Sum("lens_reviews__version")}
     return tuple(visible.order_by().aggregate(**sums).values())
 

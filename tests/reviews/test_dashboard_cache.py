@@ -21,6 +21,7 @@ from reviews.services import (
 from tests.factories import answers_set_risk
 from tests.reviews.test_dashboard import (
     DASHBOARD_CACHED_QUERIES,
+    DASHBOARD_QUERIES,
     dashboard_url,
     make_workload,
 )
@@ -96,6 +97,25 @@ def test_a_tick_shows_on_the_next_view(client, alice, portfolio):
     answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
 
     assert_shows_change(client, before)
+
+
+def test_after_a_tick_the_trend_and_the_owners_and_tags_are_not_read_again(
+    client, alice, portfolio, django_assert_max_num_queries
+):
+    milestone_create(workload=portfolio["payments"], name="Baseline", user=alice)
+    client.get(dashboard_url())
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=portfolio["search"], question__question_id="rel1"
+    )
+    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+
+    with django_assert_max_num_queries(DASHBOARD_QUERIES - 2) as captured:
+        after = shown(client.get(dashboard_url()))
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in statements if "reviews_milestone" in sql]
+    assert not [sql for sql in statements if '"reviews_workload"."tags"' in sql]
+    assert after == afresh(client, dashboard_url())
 
 
 def test_a_tick_shows_on_the_next_filtered_view_too(client, alice, portfolio):
