@@ -6,6 +6,12 @@ of those pillars and questions, and the milestone history; so the page takes the
 queries for ten workloads or ten thousand. Answers are grouped by integer keys and named
 afterwards, which keeps the grouping cheap with a thousand workloads.
 
+What is counted over all the workloads (totals, pillars, risky questions, trend, filter
+choices) is cached under a fingerprint of those workloads and their lens reviews (fingerprint),
+one statement that reads no answers and that every committed change moves: while nothing they
+count changes, a view costs that statement and the rows of one page, with 50,000 workloads as
+with 50; the first view after a change counts afresh.
+
 Pillars belong to their lens: two lenses may both have a "Security" pillar (or a "security"
 one), and each is counted and shown under its own lens, the built-in lens first.
 """
@@ -347,7 +353,7 @@ def lens_choices(user: Any, *, known: tuple | None = None) -> list[tuple[str, st
 
 PER_PAGE = 25
 # The portfolio's totals are cached under a fingerprint of what they are counted from (see
-# _fingerprint), so a cached entry is always exact; this only bounds how long unused ones stay.
+# fingerprint), so a cached entry is always exact; this only bounds how long unused ones stay.
 CACHE_SECONDS = 600
 # Changes whenever what _totals returns changes shape, so entries of another release are unused.
 CACHE_FORMAT = 1
@@ -384,10 +390,11 @@ def portfolio(
 
     Staff get nothing extra: the starting point is the workloads shared with the user. Every
     number comes from the kept counts (reviews.counts), one row per lens review and pillar, so
-    no query reads the answers except the risky questions': the workloads of page `page`
-    (riskiest first) with the portfolio's totals and score, the pillars' totals, the rows of
-    the workloads shown, their improvement items, the reviews on deprecated lens versions,
-    the risky questions, the names of pillars and questions, and the milestones.
+    no query reads the answers except the risky questions': the fingerprint of the workloads,
+    then, unless cached under it, the workloads of page `page` (riskiest first) with the
+    portfolio's totals and score, the pillars' totals, the risky questions and the milestones;
+    then the names of pillars and questions, the rows of the workloads shown, their
+    improvement items and the reviews on deprecated lens versions.
     """
     visible = filter_workloads(Workload.objects.for_user(user), filters)
     # No ordering: the workloads' default order would sort every subquery of them.
