@@ -59,6 +59,7 @@ format: install
 
 # Page benchmark on PostgreSQL: fills BENCH_DATABASE_URL (created when missing) with 1,000
 # reviewed workloads, then prints median, p95 and query count of the busiest pages.
+# BENCH_ARGS="--workloads 50000" for a large portfolio (bench/README.md, "The busiest pages").
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/archlens_bench
 bench: install
 	DATABASE_URL="$(BENCH_DATABASE_URL)" $(BIN)/python bench/bench_pages.py $(BENCH_ARGS)

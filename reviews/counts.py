@@ -213,7 +213,11 @@ def differences_consistent(review_ids: list[int]) -> list[Difference]:
 
 @transaction.atomic
 def counts_repair(review_id: int) -> None:
-    """Count one review again with its answers locked, so no tick lands in between."""
+    """Count one review again with its answers locked, so no tick lands in between.
+
+    The review's version moves, as with every change of what it shows: pages that poll it and
+    the dashboard's cache (reviews.dashboard.fingerprint) see the repaired counts.
+    """
     list(
         Answer.objects.select_for_update()
         .filter(lens_review_id=review_id)
@@ -221,3 +225,4 @@ def counts_repair(review_id: int) -> None:
         .values_list("pk", flat=True)
     )
     counts_rebuild([review_id])
+    LensReview.objects.filter(pk=review_id).update(version=F("version") + 1)

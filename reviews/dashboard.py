@@ -6,6 +6,12 @@ of those pillars and questions, and the milestone history; so the page takes the
 queries for ten workloads or ten thousand. Answers are grouped by integer keys and named
 afterwards, which keeps the grouping cheap with a thousand workloads.
 
+What is counted over all the workloads (totals, pillars, risky questions, trend, filter
+choices) is cached under a fingerprint of those workloads and their lens reviews (fingerprint),
+one statement that reads no answers and that every committed change moves: while nothing they
+count changes, a view costs that statement and the rows of one page, with 50,000 workloads as
+with 50; the first view after a change counts afresh.
+
 Pillars belong to their lens: two lenses may both have a "Security" pillar (or a "security"
 one), and each is counted and shown under its own lens, the built-in lens first.
 """
@@ -13,10 +19,14 @@ one), and each is counted and shown under its own lens, the built-in lens first.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Case,
@@ -32,6 +42,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import (
     Cast,
@@ -65,6 +76,7 @@ TREND_MONTHS = 12
 # What the dashboard shows of a workload besides the counts (see WorkloadRow).
 ROW_FIELDS = ("pk", "public_id", "name", "name_key", "environment", "owner__username")
 RISK_COUNTS = tuple(RISK_FIELDS.values())
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,8 @@ class Portfolio:
     question_title: str = ""
     # The page `rows` are on (a page past the end is the last one).
     page_number: int = 1
+    # The fingerprint of the workloads counted (see fingerprint()).
+    fingerprint: tuple = ()
 
     @property
     def pillars(self) -> list[PillarCount]:
@@ -275,22 +289,37 @@ def filter_workloads(workloads: QuerySet[Workload], filters: Filters) -> QuerySe
     return workloads
 
 
-def filter_choices(user: Any) -> tuple[list[str], list[str]]:
-    """Owners and tags in use on the user's workloads, for the filter form (one query).
+def filter_choices(user: Any, *, known: tuple | None = None) -> tuple[list[str], list[str]]:
+    """Owners and tags in use on the user's workloads, for the filter form.
 
     Each combination of owner and tags once: far fewer rows than workloads in a large
-    portfolio, where most workloads share their tags with others.
+    portfolio, where most workloads share their tags with others. Cached under the fingerprint
+    of the user's workloads (`known` when the caller has it), with the owners' ids: their
+    names are read each time (two queries, three to count them again).
     """
-    owners: set[str] = set()
+    owner_ids, tags = cached(
+        ("filter choices", user.pk),
+        Workload.objects.for_user(user),
+        lambda: _owners_and_tags(user),
+        # The workloads alone: a tick leaves the owners and tags cached.
+        known=known[:WORKLOAD_PARTS] if known else None,
+        reviews=False,
+    )
+    owners = get_user_model().objects.filter(pk__in=owner_ids).values_list("username", flat=True)
+    return sorted(owners, key=str.casefold), tags
+
+
+def _owners_and_tags(user: Any) -> tuple[set[int], list[str]]:
+    owners: set[int] = set()
     tags: set[str] = set()
     for owner, workload_tags in (
-        Workload.objects.for_user(user).order_by().values_list("owner__username", "tags").distinct()
+        Workload.objects.for_user(user).order_by().values_list("owner_id", "tags").distinct()
     ):
         owners.add(owner)
         for key, value in (workload_tags or {}).items():
             tags.add(key)
             tags.add(f"{key}={value}")
-    return sorted(owners, key=str.casefold), sorted(tags)[:200]
+    return owners, sorted(tags)[:200]
 
 
 def team_choices() -> list[str]:
@@ -299,18 +328,23 @@ def team_choices() -> list[str]:
     return list(Team.objects.order_by("name_key").values_list("name", flat=True))
 
 
-def lens_choices(user: Any) -> list[tuple[str, str]]:
-    """(alias, name) of the lenses reviewed in the user's workloads, for the lens picker (one
-    query); the built-in lens first, then by name."""
-    lenses = (
-        Lens.objects.filter(
-            pk__in=LensReview.objects.filter(
+def lens_choices(user: Any, *, known: tuple | None = None) -> list[tuple[str, str]]:
+    """(alias, name) of the lenses reviewed in the user's workloads, for the lens picker; the
+    built-in lens first, then by name. Cached as filter_choices is (one query, two to count)."""
+    reviewed = cached(
+        ("lens choices", user.pk),
+        Workload.objects.for_user(user),
+        lambda: set(
+            LensReview.objects.filter(
                 is_active=True, workload__in=Workload.objects.for_user(user).values("pk")
-            ).values("lens_id")
-        )
-        .order_by()
-        .values_list("alias", "name", "is_builtin")
+            )
+            .order_by()
+            .values_list("lens_id", flat=True)
+            .distinct()
+        ),
+        known=known,
     )
+    lenses = Lens.objects.filter(pk__in=reviewed).values_list("alias", "name", "is_builtin")
     ordered = sorted(lenses, key=lambda lens: lens_order(lens[2], lens[1], lens[0]))
     return [(alias, name) for alias, name, _ in ordered]
 
@@ -318,6 +352,13 @@ def lens_choices(user: Any) -> list[tuple[str, str]]:
 # -- the portfolio -------------------------------------------------------------------------------
 
 PER_PAGE = 25
+# The portfolio's totals are cached under a fingerprint of what they are counted from (see
+# fingerprint), so a cached entry is always exact; this only bounds how long unused ones stay.
+CACHE_SECONDS = 600
+# Changes whenever what _totals returns changes shape, so entries of another release are unused.
+CACHE_FORMAT = 1
+# The parts of a fingerprint that follow the workloads alone (see fingerprint).
+WORKLOAD_PARTS = 4
 # A pillar's score from its kept counts, as reviews.scores.Practices.score computes it, in SQL
 # (NULL for no score), so that means over thousands of workloads are taken by the database.
 PILLAR_SCORE_SQL = (
@@ -349,14 +390,57 @@ def portfolio(
 
     Staff get nothing extra: the starting point is the workloads shared with the user. Every
     number comes from the kept counts (reviews.counts), one row per lens review and pillar, so
-    no query reads the answers except the risky questions': the workloads of page `page`
-    (riskiest first) with the portfolio's totals and score, the pillars' totals, the rows of
-    the workloads shown, their improvement items, the reviews on deprecated lens versions,
-    the risky questions, the names of pillars and questions, and the milestones.
+    no query reads the answers except the risky questions': the fingerprint of the workloads,
+    then, unless cached under it, the workloads of page `page` (riskiest first) with the
+    portfolio's totals and score, the pillars' totals, the risky questions and the milestones;
+    then the names of pillars and questions, the rows of the workloads shown, their
+    improvement items and the reviews on deprecated lens versions.
     """
     visible = filter_workloads(Workload.objects.for_user(user), filters)
     # No ordering: the workloads' default order would sort every subquery of them.
     ids = visible.order_by().values("pk")
+    known = fingerprint(visible)
+    summary, page_ids, page, pillar_totals, risky = cached(
+        ("portfolio", user.pk, filters, page, per_page),
+        visible,
+        lambda: _totals(ids, filters, page, per_page),
+        known=known,
+    )
+    # The milestones only change with their workloads' `updated_at`: a tick, which moves only
+    # its review's version, leaves the trend's months cached.
+    monthly = cached(
+        ("trend", user.pk, filters),
+        visible,
+        lambda: monthly_changes(ids),
+        known=known[:WORKLOAD_PARTS],
+    )
+    pillar_info, question_info = _catalogue({entry[0] for entry in pillar_totals})
+    ordered, shown_lenses, main = _lens_groups(pillar_totals, pillar_info, shown=filters.lens)
+    rows = _page_rows(page_ids, pillar_info, ordered, main)
+    has_other = len({p.key for p in main.pillars} if main else set()) < sum(
+        len(g.pillars) for g in ordered
+    )
+    result = Portfolio(
+        summary=summary,
+        rows=rows,
+        lenses=shown_lenses,
+        main_lens=main,
+        has_other_pillars=has_other,
+        questions=_common_questions(risky, question_info, pillar_info),
+        trend=trend_points(monthly, summary, now=now),
+        page_number=page,
+        fingerprint=known,
+    )
+    if filters.question:
+        result.question_title = _question_answers(rows, ids, filters.question)
+    return result
+
+
+def _totals(ids: QuerySet, filters: Filters, page: int, per_page: int) -> tuple:
+    """What the dashboard counts over every workload of `ids` from their lens reviews (four
+    queries, one more for a page past the end): the summary, the page's workload ids and
+    number, the pillars' totals and the risky answers per question. Plain data, so that it can
+    be cached."""
     summary, page_ids, page = _ranked_page(ids, page, per_page)
     pillar_totals = list(
         PillarCounts.objects.filter(lens_review__workload__in=ids, lens_review__is_active=True)
@@ -384,25 +468,64 @@ def portfolio(
         )
         .order_by()
     )
-    pillar_info, question_info = _catalogue({entry[0] for entry in pillar_totals})
-    ordered, shown_lenses, main = _lens_groups(pillar_totals, pillar_info, shown=filters.lens)
-    rows = _page_rows(page_ids, pillar_info, ordered, main)
-    has_other = len({p.key for p in main.pillars} if main else set()) < sum(
-        len(g.pillars) for g in ordered
-    )
-    result = Portfolio(
-        summary=summary,
-        rows=rows,
-        lenses=shown_lenses,
-        main_lens=main,
-        has_other_pillars=has_other,
-        questions=_common_questions(risky, question_info, pillar_info),
-        trend=risk_trend(ids, summary, now=now),
-        page_number=page,
-    )
-    if filters.question:
-        result.question_title = _question_answers(rows, ids, filters.question)
-    return result
+    return summary, page_ids, page, pillar_totals, risky
+
+
+def fingerprint(visible: QuerySet[Workload], *, reviews: bool = True) -> tuple:
+    """A summary of everything the cached totals of `visible` are read from (one statement,
+    which reads neither answers nor kept counts, only the workloads and, unless `reviews` is
+    false, their lens reviews).
+
+    Every change of an answer, of a lens review (its answers, notes, lens version, removal) or
+    of its kept counts moves its review's `version` by one in the same transaction, and
+    versions never go back; so the sum of the versions moves with every committed change of a
+    visible review, whatever order transactions commit in. Workloads that become visible or
+    hidden (shares, teams, filters) change the count or the sums of ids; an edited workload
+    (its name orders the page, its owner and tags are filter choices) and a new milestone (the
+    trend; reviews.milestones) move its `updated_at`, which only goes forward.
+    """
+    table = connection.ops.quote_name(Workload._meta.db_table)
+    if connection.vendor == "postgresql":
+        mixed = f"hashint8({table}.id)"
+        micros = f"CAST(date_part('epoch', {table}.updated_at) * 1000000 AS BIGINT)"
+    else:  # SQLite keeps times as text: "2026-12-01 20:14:41.123456"
+        mixed = f"({table}.id * {table}.id) %% 2147483647"
+        seconds = f"CAST(strftime('%%s', {table}.updated_at) AS INTEGER)"
+        micros = f"{seconds} * 1000000 + CAST(substr({table}.updated_at, 21, 6) AS INTEGER)"
+    sums = {
+        "rows": Count("pk"),
+        "ids": Sum("pk"),
+        # The ids once more, scrambled: workloads swapped for others whose ids add up to the
+        # same would have to add up to the same here too.
+        "mixed": Sum(RawSQL(mixed, [])),
+        "edited": Sum(RawSQL(micros, [])),
+    }
+    if reviews:
+        # After WORKLOAD_PARTS: the first parts, then counted once per review, still change
+        # with every workload that comes, goes or is edited.
+        sums |= {"reviews": Count("lens_reviews"), "versions": Sum("lens_reviews__version")}
+    return tuple(visible.order_by().aggregate(**sums).values())
+
+
+def cached(
+    what: tuple,
+    visible: QuerySet[Workload],
+    compute: Callable[[], T],
+    *,
+    known: tuple | None = None,
+    reviews: bool = True,
+) -> T:
+    """compute(), cached under `what` and the fingerprint of `visible` (`known` when the caller
+    has it; `reviews`: whether compute reads their lens reviews too): an entry is never out of
+    date, since any change it depends on changes the key."""
+    found = known if known is not None else fingerprint(visible, reviews=reviews)
+    parts = (CACHE_FORMAT, *what, timezone.get_current_timezone_name(), found)
+    key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
 
 
 def _ranked_page(ids: QuerySet, page: int, per_page: int) -> tuple[Summary, list[int], int]:
@@ -720,15 +843,16 @@ def risk_trend(
     now: datetime.datetime | None = None,
     months: int = TREND_MONTHS,
 ) -> list[Point]:
-    """The portfolio's high and medium risks at the end of each month, then now (one query).
+    """The portfolio's high and medium risks at the end of each month, then now (one query)."""
+    return trend_points(monthly_changes(visible), summary, now=now, months=months)
 
-    A month's value is the sum, over workloads, of each workload's latest milestone recorded
-    by the end of that month; a workload without a milestone yet counts nothing. The last point
-    is "Now": the live answers. Only the last `months` months are shown, but older milestones
-    still count as the latest ones of their workloads. Without milestones there is no trend.
+
+def monthly_changes(visible: QuerySet) -> dict[datetime.date, tuple[int, int]]:
+    """{first day of a month: (high, medium)} the milestones of that month added (one query).
+
+    Each milestone counts as the change it made to its workload's latest counts, added up per
+    month (in the current time zone) by the database: a few rows however many milestones.
     """
-    # Each milestone as the change it made to its workload's latest counts, added up per
-    # month (in the current time zone) by the database: a few rows however many milestones.
     previous = {
         "partition_by": [F("workload_id")],
         "order_by": [F("recorded_at").asc(), F("pk").asc()],
@@ -751,10 +875,26 @@ def risk_trend(
             f'FROM ({sql}) c GROUP BY c."year", c."month" ORDER BY c."year", c."month"',
             params,
         )
-        monthly = {
+        return {
             datetime.date(int(year), int(month), 1): (int(high), int(medium))
             for year, month, high, medium in cursor.fetchall()
         }
+
+
+def trend_points(
+    monthly: dict[datetime.date, tuple[int, int]],
+    summary: Summary,
+    *,
+    now: datetime.datetime | None = None,
+    months: int = TREND_MONTHS,
+) -> list[Point]:
+    """The trend from monthly_changes: the high and medium risks at the end of each month.
+
+    A month's value is the sum, over workloads, of each workload's latest milestone recorded
+    by the end of that month; a workload without a milestone yet counts nothing. The last point
+    is "Now": the live answers. Only the last `months` months are shown, but older milestones
+    still count as the latest ones of their workloads. Without milestones there is no trend.
+    """
     if not monthly:
         return []
     now = now or timezone.now()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from reviews.activity import Action, activity_record
 from reviews.errors import CONFLICT, QUOTA, DomainError
@@ -51,6 +52,9 @@ def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | 
         score=snapshots_score(snapshots),
         data={"lens_reviews": snapshots},
     )
+    # The workload changed: the dashboard's trend, cached under its workloads' update times
+    # (reviews.dashboard.fingerprint), is counted again.
+    Workload.objects.filter(pk=workload.pk).update(updated_at=timezone.now())
     activity_record(
         workload=workload,
         user=user,

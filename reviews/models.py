@@ -239,6 +239,11 @@ class WorkloadMember(models.Model):
 
     class Meta:
         ordering = ["workload", "user__username"]
+        # The workloads shared with a user, by role, read from the index alone: every list of
+        # their workloads starts there (WorkloadQuerySet.for_user, with_role).
+        indexes = [
+            models.Index(fields=["user", "role", "workload"], name="member_workloads_of_user")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["workload", "user"], name="member_once_per_workload"),
             models.UniqueConstraint(

@@ -71,9 +71,14 @@ def answers_set_risk(answers, risk: str) -> int:
     A direct UPDATE goes around the services that keep the counts (reviews.counts); the
     recount puts the kept counts where the services would have.
     """
+    from django.db.models import F
+
     from reviews.counts import counts_rebuild
+    from reviews.models import LensReview
 
     reviews = set(answers.values_list("lens_review_id", flat=True))
     updated = answers.update(risk=risk)
     counts_rebuild(reviews)
+    # As the services do: pages that poll, and the dashboard's cache, see the review change.
+    LensReview.objects.filter(pk__in=reviews).update(version=F("version") + 1)
     return updated

@@ -117,7 +117,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if wants_partial(request):
         return render(request, "reviews/dashboard.html#results", context)
-    context["owners"], context["known_tags"] = filter_choices(request.user)
-    context["lenses"] = lens_choices(request.user)
+    # Unfiltered, the portfolio counted the same workloads as the choices offer.
+    known = None if filters.is_active else data.fingerprint
+    context["owners"], context["known_tags"] = filter_choices(request.user, known=known)
+    context["lenses"] = lens_choices(request.user, known=known)
     context["teams"] = team_choices()
     return render(request, "reviews/dashboard.html", context)

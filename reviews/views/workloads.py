@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +31,7 @@ from review_templates.services import (
     workload_create_with_templates,
 )
 from reviews import services
-from reviews.dashboard import Filters, filter_workloads, team_choices
+from reviews.dashboard import Filters, cached, filter_workloads, fingerprint, team_choices
 from reviews.errors import NOT_FOUND
 from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
 from reviews.models import (
@@ -133,18 +134,24 @@ def _page_links(page: Page, filters: WorkloadFilterForm) -> dict[str, Any]:
 @login_required
 def workload_list(request: HttpRequest) -> HttpResponse:
     filters = WorkloadFilterForm(request.GET)
-    workloads = filter_workloads(
-        workloads_for_list(request.user),
-        Filters(
-            environment=filters.value("environment"),
-            tag=filters.tag_filter(),
-            team=filters.value("team").strip(),
-        ),
+    chosen = Filters(
+        environment=filters.value("environment"),
+        tag=filters.tag_filter(),
+        team=filters.value("team").strip(),
     )
+    workloads = filter_workloads(workloads_for_list(request.user), chosen)
     order = filters.order_by()
     workloads = workloads.annotate(**sort_annotations(order)).order_by(*order)
+    paginator = Paginator(workloads, PER_PAGE)
+    partial = wants_partial(request)
+    if not partial:
+        # The whole page's tag suggestions are cached under the fingerprint of the user's
+        # workloads, which counts them: unfiltered, that is the paginator's count too.
+        known = fingerprint(Workload.objects.for_user(request.user), reviews=False)
+        if not chosen.is_active:
+            paginator.count = known[0]
     # A page number past the end shows the last page, one that is no number the first.
-    page = Paginator(workloads, PER_PAGE).get_page(filters.value("page") or 1)
+    page = paginator.get_page(filters.value("page") or 1)
     # Only the workloads on the page are counted.
     page.object_list = add_list_counts(list(page.object_list))
     context = {
@@ -155,22 +162,29 @@ def workload_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(filters),
         "is_filtered": any(filters.value(key) for key in FILTERS),
     }
-    if wants_partial(request):
+    if partial:
         return render(request, "reviews/workload_list.html#rows", context)
-    context["known_tags"] = _known_tags(request.user)
+    context["known_tags"] = _known_tags(request.user, known)
     context["teams"] = team_choices()
     return render(request, "reviews/workload_list.html", context)
 
 
-def _known_tags(user: Any) -> list[str]:
+def _known_tags(user: Any, known: tuple) -> list[str]:
     """Tags in use on the user's workloads, offered as suggestions in the tag filter.
 
-    Each set of tags once (one query): far fewer rows than workloads in a large portfolio.
+    Each set of tags once: far fewer rows than workloads in a large portfolio. Cached under
+    `known`, the fingerprint of the user's workloads without their lens reviews
+    (reviews.dashboard.cached): no query, one to read them again.
     """
+    visible = Workload.objects.for_user(user)
+    return cached(
+        ("known tags", user.pk), visible, lambda: _tags_of(visible), known=known, reviews=False
+    )
+
+
+def _tags_of(visible: QuerySet[Workload]) -> list[str]:
     seen: set[str] = set()
-    for tags in (
-        Workload.objects.for_user(user).order_by().values_list("tags", flat=True).distinct()
-    ):
+    for tags in visible.order_by().values_list("tags", flat=True).distinct():
         for key, value in (tags or {}).items():
             seen.add(key)
             seen.add(f"{key}={value}")

