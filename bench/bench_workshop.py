@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 from load_workshop import reset_database
 
@@ -176,7 +177,13 @@ def main() -> int:
 
     def post(choice_id: str, data: dict, expect: tuple[int, ...]) -> Callable[[], object]:
         def send():
-            response = clients[writer].post(page_url("choice_update", choice_id), data, **HTMX)
+            # Form-encoded, as htmx sends a form (the test client's default is multipart).
+            response = clients[writer].post(
+                page_url("choice_update", choice_id),
+                urlencode(data),
+                content_type="application/x-www-form-urlencoded",
+                **HTMX,
+            )
             assert response.status_code in expect, response.status_code
             return response
 
