@@ -526,14 +526,17 @@ def _record(
     answer.version += 1
     answer.updated_by = user
     answer.save()
-    # Kept on the answer for the page that made the change: it shows the new history entry.
-    answer.event = AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
     answer.risk_before = risk_before
     improvement_sync(answer=answer, risk_before=risk_before, user=user)
     if counts_before is not None:
         # Before the review's row, as every tick goes: answer, pillar counts, review.
         counts_move(answer=answer, before=counts_before, after=tally_of(answer, choices))
     LensReview.objects.filter(pk=answer.lens_review_id).update(**bump)
+    # The history entry last, once every row lock is held: its time is then that of the commit
+    # (when others see the change) but for the commit itself, not that of a wait for a lock on
+    # the pillar's counts or the review that ticks of other questions hold. Kept on the answer
+    # for the page that made the change: it shows the new history entry.
+    answer.event = AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
 
 
 # What a choice's row holds: status, reason and notes.

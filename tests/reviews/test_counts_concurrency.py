@@ -101,3 +101,41 @@ def test_simultaneous_ticks_in_a_pillar_without_its_row_count_once_each(workload
             )
         )
         assert differences() == [], f"round {round_number}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_that_waits_for_the_reviews_lock_dates_its_history_entry_after_the_wait(
+    workload, bob
+):
+    """Others see a change when it commits; a history entry dated before a long wait for a
+    lock would say the choice changed while they still read the old state (the load test's
+    consistency check found such a no-op as a lost update)."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+    from django.utils import timezone
+
+    from reviews.models import AnswerEvent, LensReview
+
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=workload, question__question_id="sec1"
+    )
+    held, released = threading.Event(), {}
+
+    def hold_the_review():
+        with transaction.atomic():
+            LensReview.objects.select_for_update().get(pk=answer.lens_review_id)
+            held.set()
+            time.sleep(0.5)
+            released["at"] = timezone.now()
+        connections.close_all()
+
+    holder = threading.Thread(target=hold_the_review)
+    holder.start()
+    held.wait(5)
+    answer_choice_update(answer=answer, choice_id="sec1_bp1", status="SELECTED", user=bob)
+    holder.join()
+
+    event = AnswerEvent.objects.filter(answer=answer).latest("at")
+    assert event.at >= released["at"]
