@@ -38,6 +38,13 @@ question = lens_review + "questions/<key:question_id>/"
 milestone = workload + "milestones/<int:number>/lenses/<slug:alias>/"
 
 urlpatterns = [
+    # First: the workshop screen's polls and ticks are most requests, and Django tries the
+    # patterns in order (no other pattern matches these paths).
+    path(question, answers.question_detail, name="question"),
+    path(question + "poll/", answers.question_poll, name="question_poll"),
+    path(question + "choices/<key:choice_id>/", answers.choice_update, name="choice_update"),
+    path(question + "applicability/", answers.applicability_update, name="applicability"),
+    path(question + "notes/", answers.notes_update, name="question_notes"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/workloads.xlsx", workbooks.dashboard_xlsx, name="dashboard_xlsx"),
     path("workloads/", workloads.workload_list, name="workload_list"),
@@ -98,11 +105,6 @@ urlpatterns = [
     path(lens_review + "improvements.csv", exports.improvement_csv, name="improvement_csv"),
     path(lens_review + "answers.csv", exports.answers_csv, name="answers_csv"),
     path(lens_review + "improvements.xlsx", workbooks.improvement_xlsx, name="improvement_xlsx"),
-    path(question, answers.question_detail, name="question"),
-    path(question + "poll/", answers.question_poll, name="question_poll"),
-    path(question + "choices/<key:choice_id>/", answers.choice_update, name="choice_update"),
-    path(question + "applicability/", answers.applicability_update, name="applicability"),
-    path(question + "notes/", answers.notes_update, name="question_notes"),
     # reports (reviews.views.reports) and their branding
     path(workload + "reports/", reports.workload_reports, name="reports"),
     path(workload + "reports/<int:report_id>/", reports.report, name="report"),
