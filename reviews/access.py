@@ -154,9 +154,9 @@ def _choice_status_sql() -> tuple[str, str]:
 
 @functools.cache
 def _answer_sql(vendor: str, with_choice: bool) -> str:
-    """The lookup of answer_for. Hand-written rather than
-    built through the ORM: building and compiling that query (six joins and three role
-    subqueries) cost more than the rest of a tick."""
+    """The lookup of answer_for. Hand-written rather than built through the ORM: building and
+    compiling that query (six joins and three role subqueries) cost more than the rest of a
+    tick."""
     columns = ", ".join(columns_of(alias, model, skip) for alias, model, skip in _ANSWER_PARTS)
     table = {model: model._meta.db_table for _, model, _ in _ANSWER_PARTS}
     choice_status, choice_join = _choice_status_sql() if with_choice else ("NULL", "")
