@@ -836,17 +836,6 @@ def _next_month(day: datetime.date) -> datetime.date:
     return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def risk_trend(
-    visible: QuerySet,
-    summary: Summary,
-    *,
-    now: datetime.datetime | None = None,
-    months: int = TREND_MONTHS,
-) -> list[Point]:
-    """The portfolio's high and medium risks at the end of each month, then now (one query)."""
-    return trend_points(monthly_changes(visible), summary, now=now, months=months)
-
-
 def monthly_changes(visible: QuerySet) -> dict[datetime.date, tuple[int, int]]:
     """{first day of a month: (high, medium)} the milestones of that month added (one query).
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lenses.services import lens_import, lens_version_publish
-from reviews.dashboard import Filters, portfolio, risk_trend
+from reviews.dashboard import Filters, monthly_changes, portfolio, trend_points
 from reviews.milestones import milestone_create
 from reviews.models import Answer, AnswerRisk, Milestone, Role, Workload
 from reviews.services import (
@@ -603,7 +603,7 @@ def test_the_trend_shows_the_last_twelve_months_counting_older_milestones(alice,
     visible = Workload.objects.for_user(alice).values("pk")
     summary = portfolio(alice, Filters()).summary
 
-    points = risk_trend(visible, summary, now=at(2025, 4, 15))
+    points = trend_points(monthly_changes(visible), summary, now=at(2025, 4, 15))
 
     assert len(points) == 13
     assert (points[0].label, points[0].high) == ("May ’24", 7)
