@@ -158,22 +158,28 @@ def _answer_sql(vendor: str, with_choice: bool) -> str:
     compiling that query (six joins and three role subqueries) cost more than the rest of a
     tick."""
     columns = ", ".join(columns_of(alias, model, skip) for alias, model, skip in _ANSWER_PARTS)
-    table = {model: model._meta.db_table for _, model, _ in _ANSWER_PARTS}
     choice_status, choice_join = _choice_status_sql() if with_choice else ("NULL", "")
-    sql = f"""
-        SELECT {columns}, {choice_status}, {_role_sql("w.id")}
+    joins = f"""JOIN {Pillar._meta.db_table} p ON p.id = q.pillar_id
+        JOIN {LensVersion._meta.db_table} v ON v.id = r.lens_version_id
+        {choice_join}"""
+    return f"SELECT {columns}, {choice_status}, {_role_sql('w.id')} {_answer_at_path(joins)}"
+
+
+def _answer_at_path(joins: str = "") -> str:
+    """FROM … LIMIT 1 of the answer a path names (workload public id, lens alias, question id:
+    the last three placeholders) in its active lens review, as a (question q, review r, lens l,
+    workload w); `joins` adds tables."""
+    table = {model: model._meta.db_table for model in (Answer, Question, LensReview, Lens)}
+    return f"""
         FROM {table[Answer]} a
         JOIN {table[Question]} q ON q.id = a.question_id
-        JOIN {table[Pillar]} p ON p.id = q.pillar_id
         JOIN {table[LensReview]} r ON r.id = a.lens_review_id
         JOIN {table[Lens]} l ON l.id = r.lens_id
-        JOIN {table[LensVersion]} v ON v.id = r.lens_version_id
-        JOIN {table[Workload]} w ON w.id = r.workload_id
-        {choice_join}
+        JOIN {Workload._meta.db_table} w ON w.id = r.workload_id
+        {joins}
         WHERE w.public_id = %s AND l.alias = %s AND r.is_active AND q.question_id = %s
         LIMIT 1
     """
-    return sql
 
 
 def answer_for(
@@ -233,18 +239,7 @@ def _versions_sql() -> str:
     """The lookup of polls, written once per process: building it through the ORM (joins and
     three role subqueries) cost several times what the request costs otherwise, on every poll
     of every page."""
-    table = {model: model._meta.db_table for model in (Answer, LensReview, Workload)}
-    question, lens = Question._meta.db_table, Lens._meta.db_table
-    return f"""
-        SELECT a.version, r.risk_version, {_role_sql("w.id")}
-        FROM {table[Answer]} a
-        JOIN {question} q ON q.id = a.question_id
-        JOIN {table[LensReview]} r ON r.id = a.lens_review_id
-        JOIN {lens} l ON l.id = r.lens_id
-        JOIN {table[Workload]} w ON w.id = r.workload_id
-        WHERE w.public_id = %s AND l.alias = %s AND r.is_active AND q.question_id = %s
-        LIMIT 1
-    """
+    return f"SELECT a.version, r.risk_version, {_role_sql('w.id')} {_answer_at_path()}"
 
 
 def answer_versions_for(
