@@ -250,6 +250,8 @@ def main() -> int:
 
         scenarios = {"tick": tick(same), "tick, risk moves": tick(moves), "poll 204": poll(None)}
         scenarios |= {"no-op tick": no_op, "trivial": trivial}
+        scenarios |= {"poll, this question changed": poll(change_here)}
+        scenarios |= {"poll, risk elsewhere": poll(change_elsewhere)}
         for name, scenario in scenarios.items():
             if args.profile and name != args.profile:
                 continue

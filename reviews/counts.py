@@ -62,30 +62,24 @@ def tally_of(answer: Answer, choices: Iterable[Choice]) -> Tally:
     return answer_tally(answer.risk, practices)
 
 
-def counts_move(*, answer: Answer, before: Tally, after: Tally) -> None:
-    """Add the difference an answer's change makes to its pillar's row (nothing if none).
-
-    The answer's row is locked by the caller. A row that is missing (data written around the
-    services) is counted from the answers, this change included, and inserted; when another
-    change inserted it first, the difference goes onto that row.
+def counts_missing(*, answer: Answer, delta: Tally) -> None:
+    """Count the pillar of an answer whose change found no row of kept counts to move by
+    `delta` (reviews.answer_writes; data written around the services): from the answers, this
+    change included, and insert the row. When another change inserted it first, `delta` goes
+    onto that row. The answer's row is locked by the caller.
     """
-    delta = {name: after[name] - before[name] for name in FIELDS if after[name] != before[name]}
-    if not delta:
-        return
-    rows = PillarCounts.objects.filter(
-        lens_review_id=answer.lens_review_id, pillar_id=answer.question.pillar_id
-    )
-    changes = {name: Greatest(F(name) + change, Value(0)) for name, change in delta.items()}
-    if rows.update(**changes):
-        return
     key = (answer.lens_review_id, answer.question.pillar_id)
-    tally = recount([answer.lens_review_id]).get(key, after)
+    tally = recount([answer.lens_review_id]).get(key)
+    if tally is None:  # no answer of the pillar left (it cannot happen to a changed answer)
+        return
     try:
         with transaction.atomic():
             PillarCounts.objects.create(lens_review_id=key[0], pillar_id=key[1], **tally)
     except IntegrityError:
         # Counted by another change at the same moment, without this one: add it.
-        rows.update(**changes)
+        PillarCounts.objects.filter(lens_review_id=key[0], pillar_id=key[1]).update(
+            **{name: Greatest(F(name) + move, Value(0)) for name, move in delta.items()}
+        )
 
 
 @transaction.atomic

@@ -23,7 +23,8 @@ from lenses.version_cache import version_data
 from people.models import Team
 from review_templates.fingerprints import state_fingerprint
 from reviews.activity import Action, activity_record
-from reviews.counts import Tally, counts_move, counts_rebuild, tally_of
+from reviews.answer_writes import AnswerChange, answer_change_write
+from reviews.counts import Tally, counts_rebuild, tally_of
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
 from reviews.improvements import improvement_sync, improvements_sync
 from reviews.models import (
@@ -44,7 +45,7 @@ from reviews.models import (
     WorkloadTeamShare,
     name_key,
 )
-from reviews.rows import locked
+from reviews.rows import locked, planned_cursor
 
 
 class ReviewError(DomainError):
@@ -457,6 +458,12 @@ def _lock(answer: Answer) -> Answer:
     return fresh
 
 
+# reviews_choiceanswer: in hand-written SQL, as the other statements of a tick (reviews.rows).
+CHOICE_ROWS_SQL = (
+    "SELECT choice_id, status, reason, notes FROM reviews_choiceanswer WHERE answer_id = %s"
+)
+
+
 def _choices_now(answer: Answer) -> list[Choice]:
     """choices_with_status for a locked answer whose lens version is loaded: the choices from
     the version cache (lenses.version_cache) and only this answer's rows from the database.
@@ -465,12 +472,9 @@ def _choices_now(answer: Answer) -> list[Choice]:
     only the locked row once a waiting lock is granted, so joined rows would be those from
     before the change that held the lock, and a tick made at the same moment would be lost.
     """
-    stored = {
-        choice_id: (status, reason, notes)
-        for choice_id, status, reason, notes in ChoiceAnswer.objects.filter(
-            answer=answer
-        ).values_list("choice_id", "status", "reason", "notes")
-    }
+    with planned_cursor() as cursor:
+        cursor.execute(CHOICE_ROWS_SQL, [answer.pk])
+        stored = {choice_id: (status, reason, notes) for choice_id, status, reason, notes in cursor}
     choices = version_data(answer.lens_review.lens_version).choices_of(answer.question_id)
     for choice in choices:
         choice.status, choice.reason, choice.choice_notes = stored.get(choice.pk, (None,) * 3)
@@ -508,35 +512,34 @@ def _record(
     changes: list[dict[str, Any]],
     risk_before: str,
     *,
+    rows: list[ChoiceAnswer] = (),
     counts_before: Tally | None = None,
     choices: list[Choice] = (),
 ) -> None:
-    """Save the answer's new state, add it to the audit trail and tell pollers of the review.
+    """Save the answer's new state and its choices' `rows`, add it to the audit trail and tell
+    pollers of the review (reviews.answer_writes).
 
     Called with the answer's row locked, so `risk_before` is the risk this change replaces. The
-    review's counters move in one UPDATE in the same transaction: a poller that sees them move
-    also sees the change. `counts_before`: the answer's tally before the change, when its risk
-    or choices may have changed; the pillar's kept counts then move to the tally of `choices`
-    (their new status).
+    review's counters move in the same transaction: a poller that sees them move also sees the
+    change. `counts_before`: the answer's tally before the change, when its risk or choices may
+    have changed; the pillar's kept counts then move to the tally of `choices` (their new
+    status).
     """
-    bump = {"version": F("version") + 1, "updated_at": timezone.now()}
     if answer.risk != risk_before:
         changes.append({"field": "risk", "before": risk_before, "after": answer.risk})
-        bump["risk_version"] = F("risk_version") + 1
     answer.version += 1
     answer.updated_by = user
-    answer.save()
     answer.risk_before = risk_before
+    # Before the other writes, as every change goes: answer, improvement item, pillar counts,
+    # review.
     improvement_sync(answer=answer, risk_before=risk_before, user=user)
+    delta = {}
     if counts_before is not None:
-        # Before the review's row, as every tick goes: answer, pillar counts, review.
-        counts_move(answer=answer, before=counts_before, after=tally_of(answer, choices))
-    LensReview.objects.filter(pk=answer.lens_review_id).update(**bump)
-    # The history entry last, once every row lock is held: its time is then that of the commit
-    # (when others see the change) but for the commit itself, not that of a wait for a lock on
-    # the pillar's counts or the review that ticks of other questions hold. Kept on the answer
-    # for the page that made the change: it shows the new history entry.
-    answer.event = AnswerEvent.objects.create(answer=answer, user=user, changes=changes)
+        after = tally_of(answer, choices)
+        delta = {name: after[name] - counts_before[name] for name in after}
+        delta = {name: move for name, move in delta.items() if move}
+    change = AnswerChange(answer, user, changes, list(rows), delta, answer.risk != risk_before)
+    answer_change_write(change)
 
 
 # What a choice's row holds: status, reason and notes.
@@ -639,11 +642,12 @@ def answer_choice_update(
     rows, changes = _new_choice_rows(answer, choices, new_state)
     if not rows:
         return answer, choices
-    _save_choice_rows(rows)
     risk_before = answer.risk
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
-    _record(answer, user, changes, risk_before, counts_before=counts_before, choices=choices)
+    _record(
+        answer, user, changes, risk_before, rows=rows, counts_before=counts_before, choices=choices
+    )
     return answer, choices
 
 
@@ -769,13 +773,13 @@ def answer_update(
         answer.notes_updated_by = user
     if not changes:
         return answer, choices
-    if rows:
-        _save_choice_rows(rows)
     risk_before = answer.risk
     answer.is_applicable, answer.reason = applicable, answer_reason
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
-    _record(answer, user, changes, risk_before, counts_before=counts_before, choices=choices)
+    _record(
+        answer, user, changes, risk_before, rows=rows, counts_before=counts_before, choices=choices
+    )
     return answer, choices
 
 
