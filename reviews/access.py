@@ -227,11 +227,16 @@ def answer_for(
 
 @dataclass(frozen=True)
 class AnswerVersions:
-    """What a question page's poll compares with the token it holds (reviews.views.answers)."""
+    """What a question page's poll compares with the token it holds (reviews.views.answers).
+
+    `place` tells the answer apart from any other, for cache keys: its review's pk and creation
+    time (a restored database reuses pks), its pk and its question's pk (an upgrade points an
+    answer at another question)."""
 
     version: int
     risk_version: int
     role: str
+    place: str = ""
 
 
 @functools.cache
@@ -239,7 +244,10 @@ def _versions_sql() -> str:
     """The lookup of polls, written once per process: building it through the ORM (joins and
     three role subqueries) cost several times what the request costs otherwise, on every poll
     of every page."""
-    return f"SELECT a.version, r.risk_version, {_role_sql('w.id')} {_answer_at_path()}"
+    return (
+        "SELECT a.version, r.risk_version, r.id, r.created_at, a.id, a.question_id, "
+        f"{_role_sql('w.id')} {_answer_at_path()}"
+    )
 
 
 def answer_versions_for(
@@ -254,8 +262,10 @@ def answer_versions_for(
         row = cursor.fetchone()
     if row is None:
         return None
-    version, risk_version, own, team, viewer = row
+    version, risk_version, review_id, created_at, answer_id, question_pk, own, team, viewer = row
     role = strongest_role(own, team, Role.READONLY if viewer else None)
     if role is None:
         return None
-    return AnswerVersions(version, risk_version, role)
+    created = str(created_at).replace(" ", "T")  # a datetime, or SQLite's text of one
+    place = f"{review_id}.{created}:{answer_id}:{question_pk}"
+    return AnswerVersions(version, risk_version, role, place)

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lenses.version_cache import LensVersionData, version_data
 from profiles.selectors import prioritised_in
-from reviews.access import answer_versions_for
+from reviews.access import AnswerVersions, answer_versions_for
 from reviews.models import Answer as AnswerModel
 from reviews.models import AnswerRisk, ChoiceAnswer, LensReview, Reason, Role
 from reviews.selectors import in_priority_order, review_risks
@@ -393,11 +393,16 @@ def question_poll(
     query); the full access lookup runs only to send a change or to refuse.
     """
     token = request.GET.get("v", "")
-    seen = answer_versions_for(request.user, public_id, alias, question_id)
-    if seen and token == _token(seen.version, seen.risk_version, seen.role != Role.READONLY):
-        return HttpResponse(status=204)
-    answer = get_answer_for_user(request, public_id, alias, question_id)
     shown = _shown(token)
+    seen = answer_versions_for(request.user, public_id, alias, question_id)
+    if seen:
+        current = _token(seen.version, seen.risk_version, seen.role != Role.READONLY)
+        if token == current:
+            return HttpResponse(status=204)
+        key = _poll_key(seen, shown)
+        if (kept := cache.get(key)) is not None:
+            return _poll_response(*kept)
+    answer = get_answer_for_user(request, public_id, alias, question_id)
     review = answer.lens_review
     writes = review.workload.role != Role.READONLY
     whole = shown is None or shown.version != answer.version or shown.writes != writes
@@ -405,9 +410,28 @@ def question_poll(
     risk_version = review.risk_version
     if now is None:
         now, risk_version = _risks(review)
-    return _refresh(
+    response = _refresh(
         request, answer, version_data(review.lens_version), shown, now, risk_version, whole=whole
     )
+    if seen and _token(answer.version, risk_version, writes) == current:
+        cache.set(key, (response.content, response.get("HX-Reswap")), CACHE_SECONDS)
+    return response
+
+
+def _poll_key(seen: AnswerVersions, shown: Shown | None) -> str:
+    """What a poll from a page at `shown` gets while the answer is at `seen`: the same for
+    everyone at that state (the fragments hold nothing of the person asking), so it is
+    rendered once and shared (see poll_token)."""
+    now = _token(seen.version, seen.risk_version, seen.role != Role.READONLY)
+    was = "none" if shown is None else _token(shown.version, shown.risk_version, shown.writes)
+    return f"question-page:poll:{seen.place}:{now}:{was}"
+
+
+def _poll_response(content: bytes, reswap: str | None) -> HttpResponse:
+    response = HttpResponse(content)
+    if reswap:
+        response["HX-Reswap"] = reswap
+    return response
 
 
 def _fail(request: HttpRequest, answer: AnswerModel, problem: ReviewError) -> HttpResponse:
