@@ -10,9 +10,13 @@ the same run, and the load average:
 - tick, risk same / risk moves: a contributor ticks or unticks one choice of the question
   their page shows (the page's poll token sent along, as the page does);
 - no-op tick: asks for the state the choice already has (a stale page);
+- question page: a reader opens the question page;
 - poll 204: a reader's page that is up to date;
 - poll, this question changed: someone else ticked this question since the page's token;
-- poll, risk elsewhere: someone else moved the risk of another question of the review.
+- poll, risk elsewhere: someone else moved the risk of another question of the review;
+- the same, after another / poll changed, after another: those polls from a page at a state
+  another page at the same state already caught up from (a workshop: everyone's page is at the
+  same state when someone ticks), answered with the render the first one got.
 
     .venv/bin/python bench/bench_workshop.py [--requests 100]
 
@@ -202,11 +206,17 @@ def main() -> int:
         data["v"] = "0.0"  # a stale page
         return post(same, data, (200, 204))
 
-    def poll(make_change: Callable[[], None] | None) -> Scenario:
+    second = Client()
+    second.force_login(reader)
+
+    def poll(make_change: Callable[[], None] | None, *, after_another: bool = False) -> Scenario:
         def prepare():
             held = token(reader)
             if make_change is not None:
                 make_change()
+            if after_another:  # someone else at the same state polled first
+                response = second.get(page_url("question_poll"), {"v": held}, **HTMX)
+                assert response.status_code == 200, response
 
             def send():
                 response = clients[reader].get(page_url("question_poll"), {"v": held}, **HTMX)
@@ -235,14 +245,29 @@ def main() -> int:
     def trivial():
         return lambda: clients[writer].get("/bench/trivial/")
 
+    def page():
+        def send():
+            response = clients[reader].get(page_url("question"))
+            assert response.status_code == 200, response
+            return response
+
+        return send
+
     runs = {
         "trivial authenticated view": measure(trivial, args.requests),
+        "question page": measure(page, args.requests),
         "poll 204": measure(poll(None), args.requests),
         "tick, risk same": measure(tick(same), args.requests),
         "tick, risk moves": measure(tick(moves), args.requests),
         "no-op tick": measure(no_op, args.requests),
         "poll, this question changed": measure(poll(change_here), args.requests),
         "poll, risk elsewhere": measure(poll(change_elsewhere), args.requests),
+        "  the same, after another": measure(
+            poll(change_elsewhere, after_another=True), args.requests
+        ),
+        "poll changed, after another": measure(
+            poll(change_here, after_another=True), args.requests
+        ),
     }
     if args.profile or args.queries:
         from django.db import connection
@@ -250,7 +275,7 @@ def main() -> int:
 
         scenarios = {"tick": tick(same), "tick, risk moves": tick(moves), "poll 204": poll(None)}
         scenarios |= {"no-op tick": no_op, "trivial": trivial}
-        scenarios |= {"poll, this question changed": poll(change_here)}
+        scenarios |= {"poll, this question changed": poll(change_here), "question page": page}
         scenarios |= {"poll, risk elsewhere": poll(change_elsewhere)}
         for name, scenario in scenarios.items():
             if args.profile and name != args.profile:

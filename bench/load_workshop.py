@@ -1016,17 +1016,21 @@ def print_table(rows: list[dict], seconds: float, header: bool = True) -> None:
         )
 
 
-SERVER_LINE = re.compile(r"archlens\.requests (GET|POST) (\S+) (\d{3}) duration_ms=(\d+)")
+SERVER_LINE = re.compile(
+    r"archlens\.requests (GET|POST) (\S+) (\d{3}) duration_ms=(\d+) cpu_ms=([\d.]+)"
+)
 
 
 def server_log_summary(log: Path) -> dict:
     """What gunicorn and the app logged: 5xx, tracebacks, worker timeouts, slowest views."""
     text = log.read_text(errors="replace") if log.exists() else ""
     durations: dict[str, list[int]] = defaultdict(list)
+    cpu: dict[str, list[float]] = defaultdict(list)
     statuses: Counter[str] = Counter()
-    for method, path, status, ms in SERVER_LINE.findall(text):
+    for method, path, status, ms, cpu_ms in SERVER_LINE.findall(text):
         kind = request_kind(method, path, status)
         durations[kind].append(int(ms))
+        cpu[kind].append(float(cpu_ms))
         statuses[status[0] + "xx"] += 1
     return {
         "status_classes": dict(statuses),
@@ -1038,6 +1042,8 @@ def server_log_summary(log: Path) -> dict:
                 "p50": percentile(values, 50),
                 "p95": percentile(values, 95),
                 "max": max(values),
+                "cpu_p50": percentile(cpu[kind], 50),
+                "cpu_s": sum(cpu[kind]) / 1000,
             }
             for kind, values in sorted(durations.items())
         },
@@ -1184,11 +1190,12 @@ def report(
             " after; the load generator itself used"
             f" {machine['client_cpu_seconds']:.0f} CPU s"
         )
-    print("    time in the view (app log), ms:")
+    print("    time in the view (app log), ms, and its CPU (the request's thread):")
     for kind, stats in server["view_ms"].items():
         print(
             f"        {kind:<16}{stats['count']:>7}  p50 {stats['p50']:>5}  p95 {stats['p95']:>5}"
-            f"  max {stats['max']:>5}"
+            f"  max {stats['max']:>5}  cpu p50 {stats['cpu_p50']:>5.1f}  in all"
+            f" {stats['cpu_s']:>5.1f} s"
         )
     return {
         "users": present,

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -251,6 +252,7 @@ def test_every_response_has_a_request_id_that_is_logged(client, alice, caplog):
     [record] = [r for r in caplog.records if r.name == "archlens.requests"]
     line = record.getMessage()
     assert line.startswith("GET /lenses/ 200 duration_ms=")
+    assert re.search(r" duration_ms=\d+ cpu_ms=\d+\.\d user_id=", line)  # what it cost the server
     assert f"user_id={alice.pk} request_id={request_id}" in line
     assert record.request_id == request_id
 
