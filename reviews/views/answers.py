@@ -421,9 +421,19 @@ def question_poll(
 def _poll_key(seen: AnswerVersions, shown: Shown | None) -> str:
     """What a poll from a page at `shown` gets while the answer is at `seen`: the same for
     everyone at that state (the fragments hold nothing of the person asking), so it is
-    rendered once and shared (see poll_token)."""
-    now = _token(seen.version, seen.risk_version, seen.role != Role.READONLY)
-    was = "none" if shown is None else _token(shown.version, shown.risk_version, shown.writes)
+    rendered once and shared (see poll_token).
+
+    Of the page's state only what the response depends on: a page behind on the answer gets
+    the whole region however far behind it is, and the sidebar entries that moved since its
+    risk version. So pages that saw different ticks of this question share one render.
+    """
+    writes = seen.role != Role.READONLY
+    now = _token(seen.version, seen.risk_version, writes)
+    if shown is None:
+        was = "none"
+    else:
+        answer = "same" if shown.version == seen.version and shown.writes == writes else "behind"
+        was = f"{answer}.{shown.risk_version}.{int(shown.writes)}"
     return f"question-page:poll:{seen.place}:{now}:{was}"
 
 

@@ -575,6 +575,28 @@ def test_the_second_poll_from_the_same_state_is_answered_from_the_shared_render_
     assert token_in(second.content.decode()) == token_in(first.content.decode())
 
 
+def test_pages_behind_on_the_answer_by_different_changes_share_one_render(
+    client, workload, alice, carol, django_assert_max_num_queries
+):
+    from django.test import Client
+
+    client.force_login(carol)
+    further_behind = page_token(client, workload)
+    answer_notes_update(answer=answer_of(workload), notes="One", base_version=0, user=alice)
+    later = Client()
+    later.force_login(carol)
+    less_behind = page_token(later, workload)
+    answer_notes_update(answer=answer_of(workload), notes="Two", base_version=1, user=alice)
+    assert further_behind != less_behind
+
+    first = poll(client, workload, further_behind)
+    with django_assert_max_num_queries(3):
+        second = poll(later, workload, less_behind)
+
+    assert first.content == second.content
+    assert "Two" in second.content.decode()
+
+
 def test_a_shared_poll_render_never_reaches_someone_without_access(
     client, workload, bob, carol, mallory
 ):
