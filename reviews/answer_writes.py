@@ -124,17 +124,22 @@ def _together_sql(rows: int, counts: tuple[str, ...], risk_moved: bool) -> str:
     """The PostgreSQL statement: every write a WITH query; the result is the history entry's
     id and time, or no row when the pillar's counts had no row to move (then neither the
     review nor the history is written: see answer_change_write)."""
-    parts = [f"a AS ({_answer_sql('postgresql')})"]
+    parts = [f"a AS ({_answer_sql('postgresql')} RETURNING 1)"]
+    done = ["(SELECT count(*) FROM a) > 0"]
     if rows:
-        parts.insert(0, f"c AS ({_rows_sql(rows, 'postgresql')})")
+        parts.insert(0, f"c AS ({_rows_sql(rows, 'postgresql')} RETURNING 1)")
+        done.append("(SELECT count(*) FROM c) > 0")
     after = ""
     if counts:
         parts.append(f"k AS ({_counts_sql(counts, 'postgresql')} RETURNING 1)")
         after = " AND (SELECT count(*) FROM k) > 0"
     parts.append(f"r AS ({_review_sql(risk_moved, 'postgresql', after)} RETURNING 1)")
+    # The history entry's time once everything else is written: others see the change at the
+    # commit, which follows at once.
     parts.append(
         f"e AS (INSERT INTO {_table(AnswerEvent)} ({EVENT_COLUMNS}) "
-        "SELECT %s, %s, clock_timestamp(), %s FROM r RETURNING id, at)"
+        f"SELECT %s, %s, clock_timestamp(), %s FROM r WHERE {' AND '.join(done)} "
+        "RETURNING id, at)"
     )
     return f"WITH {', '.join(parts)} SELECT e.id, e.at FROM e"
 
