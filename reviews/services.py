@@ -464,25 +464,29 @@ CHOICE_ROWS_SQL = (
 )
 
 
-def _choices_now(answer: Answer) -> list[Choice]:
-    """choices_with_status for a locked answer whose lens version is loaded: the choices from
-    the version cache (lenses.version_cache) and only this answer's rows from the database.
-
-    A separate statement after the lock, not a join in the locking one: PostgreSQL re-reads
-    only the locked row once a waiting lock is granted, so joined rows would be those from
-    before the change that held the lock, and a tick made at the same moment would be lost.
-    """
-    with planned_cursor() as cursor:
-        cursor.execute(CHOICE_ROWS_SQL, [answer.pk])
-        stored = {choice_id: (status, reason, notes) for choice_id, status, reason, notes in cursor}
-    choices = version_data(answer.lens_review.lens_version).choices_of(answer.question_id)
-    for choice in choices:
-        choice.status, choice.reason, choice.choice_notes = stored.get(choice.pk, (None,) * 3)
-    return choices
-
-
 def choices_with_status(answer: Answer) -> list[Choice]:
-    """The question's choices, each with `status`, `reason` and `notes` of this answer."""
+    """The question's choices, each with `status`, `reason` and `notes` of this answer.
+
+    When the answer's lens version is loaded (every page and tick), the choices come from the
+    version cache (lenses.version_cache) and only this answer's rows from the database, in
+    hand-written SQL. For a locked answer it is a separate statement after the lock, not a
+    join in the locking one: PostgreSQL re-reads only the locked row once a waiting lock is
+    granted, so joined rows would be those from before the change that held the lock, and a
+    tick made at the same moment would be lost.
+    """
+    review = answer.lens_review if Answer.lens_review.is_cached(answer) else None
+    loaded = review is not None and LensReview.lens_version.is_cached(review)
+    version = review.lens_version if loaded else None
+    if version is not None and version.status != LensVersion.Status.DRAFT:
+        with planned_cursor() as cursor:
+            cursor.execute(CHOICE_ROWS_SQL, [answer.pk])
+            stored = {
+                choice_id: (status, reason, notes) for choice_id, status, reason, notes in cursor
+            }
+        choices = version_data(version).choices_of(answer.question_id)
+        for choice in choices:
+            choice.status, choice.reason, choice.choice_notes = stored.get(choice.pk, (None,) * 3)
+        return choices
     rows = ChoiceAnswer.objects.filter(answer=answer, choice=OuterRef("pk"))
     return list(
         Choice.objects.filter(question_id=answer.question_id)
@@ -614,10 +618,7 @@ def answer_choice_update(
     if status != ChoiceAnswer.Status.NOT_APPLICABLE:
         reason, notes = Reason.NONE, ""
     answer = _lock(answer)
-    if LensReview.lens_version.is_cached(answer.lens_review):
-        choices = _choices_now(answer)
-    else:
-        choices = choices_with_status(answer)
+    choices = choices_with_status(answer)
     if not answer.is_applicable:
         # A page opened before someone marked the question as not applying still shows boxes.
         raise ReviewError(NOT_APPLYING)
