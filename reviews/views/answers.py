@@ -10,6 +10,7 @@ what is already stored is answered at once with 204.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from lenses.version_cache import LensVersionData, version_data
@@ -303,6 +305,29 @@ def _sidebar(
     }
 
 
+def _review_nav(
+    request: HttpRequest,
+    review: LensReview,
+    pillars: list[NavPillar],
+    current: int,
+    risk_version: int,
+) -> str:
+    """The question page's sidebar, rendered once per state and shared: it shows the lens
+    version's questions, the review's risks at `risk_version` (with the profile's marks kept
+    under it), the workload's pillar order and the open question."""
+    order = hashlib.sha256(repr(review.workload.pillar_priorities).encode()).hexdigest()[:16]
+    key = (
+        f"question-page:nav:{_review_key(review)}:{review.lens_version_id}:{risk_version}"
+        f":{order}:{current}"
+    )
+    html = cache.get(key)
+    if html is None:
+        context = {"pillars": pillars, "review": review, "workload": review.workload}
+        html = render_to_string("reviews/_review_nav.html", context | {"current": current}, request)
+        cache.set(key, html, CACHE_SECONDS)
+    return mark_safe(html)  # rendered here, from templates that escape what they show
+
+
 def _update(request: HttpRequest, answer: AnswerModel, context: dict[str, Any]) -> str:
     return render_to_string(f"{TEMPLATE}#update", context, request)
 
@@ -376,6 +401,7 @@ def question_detail(
         "next_pillar": pillars[pillar_index + 1] if pillar_index + 1 < len(pillars) else None,
         "poll_token": _token(answer.version, risk_version, review.workload.role != Role.READONLY),
         "notes_editor": _notes_editor(answer),
+        "review_nav": _review_nav(request, review, pillars, answer.question_id, risk_version),
     }
     if context["can_write"]:
         context["upgrade_notice"] = upgrade_notices([review]).get(review.pk)

@@ -597,6 +597,36 @@ def test_pages_behind_on_the_answer_by_different_changes_share_one_render(
     assert "Two" in second.content.decode()
 
 
+def sidebar_of(body: str) -> str:
+    start = body.index('id="review-nav"')
+    return body[start : body.index("</aside>", start)]
+
+
+def test_the_question_pages_sidebar_is_rendered_once_per_state_and_follows_every_change(
+    client, workload, alice, bob, carol
+):
+    from reviews.models import Workload
+
+    client.force_login(carol)
+    first = client.get(url("question", workload))
+    again = client.get(url("question", workload))
+    rendered = [t.name for t in again.templates]
+    set_choice(workload, bob, "sec2", "sec2_bp1")  # a risk elsewhere
+    after_risk = client.get(url("question", workload)).content.decode()
+    Workload.objects.filter(pk=workload.pk).update(pillar_priorities=["sustainability"])
+    after_order = client.get(url("question", workload)).content.decode()
+    elsewhere = client.get(url("question", workload, "sec2")).content.decode()
+
+    assert "reviews/_review_nav.html" in [t.name for t in first.templates]
+    assert "reviews/_review_nav.html" not in rendered  # from the cache
+    assert sidebar_of(again.content.decode()) == sidebar_of(first.content.decode())
+    assert nav_risk(after_risk, "sec2") == "HIGH"
+    sidebar = sidebar_of(after_order)
+    assert sidebar.index("Sustainability") < sidebar.index("Security")
+    current = re.search(r'<li id="nav-question-(\d+)" aria-current="true"', elsewhere)[1]
+    assert int(current) == answer_of(workload, "sec2").question_id
+
+
 def test_a_shared_poll_render_never_reaches_someone_without_access(
     client, workload, bob, carol, mallory
 ):
