@@ -93,6 +93,9 @@ class Workshop:
         # The top bar has a "Log out" submit button too: take the login form's own.
         page.locator("main button[type=submit]").click()
         page.get_by_role("button", name="Log out").wait_for()
+        # The page's deferred scripts (keys, htmx) have run by then: a key pressed before them
+        # would be lost (seen once in CI, on a busy machine).
+        page.wait_for_load_state("domcontentloaded")
         return page
 
     def close(self) -> None:
