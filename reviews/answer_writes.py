@@ -103,19 +103,25 @@ def _review_sql(risk_moved: bool, vendor: str, after: str = "") -> str:
     return f"UPDATE {_table(LensReview)} SET {bump} WHERE id = %s{after}"
 
 
-EVENT_COLUMNS = "answer_id, user_id, at, changes"
+EVENT_COLUMNS = "answer_id, user_id, at, changes, version"
 
 
 def _event_params(change: AnswerChange) -> list[Any]:
     changes = AnswerEvent._meta.get_field("changes")
     user_id = getattr(change.user, "pk", None)
-    return [change.answer.pk, user_id, changes.get_db_prep_save(change.changes, connection)]
+    return [
+        change.answer.pk,
+        user_id,
+        changes.get_db_prep_save(change.changes, connection),
+        change.answer.version,
+    ]
 
 
 @functools.cache
 def _event_sql(vendor: str) -> str:
     return (
-        f"INSERT INTO {_table(AnswerEvent)} ({EVENT_COLUMNS}) VALUES (%s, %s, %s, %s) RETURNING id"
+        f"INSERT INTO {_table(AnswerEvent)} ({EVENT_COLUMNS}) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id"
     )
 
 
@@ -138,7 +144,7 @@ def _together_sql(rows: int, counts: tuple[str, ...], risk_moved: bool) -> str:
     # commit, which follows at once.
     parts.append(
         f"e AS (INSERT INTO {_table(AnswerEvent)} ({EVENT_COLUMNS}) "
-        f"SELECT %s, %s, clock_timestamp(), %s FROM r WHERE {' AND '.join(done)} "
+        f"SELECT %s, %s, clock_timestamp(), %s, %s FROM r WHERE {' AND '.join(done)} "
         "RETURNING id, at)"
     )
     return f"WITH {', '.join(parts)} SELECT e.id, e.at FROM e"
@@ -186,7 +192,7 @@ def answer_change_write(change: AnswerChange) -> None:
         cursor.execute(_review_sql(change.risk_moved, connection.vendor), review)
         at = timezone.now()
         cursor.execute(
-            _event_sql(connection.vendor), event[:2] + [_prep(AnswerEvent, "at", at), event[2]]
+            _event_sql(connection.vendor), event[:2] + [_prep(AnswerEvent, "at", at), *event[2:]]
         )
         answer.event = _event(cursor.fetchone()[0], change, at)
 
@@ -197,7 +203,12 @@ def _prep(model: type[Model], name: str, value: Any) -> Any:
 
 def _event(event_id: int, change: AnswerChange, at: datetime.datetime) -> AnswerEvent:
     event = AnswerEvent(
-        id=event_id, answer=change.answer, user=change.user, at=at, changes=change.changes
+        id=event_id,
+        answer=change.answer,
+        user=change.user,
+        at=at,
+        changes=change.changes,
+        version=change.answer.version,
     )
     event._state.adding = False
     event._state.db = connection.alias

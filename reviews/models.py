@@ -446,6 +446,10 @@ class AnswerEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     # [{"field": "choice:sec1_bp1", "label": "...", "before": ..., "after": ...}, ...]
     changes = models.JSONField()
+    # The answer's version this change made, when one person's change made it (a tick, notes,
+    # applicability): a question page behind by a few versions is sent only what they changed.
+    # Empty where many answers change at once (templates, upgrades, restores).
+    version = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -10,11 +10,13 @@ register = template.Library()
 
 
 @register.inclusion_tag("review_templates/_answer_origin.html")
-def answer_origin(answer, choices) -> dict:
-    """The template the answer came from (if any) and whether the workload changed it since."""
+def answer_origin(answer, choices, oob: bool = False) -> dict:
+    """The template the answer came from (if any) and whether the workload changed it since;
+    `oob` when it is swapped into a page out of band (a tick's response)."""
     if not answer.template_id:
         return {"template": None}
     return {
         "template": answer.template,
         "changed": answer_fingerprint(answer, choices) != answer.template_state,
+        "oob": oob,
     }

@@ -46,6 +46,9 @@ from reviews.views.notes import notes_response, parse_notes, wants_theirs
 
 TEMPLATE = "reviews/question.html"
 CACHE_SECONDS = 60 * 60
+# How many versions behind a page may be and still be sent only the choices that moved and
+# the history entries it lacks; further behind, the whole region is the smaller answer.
+CATCH_UP = 10
 
 
 def poll_token(answer: AnswerModel) -> str:
@@ -344,9 +347,11 @@ def _refresh(
     choices: list | None = None,
     events: list | None = None,
     error: str = "",
+    catch_up: tuple[list, list] | None = None,
 ) -> HttpResponse:
-    """Bring a page that shows `shown` up to date: the live region when `whole`, the risk line,
-    what moved in the sidebar, and the new token."""
+    """Bring a page that shows `shown` up to date: the live region when `whole`, else the
+    choices and history entries of `catch_up` (see _catch_up) if any; the risk line, what moved
+    in the sidebar, and the new token."""
     review = answer.lens_review
     writes = review.workload.role != Role.READONLY
     review.prioritised = now.prioritised  # the header's mark (profiles/_question_priority.html)
@@ -354,6 +359,8 @@ def _refresh(
     context["pillar"] = _pillar_of(answer, context["pillars"])
     context["risk_changed"] = True
     context["poll_token"] = _token(answer.version, risk_version, writes)
+    if catch_up is not None:
+        context["changed_choices"], context["new_events"] = catch_up
     html = _update(request, answer, context)
     if whole:
         part = _answer_part(request, answer, data, choices=choices, events=events, error=error)
@@ -425,42 +432,90 @@ def question_poll(
         current = _token(seen.version, seen.risk_version, seen.role != Role.READONLY)
         if token == current:
             return HttpResponse(status=204)
-        key = _poll_key(seen, shown)
-        if (kept := cache.get(key)) is not None:
-            return _poll_response(*kept)
+        keys = _poll_keys(seen, shown)
+        if kept := cache.get_many(keys):
+            return _poll_response(*next(iter(kept.values())))
     answer = get_answer_for_user(request, public_id, alias, question_id)
     review = answer.lens_review
     writes = review.workload.role != Role.READONLY
     whole = shown is None or shown.version != answer.version or shown.writes != writes
+    catch_up = _catch_up(answer, shown) if _can_catch_up(answer.version, writes, shown) else None
     now = _kept_risks(review, review.risk_version)
     risk_version = review.risk_version
     if now is None:
         now, risk_version = _risks(review)
     response = _refresh(
-        request, answer, version_data(review.lens_version), shown, now, risk_version, whole=whole
+        request,
+        answer,
+        version_data(review.lens_version),
+        shown,
+        now,
+        risk_version,
+        whole=whole and catch_up is None,
+        catch_up=catch_up,
     )
     if seen and _token(answer.version, risk_version, writes) == current:
+        key = keys[0] if catch_up is not None else keys[-1]
         cache.set(key, (response.content, response.get("HX-Reswap")), CACHE_SECONDS)
     return response
 
 
-def _poll_key(seen: AnswerVersions, shown: Shown | None) -> str:
-    """What a poll from a page at `shown` gets while the answer is at `seen`: the same for
-    everyone at that state (the fragments hold nothing of the person asking), so it is
-    rendered once and shared (see poll_token).
+def _can_catch_up(version: int, writes: bool, shown: Shown | None) -> bool:
+    """Whether a page at `shown` is few enough versions behind on an answer at `version` to be
+    sent only what moved (the rest is for _catch_up to find out). Decided from the versions
+    alone, so that the poll's cache key (_poll_key) can tell too."""
+    return shown is not None and shown.writes == writes and 0 < version - shown.version <= CATCH_UP
+
+
+def _catch_up(answer: AnswerModel, shown: Shown) -> tuple[list, list] | None:
+    """The choices that moved and the history entries since the version the page shows, when
+    they are all it lacks: every version since is one person's change of choices (and so of
+    the risk) with its history entry. A change of the notes, of the applicability, of the
+    answer's origin (a template) or an upgrade sends the whole region instead (None).
+
+    Two queries (the history entries, the choices); entries newer than the answer that was
+    looked up are left for the next poll, and the choices read after it are never older.
+    """
+    if answer.template_id:  # the origin line may change with any tick
+        return None
+    events = list(
+        answer.events.filter(version__gt=shown.version, version__lte=answer.version)
+        .select_related("user")
+        .order_by("-version")
+    )
+    if [e.version for e in events] != list(range(answer.version, shown.version, -1)):
+        return None
+    fields = {change.get("field") for event in events for change in event.changes}
+    if not fields <= {"choice", "risk"}:
+        return None
+    moved = {c["choice"] for e in events for c in e.changes if c.get("field") == "choice"}
+    choices = [c for c in _numbered(choices_with_status(answer)) if c.choice_id in moved]
+    return choices, events
+
+
+def _poll_keys(seen: AnswerVersions, shown: Shown | None) -> list[str]:
+    """Where a poll from a page at `shown` finds its response while the answer is at `seen`:
+    the same for everyone at that state (the fragments hold nothing of the person asking), so
+    it is rendered once and shared (see poll_token).
 
     Of the page's state only what the response depends on: a page behind on the answer gets
     the whole region however far behind it is, and the sidebar entries that moved since its
-    risk version. So pages that saw different ticks of this question share one render.
+    risk version; so pages that saw different ticks of this question share one render (the
+    last key). A page a few versions behind may instead be sent only what moved since its
+    version (_catch_up): that render is its own (the first key, tried first); the whole
+    region would do for it too.
     """
     writes = seen.role != Role.READONLY
     now = _token(seen.version, seen.risk_version, writes)
     if shown is None:
-        was = "none"
-    else:
-        answer = "same" if shown.version == seen.version and shown.writes == writes else "behind"
-        was = f"{answer}.{shown.risk_version}.{int(shown.writes)}"
-    return f"question-page:poll:{seen.place}:{now}:{was}"
+        return [f"question-page:poll:{seen.place}:{now}:none"]
+    risks = f"{shown.risk_version}.{int(shown.writes)}"
+    if shown.version == seen.version and shown.writes == writes:
+        return [f"question-page:poll:{seen.place}:{now}:same.{risks}"]
+    whole = f"question-page:poll:{seen.place}:{now}:behind.{risks}"
+    if _can_catch_up(seen.version, writes, shown):
+        return [f"question-page:poll:{seen.place}:{now}:from{shown.version}.{risks}", whole]
+    return [whole]
 
 
 def _poll_response(content: bytes, reswap: str | None) -> HttpResponse:
@@ -548,7 +603,8 @@ def _tick_response(
 
     The token moves to the new answer version only if the page was at the one before; else it
     keeps the page's, and the page polls at once for the rest (question-refresh), which is the
-    render shared by everyone at that state. It never moves past the page's risk version:
+    render shared by everyone at that state; the history entry comes with it, among the others
+    the page missed. It never moves past the page's risk version:
     whether others moved a risk meanwhile is not known here, so the next poll asks.
     """
     review = answer.lens_review
@@ -561,7 +617,10 @@ def _tick_response(
     changed_ids = {c["choice"] for c in event.changes if c.get("field") == "choice"}
     context = _base(answer) | {
         "changed_choices": [c for c in _numbered(choices) if c.choice_id in changed_ids],
-        "new_event": event,
+        # A page that is behind gets its entry with the others it missed from the poll.
+        "new_events": [] if behind else [event],
+        # Whether the workload changed the answer since its template: may move with any tick.
+        "origin_choices": choices if answer.template_id else None,
         "poll_token": _token(
             shown.version if behind else answer.version, shown.risk_version, writes
         ),

@@ -219,6 +219,10 @@ def click_together(*clicks: tuple[Page, Choice]) -> None:
     assert [response.value.status for response in responses] == [200] * len(clicks)
 
 
+def history_entries(page: Page):
+    return page.locator("#history-events > li:not(.events-empty)")
+
+
 def test_two_people_ticking_different_choices_at_the_same_moment_both_keep_their_tick(
     workshop, workload, alice, bob
 ):
@@ -233,6 +237,7 @@ def test_two_people_ticking_different_choices_at_the_same_moment_both_keep_their
         expect(box(page, alices)).to_be_checked(timeout=LIVE)
         expect(box(page, bobs)).to_be_checked(timeout=LIVE)
         expect(page.locator("#question-risk")).to_have_text("Medium risk", timeout=LIVE)
+        expect(history_entries(page)).to_have_count(2, timeout=LIVE)  # each change once
     answer = answer_of(workload, "rel1")
     assert selected(workload, "rel1") == {alices.choice_id, bobs.choice_id}
     assert answer.version == 2
@@ -245,6 +250,7 @@ def test_two_people_ticking_different_choices_at_the_same_moment_both_keep_their
         expect(box(page, alices)).not_to_be_checked(timeout=LIVE)
         expect(box(page, bobs)).not_to_be_checked(timeout=LIVE)
         expect(page.locator("#question-risk")).to_have_text("Unanswered", timeout=LIVE)
+        expect(history_entries(page)).to_have_count(4, timeout=LIVE)
     assert selected(workload, "rel1") == set()
     assert answer_of(workload, "rel1").version == 4
     assert not workshop.errors, workshop.errors

@@ -1,5 +1,7 @@
 """The review template pages, as people use them."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -130,6 +132,29 @@ def test_the_question_page_of_a_workload_says_which_template_an_answer_came_from
     )
     answer_choice_update(answer=answer, choice_id="sec1_bp2", status="SELECTED", user=bob)
     assert "changed in this workload since" in client.get(url).text
+
+
+def test_a_tick_and_a_poll_say_at_once_that_the_workload_changed_an_answer_from_a_template(
+    client, template, workload, alice, bob, carol
+):
+    set_answer(template, "sec1", alice, "sec1_bp1")
+    template_apply(template=template, workload=workload, user=alice)
+    url = reverse("reviews:question", args=[workload.public_id, "wellarchitected", "sec1"])
+    client.force_login(carol)
+    token = re.search(r'data-version="([^"]+)"', client.get(url).text)[1]
+    client.force_login(bob)
+    page = re.search(r'data-version="([^"]+)"', client.get(url).text)[1]
+    assert "changed in this workload since" not in client.get(url).text
+
+    tick = client.post(
+        url + "choices/sec1_bp2/", {"status": "SELECTED", "v": page}, HTTP_HX_REQUEST="true"
+    ).text
+    client.force_login(carol)
+    polled = client.get(url + "poll/", {"v": token}, HTTP_HX_REQUEST="true").text
+
+    for body in (tick, polled):
+        assert 'id="answer-origin" hx-swap-oob="true"' in body or "question-live" in body
+        assert "changed in this workload since" in body
 
 
 def test_the_propagation_card_polls_while_a_propagation_runs(client, template, alice):

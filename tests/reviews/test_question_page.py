@@ -481,14 +481,20 @@ def test_a_tick_from_a_page_that_is_behind_has_the_page_fetch_what_it_missed(
         **HTMX,
     )
 
-    # Its own change now, and the page polls at once: its token is still the old one.
+    # Its own change now, and the page polls at once: its token is still the old one, and its
+    # history entry comes with the poll, after alice's.
     assert response["HX-Trigger-After-Settle"] == "question-refresh"
     assert token_in(response.content.decode()) == token
-    body = poll(client, workload, token).content.decode()
-    assert body.lstrip().startswith('<section id="question-live"')
+    assert "history-events" not in response.content.decode()
+    poll_response = poll(client, workload, token)
+    body = poll_response.content.decode()
+    assert poll_response["HX-Reswap"] == "none"
+    assert 'id="question-live"' not in body  # a few versions behind: only what moved
     for choice in Choice.objects.filter(choice_id__in=["sec1_bp1", "sec1_bp2"]):
         assert re.search(rf'<input[^>]*id="tick-{choice.pk}"[^>]*\bchecked\b', body)
-    assert "alice" in body and "bob" in body  # the whole history
+    history = body[body.index("history-events") :]
+    assert history.index("bob") < history.index("alice")  # newest first, each once
+    assert history.count("<li>") == 2
     assert token_in(body) == open_page(client, workload)
 
 
@@ -524,10 +530,11 @@ def test_shared_fragments_carry_no_csrf_token(client, workload, bob, carol):
     token = page_token(client, workload)
     set_choice(workload, bob, "sec1", "sec1_bp1")
 
-    body = poll(client, workload, token).content.decode()
+    caught_up = poll(client, workload, token).content.decode()
+    whole = poll(client, workload, "resync").content.decode()
 
-    assert 'id="question-live"' in body
-    assert "csrfmiddlewaretoken" not in body
+    assert 'id="choice-' in caught_up and 'id="question-live"' in whole
+    assert "csrfmiddlewaretoken" not in caught_up + whole
 
 
 def test_everyone_at_the_same_state_gets_the_same_cached_render(
@@ -595,6 +602,87 @@ def test_pages_behind_on_the_answer_by_different_changes_share_one_render(
 
     assert first.content == second.content
     assert "Two" in second.content.decode()
+
+
+def ticked(body: str, choice_id: str) -> bool:
+    choice = Choice.objects.get(choice_id=choice_id)
+    return bool(re.search(rf'<input[^>]*id="tick-{choice.pk}"[^>]*\bchecked\b', body))
+
+
+def test_a_poll_a_few_versions_behind_gets_only_the_choices_that_moved_and_the_entries_it_lacks(
+    client, workload, alice, bob, carol
+):
+    client.force_login(carol)
+    token = page_token(client, workload)
+    set_choice(workload, alice, "sec1", "sec1_bp1")
+    set_choice(workload, bob, "sec1", "sec1_bp2")
+    set_choice(workload, bob, "sec1", "sec1_bp1", status="UNSELECTED")
+
+    response = poll(client, workload, token)
+
+    body = response.content.decode()
+    assert response["HX-Reswap"] == "none"
+    assert 'id="question-live"' not in body and 'id="history"' not in body
+    moved = Choice.objects.filter(choice_id__in=["sec1_bp1", "sec1_bp2"])
+    swapped = re.findall(r'id="choice-(\d+)" hx-swap-oob="true"', body)
+    assert sorted(swapped) == sorted(str(choice.pk) for choice in moved)
+    assert ticked(body, "sec1_bp2") and not ticked(body, "sec1_bp1")
+    history = body[body.index('hx-swap-oob="afterbegin:#history-events"') :]
+    assert history.count("<li>") == 3
+    assert history.index("bob") < history.index("alice")  # newest first
+    assert token_in(body) == open_page(client, workload)
+
+
+def test_pages_a_few_versions_behind_at_the_same_version_share_one_render(
+    client, workload, alice, carol, django_assert_max_num_queries
+):
+    from django.test import Client
+
+    client.force_login(carol)
+    token = page_token(client, workload)
+    other = Client()
+    other.force_login(carol)
+    assert page_token(other, workload) == token
+    set_choice(workload, alice, "sec1", "sec1_bp1")
+
+    first = poll(client, workload, token)
+    with django_assert_max_num_queries(3):
+        second = poll(other, workload, token)
+
+    assert 'id="question-live"' not in first.content.decode()
+    assert first.content == second.content
+
+
+def test_a_poll_further_behind_than_a_few_versions_gets_the_whole_region(
+    client, workload, alice, carol
+):
+    from reviews.views.answers import CATCH_UP
+
+    client.force_login(carol)
+    token = page_token(client, workload)
+    for n in range(CATCH_UP + 1):
+        set_choice(workload, alice, "sec1", "sec1_bp1", status=("SELECTED", "UNSELECTED")[n % 2])
+
+    body = poll(client, workload, token).content.decode()
+
+    assert body.lstrip().startswith('<section id="question-live"')
+    assert ticked(body, "sec1_bp1")
+
+
+def test_a_poll_behind_a_change_that_is_not_only_choices_gets_the_whole_region(
+    client, workload, alice, carol
+):
+    client.force_login(carol)
+    token = page_token(client, workload)
+    set_choice(workload, alice, "sec1", "sec1_bp1")
+    answer_applicability_update(
+        answer=answer_of(workload), is_applicable=False, reason="OUT_OF_SCOPE", user=alice
+    )
+
+    body = poll(client, workload, token).content.decode()
+
+    assert body.lstrip().startswith('<section id="question-live"')
+    assert re.search(r'id="not-applicable-\d+"[^>]*\bchecked\b', body)
 
 
 def sidebar_of(body: str) -> str:
@@ -916,7 +1004,8 @@ def test_poll_shows_notes_someone_else_saved_on_this_question(client, workload, 
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "MFA for every admin" in body  # the notes editor, swapped out of band
+    assert f'<form id="notes-{answer_of(workload).pk}"' in body  # the editor, out of band
+    assert "MFA for every admin" in body
     assert "bob" in body  # and the history
 
 
