@@ -48,7 +48,7 @@ TEMPLATE = "reviews/question.html"
 CACHE_SECONDS = 60 * 60
 # How many versions behind a page may be and still be sent only the choices that moved and
 # the history entries it lacks; further behind, the whole region is the smaller answer.
-CATCH_UP = 10
+CATCH_UP = 20
 
 
 def poll_token(answer: AnswerModel) -> str:
@@ -67,7 +67,7 @@ def poll_token(answer: AnswerModel) -> str:
     (each key starts with the review's pk and creation time, see _review_key):
     - the answer part (live region, history, notes editor): answer pk, question pk (an upgrade
       points an answer at another question), `answer.version` and writes or reads
-      (_answer_part_key);
+      (_answer_part_key); the question page's history card under the same facts;
     - the review's risks: `risk_version`, read with the risks in one statement
       (selectors.review_risks), so they are exact (_risks_key). The sidebar, the risk line and
       the pillar counts are rendered from them and the version cache on each response.
@@ -193,6 +193,15 @@ def _risks(review: LensReview) -> tuple[Kept, int]:
 
 def _kept_risks(review: LensReview, risk_version: int) -> Kept | None:
     return cache.get(_risks_key(review, risk_version))
+
+
+def _risks_now(review: LensReview) -> tuple[Kept, int]:
+    """The risks at the review's risk version as the access lookup read it, kept by whoever
+    read them first at that version; else read now (see _risks)."""
+    kept = _kept_risks(review, review.risk_version)
+    if kept is None:
+        return _risks(review)
+    return kept, review.risk_version
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -331,6 +340,18 @@ def _review_nav(
     return mark_safe(html)  # rendered here, from templates that escape what they show
 
 
+def _history(request: HttpRequest, answer: AnswerModel) -> str:
+    """The question page's history card, rendered once per answer version and shared: it
+    shows the answer's last 20 entries, the same for everyone."""
+    key = f"question-page:history:{_answer_part_key(answer)}"
+    html = cache.get(key)
+    if html is None:
+        events = list(answer.events.select_related("user")[:20])
+        html = render_to_string("reviews/_history.html", {"events": events}, request)
+        cache.set(key, html, CACHE_SECONDS)
+    return mark_safe(html)  # rendered here, from a template that escapes what it shows
+
+
 def _update(request: HttpRequest, answer: AnswerModel, context: dict[str, Any]) -> str:
     return render_to_string(f"{TEMPLATE}#update", context, request)
 
@@ -347,11 +368,11 @@ def _refresh(
     choices: list | None = None,
     events: list | None = None,
     error: str = "",
-    catch_up: tuple[list, list] | None = None,
+    catch_up: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """Bring a page that shows `shown` up to date: the live region when `whole`, else the
-    choices and history entries of `catch_up` (see _catch_up) if any; the risk line, what moved
-    in the sidebar, and the new token."""
+    """Bring a page that shows `shown` up to date: the live region when `whole`, else what
+    `catch_up` holds (see _catch_up) if anything; the risk line, what moved in the sidebar,
+    and the new token."""
     review = answer.lens_review
     writes = review.workload.role != Role.READONLY
     review.prioritised = now.prioritised  # the header's mark (profiles/_question_priority.html)
@@ -360,7 +381,7 @@ def _refresh(
     context["risk_changed"] = True
     context["poll_token"] = _token(answer.version, risk_version, writes)
     if catch_up is not None:
-        context["changed_choices"], context["new_events"] = catch_up
+        context |= catch_up
     html = _update(request, answer, context)
     if whole:
         part = _answer_part(request, answer, data, choices=choices, events=events, error=error)
@@ -389,7 +410,7 @@ def question_detail(
     answer = get_answer_for_user(request, public_id, alias, question_id)
     review = answer.lens_review
     data = version_data(review.lens_version)
-    kept, risk_version = _risks(review)
+    kept, risk_version = _risks_now(review)
     review.prioritised = kept.prioritised
     pillars = _nav(review, data, kept)
     flat = [(pillar, q) for pillar in pillars for q in pillar.question_list]
@@ -401,7 +422,7 @@ def question_detail(
         "pillars": pillars,
         "pillar": pillar,
         "choices": _numbered(choices_with_status(answer)),
-        "events": list(answer.events.select_related("user")[:20]),
+        "history": _history(request, answer),
         "previous_question": flat[index - 1][1] if index > 0 else None,
         "next_question": flat[index + 1][1] if index + 1 < len(flat) else None,
         "previous_pillar": pillars[pillar_index - 1] if pillar_index > 0 else None,
@@ -440,10 +461,7 @@ def question_poll(
     writes = review.workload.role != Role.READONLY
     whole = shown is None or shown.version != answer.version or shown.writes != writes
     catch_up = _catch_up(answer, shown) if _can_catch_up(answer.version, writes, shown) else None
-    now = _kept_risks(review, review.risk_version)
-    risk_version = review.risk_version
-    if now is None:
-        now, risk_version = _risks(review)
+    now, risk_version = _risks_now(review)
     response = _refresh(
         request,
         answer,
@@ -467,11 +485,12 @@ def _can_catch_up(version: int, writes: bool, shown: Shown | None) -> bool:
     return shown is not None and shown.writes == writes and 0 < version - shown.version <= CATCH_UP
 
 
-def _catch_up(answer: AnswerModel, shown: Shown) -> tuple[list, list] | None:
-    """The choices that moved and the history entries since the version the page shows, when
-    they are all it lacks: every version since is one person's change of choices (and so of
-    the risk) with its history entry. A change of the notes, of the applicability, of the
-    answer's origin (a template) or an upgrade sends the whole region instead (None).
+def _catch_up(answer: AnswerModel, shown: Shown) -> dict[str, Any] | None:
+    """What the page lacks since the version it shows, when that is little: every version
+    since is one person's change of choices (and so of the risk) or of the notes, with its
+    history entry. Then the choices that moved, the entries and, if the notes moved, the notes
+    editor; a change of the applicability, of the answer's origin (a template) or an upgrade
+    sends the whole region instead (None).
 
     Two queries (the history entries, the choices); entries newer than the answer that was
     looked up are left for the next poll, and the choices read after it are never older.
@@ -486,11 +505,14 @@ def _catch_up(answer: AnswerModel, shown: Shown) -> tuple[list, list] | None:
     if [e.version for e in events] != list(range(answer.version, shown.version, -1)):
         return None
     fields = {change.get("field") for event in events for change in event.changes}
-    if not fields <= {"choice", "risk"}:
+    if not fields <= {"choice", "risk", "notes"}:
         return None
     moved = {c["choice"] for e in events for c in e.changes if c.get("field") == "choice"}
     choices = [c for c in _numbered(choices_with_status(answer)) if c.choice_id in moved]
-    return choices, events
+    part = {"changed_choices": choices, "new_events": events}
+    if "notes" in fields:
+        part["notes_editor"] = _notes_editor(answer)
+    return part
 
 
 def _poll_keys(seen: AnswerVersions, shown: Shown | None) -> list[str]:
