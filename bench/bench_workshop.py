@@ -232,6 +232,15 @@ def main() -> int:
         status = "UNSELECTED" if state(same) == "SELECTED" else "SELECTED"
         answer_choice_update(answer=answer, choice_id=same, status=status, user=owner)
 
+    def ten_changes_here() -> None:
+        # A page that polls every 2 s in a busy workshop: ten ticks of two choices since.
+        for n in range(10):
+            choice_id = (same, moves)[n % 2]
+            status = "UNSELECTED" if state(choice_id) == "SELECTED" else "SELECTED"
+            answer_choice_update(
+                answer=answer_of(QUESTION), choice_id=choice_id, status=status, user=owner
+            )
+
     flips = {"n": 0}
 
     def change_elsewhere() -> None:
@@ -261,6 +270,7 @@ def main() -> int:
         "tick, risk moves": measure(tick(moves), args.requests),
         "no-op tick": measure(no_op, args.requests),
         "poll, this question changed": measure(poll(change_here), args.requests),
+        "poll, ten changes here": measure(poll(ten_changes_here), max(5, args.requests // 5)),
         "poll, risk elsewhere": measure(poll(change_elsewhere), args.requests),
         "  the same, after another": measure(
             poll(change_elsewhere, after_another=True), args.requests
@@ -277,6 +287,7 @@ def main() -> int:
         scenarios |= {"no-op tick": no_op, "trivial": trivial}
         scenarios |= {"poll, this question changed": poll(change_here), "question page": page}
         scenarios |= {"poll, risk elsewhere": poll(change_elsewhere)}
+        scenarios |= {"poll, ten changes here": poll(ten_changes_here)}
         for name, scenario in scenarios.items():
             if args.profile and name != args.profile:
                 continue

@@ -6,9 +6,12 @@ how many queries it costs, and tests pin those counts through the views.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -35,6 +38,7 @@ from reviews.counts import RISK_FIELDS
 from reviews.improvements import complete_but_risky, improvement_status, is_overdue
 from reviews.models import (
     Answer,
+    AnswerEvent,
     AnswerRisk,
     ImprovementEvent,
     ImprovementItem,
@@ -47,6 +51,7 @@ from reviews.models import (
     WorkloadMember,
     WorkloadTeamShare,
 )
+from reviews.rows import columns_of, fields_of, instance_from, planned_cursor
 from reviews.scores import Practices, mean_score
 from reviews.services import risk_counts_by_pillar
 
@@ -123,6 +128,43 @@ def review_risks(review: LensReview) -> tuple[dict[int, str], int]:
     )
     risk_version = rows[0][2] if rows else review.risk_version
     return {question_id: risk for question_id, risk, _ in rows}, risk_version
+
+
+@functools.cache
+def _history_sql(since: bool) -> str:
+    quote = connection.ops.quote_name
+    user = get_user_model()
+    where, order = "e.answer_id = %s", "e.at DESC, e.id DESC LIMIT %s"  # the model's order
+    if since:
+        where, order = f"{where} AND e.version > %s AND e.version <= %s", "e.version DESC"
+    return (
+        f"SELECT {columns_of('e', AnswerEvent)}, {columns_of('u', user)} "
+        f"FROM {quote(AnswerEvent._meta.db_table)} e "
+        f"LEFT JOIN {quote(user._meta.db_table)} u ON u.id = e.user_id "
+        f"WHERE {where} ORDER BY {order}"
+    )
+
+
+def answer_history(
+    answer: Answer, *, since: int | None = None, limit: int = 20
+) -> list[AnswerEvent]:
+    """The answer's history entries with their users, newest first (one query): the last
+    `limit`, or those that made its versions after `since` up to its version as read.
+
+    Written by hand: through the ORM, building the query and the instances cost more than
+    rendering the entries on every poll that sends them (bench/bench_workshop.py)."""
+    params = [answer.pk, since, answer.version] if since is not None else [answer.pk, limit]
+    with planned_cursor() as cursor:
+        cursor.execute(_history_sql(since is not None), params)
+        rows = cursor.fetchall()
+    user_model = get_user_model()
+    split = len(fields_of(AnswerEvent))
+    events = []
+    for row in rows:
+        event = instance_from(AnswerEvent, row[:split])
+        event.user = None if row[split] is None else instance_from(user_model, row[split:])
+        events.append(event)
+    return events
 
 
 # -- workloads -----------------------------------------------------------------------------------

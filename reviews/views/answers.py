@@ -31,7 +31,7 @@ from profiles.selectors import prioritised_in
 from reviews.access import AnswerVersions, answer_versions_for
 from reviews.models import Answer as AnswerModel
 from reviews.models import AnswerRisk, ChoiceAnswer, LensReview, Reason, Role
-from reviews.selectors import in_priority_order, review_risks
+from reviews.selectors import answer_history, in_priority_order, review_risks
 from reviews.services import (
     NotesConflict,
     ReviewError,
@@ -275,7 +275,7 @@ def _answer_part(
     if choices is None:
         choices = choices_with_status(answer)
     if events is None:
-        events = list(answer.events.select_related("user")[:20])
+        events = answer_history(answer)
     context = _base(answer) | {
         "choices": _numbered(choices),
         "events": events,
@@ -346,7 +346,7 @@ def _history(request: HttpRequest, answer: AnswerModel) -> str:
     key = f"question-page:history:{_answer_part_key(answer)}"
     html = cache.get(key)
     if html is None:
-        events = list(answer.events.select_related("user")[:20])
+        events = answer_history(answer)
         html = render_to_string("reviews/_history.html", {"events": events}, request)
         cache.set(key, html, CACHE_SECONDS)
     return mark_safe(html)  # rendered here, from a template that escapes what it shows
@@ -497,11 +497,7 @@ def _catch_up(answer: AnswerModel, shown: Shown) -> dict[str, Any] | None:
     """
     if answer.template_id:  # the origin line may change with any tick
         return None
-    events = list(
-        answer.events.filter(version__gt=shown.version, version__lte=answer.version)
-        .select_related("user")
-        .order_by("-version")
-    )
+    events = answer_history(answer, since=shown.version)
     if [e.version for e in events] != list(range(answer.version, shown.version, -1)):
         return None
     fields = {change.get("field") for event in events for change in event.changes}
@@ -583,7 +579,7 @@ def _save_whole(
             answer, choices = change()
             if choices is None:
                 choices = choices_with_status(answer)
-            events = list(answer.events.select_related("user")[:20])
+            events = answer_history(answer)
             now, risk_version = _risks(answer.lens_review)
     except ReviewError as problem:
         return _fail(request, answer, problem)

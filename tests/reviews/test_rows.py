@@ -103,3 +103,29 @@ def test_on_postgresql_the_answer_lookup_is_planned_once_per_connection(workload
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
     assert sum("FROM reviews_answer a" in statement for statement in prepared) == 1
+
+
+def test_the_history_lookup_builds_the_same_entries_and_users_as_the_orm(workload, alice, bob):
+    from reviews.models import AnswerEvent
+    from reviews.selectors import answer_history
+
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=workload, question__question_id="sec1"
+    )
+    for user, choice in ((alice, "sec1_bp1"), (bob, "sec1_bp2"), (alice, "sec1_bp3")):
+        answer, _ = answer_choice_update(
+            answer=answer, choice_id=choice, status="SELECTED", user=user
+        )
+    AnswerEvent.objects.create(answer=answer, user=None, changes=[{"field": "notes"}])
+    answer.refresh_from_db()
+
+    orm = list(answer.events.select_related("user")[:20])
+    built = answer_history(answer)
+    since = answer_history(answer, since=1)
+
+    assert [values(e) for e in built] == [values(e) for e in orm]
+    assert [e.user and values(e.user) for e in built] == [e.user and values(e.user) for e in orm]
+    assert [e.pk for e in answer_history(answer, limit=2)] == [e.pk for e in orm[:2]]
+    # since version 1, up to the answer's: the entries of versions 3 and 2, newest first
+    assert [e.version for e in since] == [3, 2]
+    assert [e.user.username for e in since] == ["alice", "bob"]
