@@ -352,6 +352,23 @@ def _history(request: HttpRequest, answer: AnswerModel) -> str:
     return mark_safe(html)  # rendered here, from a template that escapes what it shows
 
 
+def _entries(request: HttpRequest, events: list) -> str:
+    """History entries, newest first, each rendered once and shared: an entry never changes,
+    and in a workshop each reaches every page of its question, a few versions at a time."""
+    keys = {e.pk: f"question-page:entry:{e.pk}:{e.at.timestamp():.6f}" for e in events}
+    kept = cache.get_many(list(keys.values()))
+    fresh = {}
+    for event in events:
+        if keys[event.pk] not in kept:
+            html = render_to_string("reviews/_history_entry.html", {"event": event}, request)
+            fresh[keys[event.pk]] = html
+    if fresh:
+        cache.set_many(fresh, CACHE_SECONDS)
+    kept |= fresh
+    # rendered here, from a template that escapes what it shows
+    return mark_safe("".join(kept[keys[e.pk]] for e in events))
+
+
 def _update(request: HttpRequest, answer: AnswerModel, context: dict[str, Any]) -> str:
     return render_to_string(f"{TEMPLATE}#update", context, request)
 
@@ -460,7 +477,10 @@ def question_poll(
     review = answer.lens_review
     writes = review.workload.role != Role.READONLY
     whole = shown is None or shown.version != answer.version or shown.writes != writes
-    catch_up = _catch_up(answer, shown) if _can_catch_up(answer.version, writes, shown) else None
+    if _can_catch_up(answer.version, writes, shown):
+        catch_up = _catch_up(request, answer, shown)
+    else:
+        catch_up = None
     now, risk_version = _risks_now(review)
     response = _refresh(
         request,
@@ -485,7 +505,7 @@ def _can_catch_up(version: int, writes: bool, shown: Shown | None) -> bool:
     return shown is not None and shown.writes == writes and 0 < version - shown.version <= CATCH_UP
 
 
-def _catch_up(answer: AnswerModel, shown: Shown) -> dict[str, Any] | None:
+def _catch_up(request: HttpRequest, answer: AnswerModel, shown: Shown) -> dict[str, Any] | None:
     """What the page lacks since the version it shows, when that is little: every version
     since is one person's change of choices (and so of the risk) or of the notes, with its
     history entry. Then the choices that moved, the entries and, if the notes moved, the notes
@@ -505,7 +525,7 @@ def _catch_up(answer: AnswerModel, shown: Shown) -> dict[str, Any] | None:
         return None
     moved = {c["choice"] for e in events for c in e.changes if c.get("field") == "choice"}
     choices = [c for c in _numbered(choices_with_status(answer)) if c.choice_id in moved]
-    part = {"changed_choices": choices, "new_events": events}
+    part = {"changed_choices": choices, "new_entries": _entries(request, events)}
     if "notes" in fields:
         part["notes_editor"] = _notes_editor(answer)
     return part
@@ -636,7 +656,7 @@ def _tick_response(
     context = _base(answer) | {
         "changed_choices": [c for c in _numbered(choices) if c.choice_id in changed_ids],
         # A page that is behind gets its entry with the others it missed from the poll.
-        "new_events": [] if behind else [event],
+        "new_entries": "" if behind else _entries(request, [event]),
         # Whether the workload changed the answer since its template: may move with any tick.
         "origin_choices": choices if answer.template_id else None,
         "poll_token": _token(

@@ -658,6 +658,29 @@ def test_pages_a_few_versions_behind_at_the_same_version_share_one_render(
     assert first.content == second.content
 
 
+def test_each_history_entry_is_rendered_once_for_every_page_it_reaches(
+    client, workload, alice, bob, carol
+):
+    from django.test import Client
+
+    client.force_login(carol)
+    further_behind = page_token(client, workload)
+    set_choice(workload, bob, "sec1", "sec1_bp1")
+    other = Client()
+    other.force_login(carol)
+    less_behind = page_token(other, workload)
+    set_choice(workload, alice, "sec1", "sec1_bp2")
+
+    first = poll(client, workload, further_behind)
+    second = poll(other, workload, less_behind)
+
+    assert "reviews/_history_entry.html" in [t.name for t in first.templates]
+    assert "reviews/_history_entry.html" not in [t.name for t in second.templates]
+    entries = second.content.decode().split('hx-swap-oob="afterbegin:#history-events">')[1]
+    assert re.findall(r"<strong>(\w+)</strong>", entries) == ["alice"]
+    assert entries.split("</ol>")[0] in first.content.decode()
+
+
 def test_a_poll_further_behind_than_a_few_versions_gets_the_whole_region(
     client, workload, alice, carol
 ):
