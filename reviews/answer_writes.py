@@ -100,7 +100,7 @@ def _review_sql(risk_moved: bool, vendor: str, after: str = "") -> str:
     bump = "version = version + 1, updated_at = %s"
     if risk_moved:
         bump += ", risk_version = risk_version + 1"
-    return f"UPDATE {_table(LensReview)} SET {bump} WHERE id = %s{after}"
+    return f"UPDATE {_table(LensReview)} SET {bump} WHERE id = %s{after} RETURNING risk_version"
 
 
 EVENT_COLUMNS = "answer_id, user_id, at, changes, version"
@@ -139,7 +139,7 @@ def _together_sql(rows: int, counts: tuple[str, ...], risk_moved: bool) -> str:
     if counts:
         parts.append(f"k AS ({_counts_sql(counts, 'postgresql')} RETURNING 1)")
         after = " AND (SELECT count(*) FROM k) > 0"
-    parts.append(f"r AS ({_review_sql(risk_moved, 'postgresql', after)} RETURNING 1)")
+    parts.append(f"r AS ({_review_sql(risk_moved, 'postgresql', after)})")
     # The history entry's time once everything else is written: others see the change at the
     # commit, which follows at once.
     parts.append(
@@ -147,12 +147,12 @@ def _together_sql(rows: int, counts: tuple[str, ...], risk_moved: bool) -> str:
         f"SELECT %s, %s, clock_timestamp(), %s, %s FROM r WHERE {' AND '.join(done)} "
         "RETURNING id, at)"
     )
-    return f"WITH {', '.join(parts)} SELECT e.id, e.at FROM e"
+    return f"WITH {', '.join(parts)} SELECT e.id, e.at, r.risk_version FROM e, r"
 
 
 def answer_change_write(change: AnswerChange) -> None:
     """Write `change` (inside the caller's transaction, the answer's row locked); sets
-    `answer.event`.
+    `answer.event`, and the review's `risk_version` to what it is now, in this transaction.
 
     A pillar whose kept counts have no row (data written around the services) is counted
     afresh (reviews.counts.counts_missing) before the review's row is locked, as the order of
@@ -177,6 +177,7 @@ def answer_change_write(change: AnswerChange) -> None:
             written = cursor.fetchone()
             if written is not None:
                 answer.event = _event(written[0], change, written[1])
+                answer.lens_review.risk_version = written[2]
                 return
             counts_missing(answer=answer, delta=change.delta)
         else:
@@ -190,6 +191,7 @@ def answer_change_write(change: AnswerChange) -> None:
                 if not cursor.rowcount:
                     counts_missing(answer=answer, delta=change.delta)
         cursor.execute(_review_sql(change.risk_moved, connection.vendor), review)
+        answer.lens_review.risk_version = cursor.fetchone()[0]
         at = timezone.now()
         cursor.execute(
             _event_sql(connection.vendor), event[:2] + [_prep(AnswerEvent, "at", at), *event[2:]]

@@ -195,6 +195,18 @@ def _kept_risks(review: LensReview, risk_version: int) -> Kept | None:
     return cache.get(_risks_key(review, risk_version))
 
 
+def _keep_risks_after(answer: AnswerModel) -> None:
+    """After a change that moved the answer's risk (and the review's risk version by one,
+    under the review's row lock): the risks at the new version are those kept under the
+    version before with this answer's new risk, when someone kept those. So the first poll at
+    the new version reads none."""
+    review = answer.lens_review
+    before = _kept_risks(review, review.risk_version - 1)
+    if before is not None:
+        kept = Kept({**before.risks, answer.question_id: answer.risk}, before.prioritised)
+        cache.set(_risks_key(review, review.risk_version), kept, CACHE_SECONDS)
+
+
 def _risks_now(review: LensReview) -> tuple[Kept, int]:
     """The risks at the review's risk version as the access lookup read it, kept by whoever
     read them first at that version; else read now (see _risks)."""
@@ -664,6 +676,7 @@ def _tick_response(
         ),
     }
     if answer.risk != answer.risk_before:
+        _keep_risks_after(answer)
         kept = _kept_risks(review, shown.risk_version)
         context["risk_changed"] = True
         if kept is not None:

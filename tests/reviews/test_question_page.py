@@ -681,6 +681,38 @@ def test_each_history_entry_is_rendered_once_for_every_page_it_reaches(
     assert entries.split("</ol>")[0] in first.content.decode()
 
 
+def test_a_tick_that_moves_the_risk_keeps_the_risks_of_the_new_version_for_the_polls_after_it(
+    client, workload, bob, carol, django_assert_num_queries
+):
+    from django.core.cache import cache
+    from django.test import Client
+
+    from profiles.selectors import prioritised_in
+    from reviews.selectors import review_risks
+    from reviews.views.answers import Kept, _risks_key
+
+    client.force_login(carol)
+    token = page_token(client, workload)  # the risks at this version, kept
+    writer = Client()
+    writer.force_login(bob)
+    response = writer.post(
+        url("choice_update", workload, "sec1", "sec1_no"),
+        {"status": "SELECTED", "v": page_token(writer, workload)},
+        **HTMX,
+    )
+    assert "High risk" in response.content.decode()
+
+    review = LensReview.objects.get(workload=workload)
+    risks, version = review_risks(review)
+    assert version == 1
+    prioritised = frozenset(prioritised_in(workload, "wellarchitected"))
+    assert cache.get(_risks_key(review, 1)) == Kept(risks, prioritised)
+    # session, user, versions, the answer, its history entries and choices: no risks read
+    with django_assert_num_queries(6):
+        body = poll(client, workload, token).content.decode()
+    assert "High risk" in body
+
+
 def test_a_poll_further_behind_than_a_few_versions_gets_the_whole_region(
     client, workload, alice, carol
 ):
