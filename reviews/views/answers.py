@@ -513,7 +513,7 @@ def question_poll(
 def _can_catch_up(version: int, writes: bool, shown: Shown | None) -> bool:
     """Whether a page at `shown` is few enough versions behind on an answer at `version` to be
     sent only what moved (the rest is for _catch_up to find out). Decided from the versions
-    alone, so that the poll's cache key (_poll_key) can tell too."""
+    alone, so that the poll's cache keys (_poll_keys) can tell too."""
     return shown is not None and shown.writes == writes and 0 < version - shown.version <= CATCH_UP
 
 
