@@ -139,3 +139,61 @@ def test_a_tick_that_waits_for_the_reviews_lock_dates_its_history_entry_after_th
 
     event = AnswerEvent.objects.filter(answer=answer).latest("at")
     assert event.at >= released["at"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_asking_for_what_is_stored_waits_for_a_change_being_written_and_then_applies(
+    client, workload, alice, bob
+):
+    """The lookup reads the committed state; a change being written meanwhile has its history
+    entry dated already. Answered "nothing to do" from what the lookup read, the tick would be
+    lost in the history's eyes (the load test's consistency check found two such)."""
+    import threading
+    import time
+
+    from django.db import connections, transaction
+    from django.urls import reverse
+
+    from reviews.models import AnswerEvent, ChoiceAnswer
+
+    def answer():
+        return Answer.objects.select_related("question", "lens_review").get(
+            lens_review__workload=workload, question__question_id="sec1"
+        )
+
+    answer_choice_update(answer=answer(), choice_id="sec1_bp1", status="SELECTED", user=alice)
+    tick_url = reverse(
+        "reviews:choice_update", args=[workload.public_id, "wellarchitected", "sec1", "sec1_bp1"]
+    )
+    client.force_login(bob)
+    client.get(tick_url.split("choices/")[0])  # the first request's imports, before the clock
+    held, released = threading.Event(), {}
+
+    def untick_slowly():
+        with transaction.atomic():
+            answer_choice_update(
+                answer=answer(), choice_id="sec1_bp1", status="UNSELECTED", user=alice
+            )
+            held.set()
+            time.sleep(1)
+            released["at"] = time.monotonic()
+        connections.close_all()
+
+    writer = threading.Thread(target=untick_slowly)
+    writer.start()
+    held.wait(5)
+    sent = time.monotonic()
+    response = client.post(
+        tick_url,
+        {"status": "SELECTED", "v": "0.0"},  # a page from before both changes
+        HTTP_HX_REQUEST="true",
+    )
+    answered = time.monotonic()
+    writer.join()
+
+    assert sent < released["at"] < answered  # asked while the change was being written
+    assert response.status_code == 200
+    row = ChoiceAnswer.objects.get(answer=answer(), choice__choice_id="sec1_bp1")
+    assert row.status == "SELECTED"
+    events = AnswerEvent.objects.filter(answer=answer()).order_by("at")
+    assert [e.user.username for e in events] == ["alice", "alice", "bob"]
