@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -188,7 +189,7 @@ def _risks(review: LensReview) -> tuple[Kept, int]:
     """
     risks, risk_version = review_risks(review)
     kept = Kept(risks, frozenset(prioritised_in(review.workload, review.lens.alias)))
-    cache.set(_risks_key(review, risk_version), kept, CACHE_SECONDS)
+    _keep(review, kept, risk_version)
     return kept, risk_version
 
 
@@ -196,16 +197,25 @@ def _kept_risks(review: LensReview, risk_version: int) -> Kept | None:
     return cache.get(_risks_key(review, risk_version))
 
 
-def _keep_risks_after(answer: AnswerModel) -> None:
-    """After a change that moved the answer's risk (and the review's risk version by one,
-    under the review's row lock): the risks at the new version are those kept under the
-    version before with this answer's new risk, when someone kept those. So the first poll at
-    the new version reads none."""
+def _risks_after(answer: AnswerModel) -> Kept | None:
+    """The review's risks right after a change of `answer` written in this request (the
+    review's `risk_version` is then the one it wrote, see reviews.answer_writes), from those
+    kept: when the change moved the answer's risk, and so the risk version by one under the
+    review's row lock, those kept under the version before with this answer's new risk; else
+    those kept under the version. None when nobody kept them."""
     review = answer.lens_review
+    moved = getattr(answer, "event", None) is not None and answer.risk != answer.risk_before
+    if not moved:
+        return _kept_risks(review, review.risk_version)
     before = _kept_risks(review, review.risk_version - 1)
-    if before is not None:
-        kept = Kept({**before.risks, answer.question_id: answer.risk}, before.prioritised)
-        cache.set(_risks_key(review, review.risk_version), kept, CACHE_SECONDS)
+    if before is None:
+        return None
+    return Kept({**before.risks, answer.question_id: answer.risk}, before.prioritised)
+
+
+def _keep(review: LensReview, kept: Kept, risk_version: int) -> None:
+    """Keep `kept` as the risks at `risk_version`: only once they are committed."""
+    cache.set(_risks_key(review, risk_version), kept, CACHE_SECONDS)
 
 
 def _risks_now(review: LensReview) -> tuple[Kept, int]:
@@ -601,9 +611,10 @@ def _save_whole(
     send the page all it shows, read inside the change's transaction.
 
     Read after the commit, a connection dropped at that moment showed a failure for a change
-    that was stored; once committed, nothing is left to read. The risks and their version are
-    read in one statement after the change: a change that moved a risk holds the review's row
-    lock (see services._record), so they include it.
+    that was stored; once committed, nothing is left to read. The risks come from those kept
+    (see _risks_after), else are read in one statement with their version after the change: a
+    change that moved a risk holds the review's row lock (see services._record), so they
+    include it.
     """
     shown = _shown(request.POST.get("v", ""))
     data = version_data(answer.lens_review.lens_version)  # before: nothing is read after it
@@ -613,7 +624,13 @@ def _save_whole(
             if choices is None:
                 choices = choices_with_status(answer)
             events = answer_history(answer)
-            now, risk_version = _risks(answer.lens_review)
+            # From those kept when someone kept them: no reads while the review's row is
+            # locked by the change (which every tick of the review waits for).
+            now, risk_version = _risks_after(answer), answer.lens_review.risk_version
+            if now is None:
+                now, risk_version = _risks(answer.lens_review)
+            elif getattr(answer, "event", None) is not None:
+                transaction.on_commit(partial(_keep, answer.lens_review, now, risk_version))
     except ReviewError as problem:
         return _fail(request, answer, problem)
     return _refresh(
@@ -682,7 +699,9 @@ def _tick_response(
         ),
     }
     if answer.risk != answer.risk_before:
-        _keep_risks_after(answer)
+        # So that the first poll at the new risk version reads no risks.
+        if (after := _risks_after(answer)) is not None:
+            _keep(review, after, review.risk_version)
         kept = _kept_risks(review, shown.risk_version)
         context["risk_changed"] = True
         if kept is not None:
