@@ -346,19 +346,23 @@ def _review_nav(
     pillars: list[NavPillar],
     current: int,
     risk_version: int,
+    *,
+    oob: bool = False,
 ) -> str:
     """The question page's sidebar, rendered once per state and shared: it shows the lens
     version's questions, the review's risks at `risk_version` (with the profile's marks kept
-    under it), the workload's pillar order and the open question."""
+    under it), the workload's pillar order and the open question; `oob` when it is swapped
+    into a page out of band."""
     order = hashlib.sha256(repr(review.workload.pillar_priorities).encode()).hexdigest()[:16]
     key = (
         f"question-page:nav:{_review_key(review)}:{review.lens_version_id}:{risk_version}"
-        f":{order}:{current}"
+        f":{order}:{current}:{int(oob)}"
     )
     html = cache.get(key)
     if html is None:
         context = {"pillars": pillars, "review": review, "workload": review.workload}
-        html = render_to_string("reviews/_review_nav.html", context | {"current": current}, request)
+        context |= {"current": current, "oob": oob}
+        html = render_to_string("reviews/_review_nav.html", context, request)
         cache.set(key, html, CACHE_SECONDS)
     return mark_safe(html)  # rendered here, from templates that escape what they show
 
@@ -420,6 +424,10 @@ def _refresh(
     context["pillar"] = _pillar_of(answer, context["pillars"])
     context["risk_changed"] = True
     context["poll_token"] = _token(answer.version, risk_version, writes)
+    if context.get("nav_full"):
+        pillars = context["pillars"]
+        nav = _review_nav(request, review, pillars, answer.question_id, risk_version, oob=True)
+        context["review_nav"] = nav
     if catch_up is not None:
         context |= catch_up
     html = _update(request, answer, context)
