@@ -499,6 +499,20 @@ def test_a_lens_nobody_reviews_matches_no_workload(client, alice, two_lenses):
     assert unreadable.context["data"].summary.workloads == 2
 
 
+def test_the_lens_picker_offers_the_reviewed_lenses_unfiltered_too(
+    client, alice, two_lenses, security_lens, team_lens
+):
+    client.force_login(alice)
+
+    response = client.get(dashboard_url())
+
+    assert response.context["lenses"] == [
+        ("wellarchitected", "Well-Architected Framework"),
+        (security_lens.alias, "Cloud Security Lens"),
+        (team_lens.alias, "Team Lens"),
+    ]
+
+
 def test_the_lens_picker_offers_mallory_none_of_alices_lenses(
     client, mallory, two_lenses, security_lens
 ):
