@@ -471,13 +471,41 @@ def _totals(
         slices = cache.get_many(list(keys.values()))
         stale = [part for part, key in keys.items() if key not in slices]
         if stale:
-            counted = _count_slices(visible, filters, stale, depth, every=len(stale) == len(parts))
-            fresh = {keys[part]: counted.get(part, EMPTY_SLICE) for part in stale}
-            cache.set_many(fresh, CACHE_SECONDS)
-            slices |= fresh
+            slices |= _count_again(visible, filters, what, parts, stale, keys, depth)
         totals = _add_up([slices[keys[part]] for part in sorted(parts)], page, per_page)
         cache.set(whole, totals, CACHE_SECONDS)
     return totals, _whole(parts)
+
+
+def _count_again(
+    visible: QuerySet[Workload],
+    filters: Filters,
+    what: tuple,
+    parts: dict[int, tuple],
+    stale: list[int],
+    keys: dict[int, str],
+    depth: int,
+) -> dict[str, tuple]:
+    """Count the slices `stale` again and cache them under `keys`; {key: counts}.
+
+    Which workloads of a slice the user sees only changes with the workloads of the slice,
+    not with a tick: the ids are cached under those parts of its fingerprint, so that counting
+    a slice again after a tick need not work out again whom the user may see (which reads
+    every share of the user's, and costs more than counting a slice).
+    """
+    id_keys = {
+        part: _cache_key(("slice ids", *what, part, parts[part][:WORKLOAD_PARTS])) for part in stale
+    }
+    known = cache.get_many(list(id_keys.values()))
+    if len(known) == len(stale):
+        ids = [pk for key in id_keys.values() for pk in known[key]]
+        counted, seen = _count_slices(visible, filters, stale, depth, ids=ids)
+    else:
+        every = len(stale) == len(parts)
+        counted, seen = _count_slices(visible, filters, stale, depth, every=every)
+    fresh = {keys[part]: counted.get(part, EMPTY_SLICE) for part in stale}
+    cache.set_many(fresh | {id_keys[part]: seen.get(part, []) for part in stale}, CACHE_SECONDS)
+    return fresh
 
 
 def _fingerprint_sums(reviews: bool) -> dict[str, Any]:
@@ -584,38 +612,44 @@ EMPTY_SLICE: tuple = ((0,) * 7 + (0.0, 0), [], [], [], [])
 
 
 def _count_slices(
-    visible: QuerySet[Workload], filters: Filters, parts: list[int], depth: int, *, every: bool
-) -> dict[int, tuple]:
+    visible: QuerySet[Workload],
+    filters: Filters,
+    parts: list[int],
+    depth: int,
+    *,
+    every: bool = False,
+    ids: list[int] | None = None,
+) -> tuple[dict[int, tuple], dict[int, list[int]]]:
     """{slice: its counts} of the workloads of `visible` in the slices `parts` (`every`: all
-    the slices there are), four queries however many slices (three when filtered).
+    the slices there are; `ids`: the ids of those workloads, when known), and {slice: the ids
+    of its workloads}; four queries however many slices (three when filtered).
 
     A slice's counts are: its totals (EMPTY_SLICE), its riskiest `depth` workloads as
     (-high, -medium, name_key, id), its pillars' (pillar pk, high, medium, scored, score sum),
     its risky answers' (question pk, answers, high, medium) and, unfiltered, the lenses it
     reviews.
     """
-    shown = visible.order_by()
-    if not every:
-        shown = shown.filter(
-            functools.reduce(
-                operator.or_,
-                (Q(pk__gte=part * SLICE, pk__lt=(part + 1) * SLICE) for part in parts),
+    if ids is not None:
+        condition, params = _among("id", ids)
+        sql = f"SELECT id, name_key FROM {Workload._meta.db_table} WHERE {condition}"
+    else:
+        shown = visible.order_by()
+        if not every:
+            shown = shown.filter(
+                functools.reduce(
+                    operator.or_,
+                    (Q(pk__gte=part * SLICE, pk__lt=(part + 1) * SLICE) for part in parts),
+                )
             )
-        )
-    ranked = _ranked_slices(shown, depth, every=every)
+        sql, params = shown.values("pk", "name_key").query.sql_with_params()
+    ranked = _ranked_slices(sql, params, depth)
     counted = {part: (totals, top, [], [], []) for part, totals, top, _ in ranked}
+    seen = {part: found for part, _, _, found in ranked}
     if every:
-        sql, params = shown.values("pk").query.sql_with_params()
+        sql, params = visible.order_by().values("pk").query.sql_with_params()
         condition = f"r.workload_id IN ({sql})"
     else:
-        # The workloads the ranking found: whom the user may see costs more to read than a
-        # slice to count (it reads every share of the user's).
-        chosen = [pk for *_, ids in ranked for pk in ids]
-        if connection.vendor == "postgresql":
-            condition, params = "r.workload_id = ANY(%s)", [chosen]
-        else:
-            condition = "r.workload_id IN (SELECT value FROM json_each(%s))"
-            params = [json.dumps(chosen)]
+        condition, params = _among("r.workload_id", [pk for found in seen.values() for pk in found])
     reviews = LensReview._meta.db_table
     lens, lens_params = "", []
     if filters.lens:
@@ -665,21 +699,25 @@ def _count_slices(
     for part, lens in lenses:
         if part in counted:
             counted[part][4].append(lens)
-    return counted
+    return counted, seen
 
 
-def _ranked_slices(
-    shown: QuerySet[Workload], depth: int, *, every: bool
-) -> list[tuple[int, tuple, list, list[int]]]:
-    """[(slice, its totals, its riskiest `depth` workloads, the ids of all its workloads, or
-    of none when `every`)] of the workloads `shown` (one statement).
+def _among(column: str, ids: list[int]) -> tuple[str, list]:
+    """SQL for "`column` is one of `ids`" with one parameter, however many ids."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [ids]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+
+
+def _ranked_slices(sql: str, params: list, depth: int) -> list[tuple[int, tuple, list, list]]:
+    """[(slice, its totals, its riskiest `depth` workloads, the ids of all its workloads)] of
+    the workloads (id, name_key) that `sql` selects (one statement).
 
     The kept counts are added up per lens review (its score is the mean of its pillars'), then
     per workload (the mean of its reviews'); the totals of each slice are taken with window
     functions over all its workloads, which are ranked riskiest first, by name among equals
     (in code point order on every database, as Python compares them when adding up slices).
     """
-    sql, params = shown.values("pk", "name_key").query.sql_with_params()
     counts = PillarCounts._meta.db_table
     reviews = LensReview._meta.db_table
     collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
@@ -716,11 +754,10 @@ def _ranked_slices(
         )
         SELECT part, id, name_key, high, medium, workloads, with_high, with_medium, all_high,
                all_medium, answered, total, score_sum, scored
-        FROM ranked WHERE place <= %s ORDER BY part, place
+        FROM ranked ORDER BY part, place
     """
     with connection.cursor() as cursor:
-        # Only some slices: all their workloads, whose ids the other counts then read.
-        cursor.execute(statement, [*params, depth if every else SLICE])
+        cursor.execute(statement, params)
         found = cursor.fetchall()
     slices: dict[int, tuple[tuple, list, list]] = {}
     for part, pk, name_key, high, medium, *numbers in found:
@@ -731,8 +768,7 @@ def _ranked_slices(
         _, top, ids = slices[part]
         if len(top) < depth:  # the rows come riskiest first
             top.append((-int(high), -int(medium), name_key, pk))
-        if not every:
-            ids.append(pk)
+        ids.append(pk)
     return [(part, *found) for part, found in slices.items()]
 
 

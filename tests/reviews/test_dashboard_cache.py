@@ -73,10 +73,10 @@ def counted_slices(monkeypatch):
     counted = []
     count = dashboard._count_slices
 
-    def spy(visible, filters, parts, depth, *, every):
-        found = count(visible, filters, parts, depth, every=every)
-        counted.append(sorted(pk for part in found.values() for *_, pk in part[1]))
-        return found
+    def spy(*args, **kwargs):
+        found, seen = count(*args, **kwargs)
+        counted.append(sorted(pk for ids in seen.values() for pk in ids))
+        return found, seen
 
     monkeypatch.setattr(dashboard, "_count_slices", spy)
     return counted
@@ -139,6 +139,23 @@ def test_a_tick_counts_again_only_the_slice_of_its_workload(
         assert counted_slices == [both, [portfolio["search"].pk]]
     else:
         assert counted_slices == [both, both]
+    assert after == afresh(client, dashboard_url())
+
+
+def test_after_a_tick_whom_the_user_may_see_is_read_only_for_the_fingerprint(
+    client, alice, portfolio, django_assert_max_num_queries
+):
+    client.get(dashboard_url())
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=portfolio["search"], question__question_id="rel1"
+    )
+    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+
+    with django_assert_max_num_queries(DASHBOARD_QUERIES - 2) as captured:
+        after = shown(client.get(dashboard_url()))
+
+    shares = [q["sql"] for q in captured.captured_queries if "reviews_workloadmember" in q["sql"]]
+    assert len(shares) == 1
     assert after == afresh(client, dashboard_url())
 
 
