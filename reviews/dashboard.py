@@ -10,7 +10,9 @@ What is counted over all the workloads (totals, pillars, risky questions, trend,
 choices) is cached under a fingerprint of those workloads and their lens reviews (fingerprint),
 one statement that reads no answers and that every committed change moves: while nothing they
 count changes, a view costs that statement and the rows of one page, with 50,000 workloads as
-with 50; the first view after a change counts afresh.
+with 50. The totals are counted and cached in slices of SLICE workloads, each under the
+fingerprint of its own (_totals), so the first view after a change counts one slice again and
+adds up the others from the cache.
 
 Pillars belong to their lens: two lenses may both have a "Security" pillar (or a "security"
 one), and each is counted and shown under its own lens, the built-in lens first.
@@ -404,11 +406,12 @@ def portfolio(
 
     Staff get nothing extra: the starting point is the workloads shared with the user. Every
     number comes from the kept counts (reviews.counts), one row per lens review and pillar, so
-    no query reads the answers except the risky questions': the fingerprint of the workloads,
-    then, unless cached under it, the workloads of page `page` (riskiest first) with the
-    portfolio's totals and score, the pillars' totals, the risky questions and the milestones;
-    then the names of pillars and questions, the rows of the workloads shown, their
-    improvement items and the reviews on deprecated lens versions.
+    no query reads the answers except the risky questions': the fingerprints of the workloads'
+    slices, then for each slice not cached under its own (_totals), in four queries for them
+    all, its workloads riskiest first with their totals and score, the pillars' totals, the risky
+    questions and the lenses reviewed; the milestones unless cached; then the names of pillars
+    and questions, the rows of the workloads shown, their improvement items and the reviews on
+    deprecated lens versions.
     """
     visible = filter_workloads(Workload.objects.for_user(user), filters)
     # No ordering: the workloads' default order would sort every subquery of them.
