@@ -101,7 +101,7 @@ def cache_settings(environ: Mapping[str, str]) -> dict:
     """
     url = environ.get("CACHE_URL", "").strip()
     if not url:
-        # Room for the dashboard's slices (reviews.dashboard: two entries per 1,000 workloads a
+        # Room for the dashboard's slices (reviews.dashboard: two entries per 500 workloads a
         # manager sees), beyond the 300 entries Django keeps by default.
         return {
             "default": {

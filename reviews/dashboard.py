@@ -369,8 +369,8 @@ CACHE_SECONDS = 600
 # Changes whenever what _totals returns changes shape, so entries of another release are unused.
 CACHE_FORMAT = 2
 # The portfolio is counted and cached in slices of this many consecutive workload ids (see
-# _totals): a change counts one slice again, and a view adds up 50 slices for 50,000 workloads.
-SLICE = 1000
+# _totals): a change counts one slice again, and a view adds up 100 slices for 50,000 workloads.
+SLICE = 500
 # Each slice keeps its riskiest workloads for the pages asked for, a multiple of this many.
 RANKED_STEP = 100
 # The parts of a fingerprint that follow the workloads alone (see fingerprint).
