@@ -101,7 +101,14 @@ def cache_settings(environ: Mapping[str, str]) -> dict:
     """
     url = environ.get("CACHE_URL", "").strip()
     if not url:
-        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        # Room for the dashboard's slices (reviews.dashboard: two entries per 500 workloads a
+        # manager sees), beyond the 300 entries Django keeps by default.
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "OPTIONS": {"MAX_ENTRIES": 10_000},
+            }
+        }
     scheme = url.partition("://")[0]
     if scheme not in {"redis", "rediss", "unix"}:
         # Not the URL itself: it may hold a password.

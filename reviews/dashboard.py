@@ -10,7 +10,9 @@ What is counted over all the workloads (totals, pillars, risky questions, trend,
 choices) is cached under a fingerprint of those workloads and their lens reviews (fingerprint),
 one statement that reads no answers and that every committed change moves: while nothing they
 count changes, a view costs that statement and the rows of one page, with 50,000 workloads as
-with 50; the first view after a change counts afresh.
+with 50. The totals are counted and cached in slices of SLICE workloads, each under the
+fingerprint of its own (_totals), so the first view after a change counts one slice again and
+adds up the others from the cache.
 
 Pillars belong to their lens: two lenses may both have a "Security" pillar (or a "security"
 one), and each is counted and shown under its own lens, the built-in lens first.
@@ -19,8 +21,13 @@ one), and each is counted and shown under its own lens, the built-in lens first.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
+import heapq
+import itertools
+import json
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -243,6 +250,8 @@ class Portfolio:
     page_number: int = 1
     # The fingerprint of the workloads counted (see fingerprint()).
     fingerprint: tuple = ()
+    # Unfiltered, the pks of the lenses their active lens reviews review (for lens_choices).
+    lenses_reviewed: set[int] | None = None
 
     @property
     def pillars(self) -> list[PillarCount]:
@@ -328,22 +337,24 @@ def team_choices() -> list[str]:
     return list(Team.objects.order_by("name_key").values_list("name", flat=True))
 
 
-def lens_choices(user: Any, *, known: tuple | None = None) -> list[tuple[str, str]]:
+def lens_choices(user: Any, *, reviewed: set[int] | None = None) -> list[tuple[str, str]]:
     """(alias, name) of the lenses reviewed in the user's workloads, for the lens picker; the
-    built-in lens first, then by name. Cached as filter_choices is (one query, two to count)."""
-    reviewed = cached(
-        ("lens choices", user.pk),
-        Workload.objects.for_user(user),
-        lambda: set(
-            LensReview.objects.filter(
-                is_active=True, workload__in=Workload.objects.for_user(user).values("pk")
-            )
-            .order_by()
-            .values_list("lens_id", flat=True)
-            .distinct()
-        ),
-        known=known,
-    )
+    built-in lens first, then by name (one query). `reviewed`: their pks when the caller has
+    them (Portfolio.lenses_reviewed, unfiltered); else they are read, cached as filter_choices
+    is (two queries more)."""
+    if reviewed is None:
+        reviewed = cached(
+            ("lens choices", user.pk),
+            Workload.objects.for_user(user),
+            lambda: set(
+                LensReview.objects.filter(
+                    is_active=True, workload__in=Workload.objects.for_user(user).values("pk")
+                )
+                .order_by()
+                .values_list("lens_id", flat=True)
+                .distinct()
+            ),
+        )
     lenses = Lens.objects.filter(pk__in=reviewed).values_list("alias", "name", "is_builtin")
     ordered = sorted(lenses, key=lambda lens: lens_order(lens[2], lens[1], lens[0]))
     return [(alias, name) for alias, name, _ in ordered]
@@ -356,7 +367,12 @@ PER_PAGE = 25
 # fingerprint), so a cached entry is always exact; this only bounds how long unused ones stay.
 CACHE_SECONDS = 600
 # Changes whenever what _totals returns changes shape, so entries of another release are unused.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+# The portfolio is counted and cached in slices of this many consecutive workload ids (see
+# _totals): a change counts one slice again, and a view adds up 100 slices for 50,000 workloads.
+SLICE = 500
+# Each slice keeps its riskiest workloads for the pages asked for, a multiple of this many.
+RANKED_STEP = 100
 # The parts of a fingerprint that follow the workloads alone (see fingerprint).
 WORKLOAD_PARTS = 4
 # A pillar's score from its kept counts, as reviews.scores.Practices.score computes it, in SQL
@@ -390,21 +406,18 @@ def portfolio(
 
     Staff get nothing extra: the starting point is the workloads shared with the user. Every
     number comes from the kept counts (reviews.counts), one row per lens review and pillar, so
-    no query reads the answers except the risky questions': the fingerprint of the workloads,
-    then, unless cached under it, the workloads of page `page` (riskiest first) with the
-    portfolio's totals and score, the pillars' totals, the risky questions and the milestones;
-    then the names of pillars and questions, the rows of the workloads shown, their
-    improvement items and the reviews on deprecated lens versions.
+    no query reads the answers except the risky questions': the fingerprints of the workloads'
+    slices, then for each slice not cached under its own (_totals), in four queries for them
+    all, its workloads riskiest first with their totals and score, the pillars' totals, the risky
+    questions and the lenses reviewed; the milestones unless cached; then the names of pillars
+    and questions, the rows of the workloads shown, their improvement items and the reviews on
+    deprecated lens versions.
     """
     visible = filter_workloads(Workload.objects.for_user(user), filters)
     # No ordering: the workloads' default order would sort every subquery of them.
     ids = visible.order_by().values("pk")
-    known = fingerprint(visible)
-    summary, page_ids, page, pillar_totals, risky = cached(
-        ("portfolio", user.pk, filters, page, per_page),
-        visible,
-        lambda: _totals(ids, filters, page, per_page),
-        known=known,
+    (summary, page_ids, page, pillar_totals, risky, lenses), known = _totals(
+        visible, filters, (user.pk, filters), page, per_page
     )
     # The milestones only change with their workloads' `updated_at`: a tick, which moves only
     # its review's version, leaves the trend's months cached.
@@ -430,60 +443,75 @@ def portfolio(
         trend=trend_points(monthly, summary, now=now),
         page_number=page,
         fingerprint=known,
+        lenses_reviewed=None if filters.is_active else lenses,
     )
     if filters.question:
         result.question_title = _question_answers(rows, ids, filters.question)
     return result
 
 
-def _totals(ids: QuerySet, filters: Filters, page: int, per_page: int) -> tuple:
-    """What the dashboard counts over every workload of `ids` from their lens reviews (four
-    queries, one more for a page past the end): the summary, the page's workload ids and
-    number, the pillars' totals and the risky answers per question. Plain data, so that it can
-    be cached."""
-    summary, page_ids, page = _ranked_page(ids, page, per_page)
-    pillar_totals = list(
-        PillarCounts.objects.filter(lens_review__workload__in=ids, lens_review__is_active=True)
-        .values("pillar_id")
-        .annotate(
-            high=Sum("high"),
-            medium=Sum("medium"),
-            scored=Count(_pillar_score()),
-            score_sum=Sum(_pillar_score()),
-        )
-        .order_by()
-        .values_list("pillar_id", "high", "medium", "scored", "score_sum")
-    )
-    risky_answers = Answer.objects.filter(
-        lens_review__workload__in=ids, lens_review__is_active=True, risk__in=RISKY
-    )
-    if filters.lens:
-        risky_answers = risky_answers.filter(lens_review__lens__alias=filters.lens)
-    risky = list(
-        risky_answers.values("question_id")
-        .annotate(
-            workloads=Count("pk"),
-            high=Count("pk", filter=Q(risk=AnswerRisk.HIGH)),
-            medium=Count("pk", filter=Q(risk=AnswerRisk.MEDIUM)),
-        )
-        .order_by()
-    )
-    return summary, page_ids, page, pillar_totals, risky
+def _totals(
+    visible: QuerySet[Workload], filters: Filters, what: tuple, page: int, per_page: int
+) -> tuple[tuple, tuple]:
+    """What the dashboard counts over every workload of `visible` (plain data, so that it can
+    be cached), and the fingerprint of them all: the summary, the page's workload ids and
+    number, the pillars' totals and the risky answers per question.
 
-
-def fingerprint(visible: QuerySet[Workload], *, reviews: bool = True) -> tuple:
-    """A summary of everything the cached totals of `visible` are read from (one statement,
-    which reads neither answers nor kept counts, only the workloads and, unless `reviews` is
-    false, their lens reviews).
-
-    Every change of an answer, of a lens review (its answers, notes, lens version, removal) or
-    of its kept counts moves its review's `version` by one in the same transaction, and
-    versions never go back; so the sum of the versions moves with every committed change of a
-    visible review, whatever order transactions commit in. Workloads that become visible or
-    hidden (shares, teams, filters) change the count or the sums of ids; an edited workload
-    (its name orders the page, its owner and tags are filter choices) and a new milestone (the
-    trend; reviews.milestones) move its `updated_at`, which only goes forward.
+    The workloads are counted in slices of SLICE consecutive ids, each cached under the
+    fingerprint of its own workloads (one statement gives them all): a change counts again
+    only the slice of its workload (three queries), not the whole portfolio. The slices'
+    counts are then added up, which is cached in turn under all their fingerprints. `what`
+    tells the user and filters apart in the cache.
     """
+    parts = slice_fingerprints(visible)
+    depth = min(SLICE, math.ceil(max(page, 1) * per_page / RANKED_STEP) * RANKED_STEP)
+    whole = _cache_key(("portfolio", *what, page, per_page, sorted(parts.items())))
+    totals = cache.get(whole)
+    if totals is None:
+        keys = {
+            part: _cache_key(("slice", *what, depth, part, found)) for part, found in parts.items()
+        }
+        slices = cache.get_many(list(keys.values()))
+        stale = [part for part, key in keys.items() if key not in slices]
+        if stale:
+            slices |= _count_again(visible, filters, what, parts, stale, keys, depth)
+        totals = _add_up([slices[keys[part]] for part in sorted(parts)], page, per_page)
+        cache.set(whole, totals, CACHE_SECONDS)
+    return totals, _whole(parts)
+
+
+def _count_again(
+    visible: QuerySet[Workload],
+    filters: Filters,
+    what: tuple,
+    parts: dict[int, tuple],
+    stale: list[int],
+    keys: dict[int, str],
+    depth: int,
+) -> dict[str, tuple]:
+    """Count the slices `stale` again and cache them under `keys`; {key: counts}.
+
+    Which workloads of a slice the user sees only changes with the workloads of the slice,
+    not with a tick: the ids are cached under those parts of its fingerprint, so that counting
+    a slice again after a tick need not work out again whom the user may see (which reads
+    every share of the user's, and costs more than counting a slice).
+    """
+    id_keys = {
+        part: _cache_key(("slice ids", *what, part, parts[part][:WORKLOAD_PARTS])) for part in stale
+    }
+    known = cache.get_many(list(id_keys.values()))
+    if len(known) == len(stale):
+        ids = [pk for key in id_keys.values() for pk in known[key]]
+        counted, seen = _count_slices(visible, filters, stale, depth, ids=ids)
+    else:
+        every = len(stale) == len(parts)
+        counted, seen = _count_slices(visible, filters, stale, depth, every=every)
+    fresh = {keys[part]: counted.get(part, EMPTY_SLICE) for part in stale}
+    cache.set_many(fresh | {id_keys[part]: seen.get(part, []) for part in stale}, CACHE_SECONDS)
+    return fresh
+
+
+def _fingerprint_sums(reviews: bool) -> dict[str, Any]:
     table = connection.ops.quote_name(Workload._meta.db_table)
     if connection.vendor == "postgresql":
         mixed = f"hashint8({table}.id)"
@@ -504,7 +532,61 @@ def fingerprint(visible: QuerySet[Workload], *, reviews: bool = True) -> tuple:
         # After WORKLOAD_PARTS: the first parts, then counted once per review, still change
         # with every workload that comes, goes or is edited.
         sums |= {"reviews": Count("lens_reviews"), "versions": Sum("lens_reviews__version")}
-    return tuple(visible.order_by().aggregate(**sums).values())
+    return sums
+
+
+def fingerprint(visible: QuerySet[Workload], *, reviews: bool = True) -> tuple:
+    """A summary of everything the cached totals of `visible` are read from (one statement,
+    which reads neither answers nor kept counts, only the workloads and, unless `reviews` is
+    false, their lens reviews).
+
+    Every change of an answer, of a lens review (its answers, notes, lens version, removal) or
+    of its kept counts moves its review's `version` by one in the same transaction, and
+    versions never go back; so the sum of the versions moves with every committed change of a
+    visible review, whatever order transactions commit in. Workloads that become visible or
+    hidden (shares, teams, filters) change the count or the sums of ids; an edited workload
+    (its name orders the page, its owner and tags are filter choices) and a new milestone (the
+    trend; reviews.milestones) move its `updated_at`, which only goes forward.
+    """
+    sums = _fingerprint_sums(reviews)
+    return tuple(_number(value) for value in visible.order_by().aggregate(**sums).values())
+
+
+def slice_fingerprints(visible: QuerySet[Workload]) -> dict[int, tuple]:
+    """{slice: the fingerprint of the workloads of `visible` in it} (one statement): slice n
+    holds the workloads with ids from n × SLICE up to (n + 1) × SLICE."""
+    sums = _fingerprint_sums(reviews=True)
+    table = connection.ops.quote_name(Workload._meta.db_table)
+    rows = (
+        visible.order_by()
+        .annotate(part=RawSQL(f"{table}.id / {SLICE}", []))
+        .values("part")
+        .annotate(**sums)
+        .values_list("part", *sums)
+    )
+    return {int(part): tuple(_number(value) for value in found) for part, *found in rows}
+
+
+def _whole(parts: dict[int, tuple]) -> tuple:
+    """The fingerprint of the slices together, as fingerprint() gives it for all of them."""
+    found = [found for _, found in sorted(parts.items())]
+    sums = []
+    for index, counted in enumerate(zip(*found, strict=True) if found else [()] * 6):
+        given = [value for value in counted if value is not None]
+        # Counts of nothing are 0, sums of nothing None, as in SQL.
+        is_count = index in (0, WORKLOAD_PARTS)
+        sums.append(sum(given) if given or is_count else None)
+    return tuple(sums)
+
+
+def _number(value: Any) -> Any:
+    """PostgreSQL adds up bigints as numeric: back to int, so that equal sums look alike."""
+    return None if value is None else int(value)
+
+
+def _cache_key(parts: tuple) -> str:
+    parts = (CACHE_FORMAT, *parts, timezone.get_current_timezone_name())
+    return "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def cached(
@@ -519,8 +601,7 @@ def cached(
     has it; `reviews`: whether compute reads their lens reviews too): an entry is never out of
     date, since any change it depends on changes the key."""
     found = known if known is not None else fingerprint(visible, reviews=reviews)
-    parts = (CACHE_FORMAT, *what, timezone.get_current_timezone_name(), found)
-    key = "dashboard:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    key = _cache_key((*what, found))
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -528,64 +609,204 @@ def cached(
     return value
 
 
-def _ranked_page(ids: QuerySet, page: int, per_page: int) -> tuple[Summary, list[int], int]:
-    """The portfolio's totals and the ids of the workloads on page `page`, riskiest first.
+# One slice's counts (see _count_slices); the totals in the order of Summary's fields, with the
+# sum and number of the workloads' scores in place of their mean.
+EMPTY_SLICE: tuple = ((0,) * 7 + (0.0, 0), [], [], [], [])
 
-    One statement: the kept counts are added up per lens review (its score is the mean of its
-    pillars'), then per workload (the mean of its reviews'), and the totals are taken over
-    every workload with window functions before LIMIT keeps one page. A page past the end is
-    the last page (one more statement, only then).
+
+def _count_slices(
+    visible: QuerySet[Workload],
+    filters: Filters,
+    parts: list[int],
+    depth: int,
+    *,
+    every: bool = False,
+    ids: list[int] | None = None,
+) -> tuple[dict[int, tuple], dict[int, list[int]]]:
+    """{slice: its counts} of the workloads of `visible` in the slices `parts` (`every`: all
+    the slices there are; `ids`: the ids of those workloads, when known), and {slice: the ids
+    of its workloads}; four queries however many slices (three when filtered).
+
+    A slice's counts are: its totals (EMPTY_SLICE), its riskiest `depth` workloads as
+    (-high, -medium, name_key, id), its pillars' (pillar pk, high, medium, scored, score sum),
+    its risky answers' (question pk, answers, high, medium) and, unfiltered, the lenses it
+    reviews.
     """
-    sql, params = ids.query.sql_with_params()
+    if ids is not None:
+        condition, params = _among("id", ids)
+        sql = f"SELECT id, name_key FROM {Workload._meta.db_table} WHERE {condition}"
+    else:
+        shown = visible.order_by()
+        if not every:
+            shown = shown.filter(
+                functools.reduce(
+                    operator.or_,
+                    (Q(pk__gte=part * SLICE, pk__lt=(part + 1) * SLICE) for part in parts),
+                )
+            )
+        sql, params = shown.values("pk", "name_key").query.sql_with_params()
+    ranked = _ranked_slices(sql, params, depth)
+    counted = {part: (totals, top, [], [], []) for part, totals, top, _ in ranked}
+    seen = {part: found for part, _, _, found in ranked}
+    if every:
+        sql, params = visible.order_by().values("pk").query.sql_with_params()
+        condition = f"r.workload_id IN ({sql})"
+    else:
+        condition, params = _among("r.workload_id", [pk for found in seen.values() for pk in found])
+    reviews = LensReview._meta.db_table
+    lens, lens_params = "", []
+    if filters.lens:
+        lens = f"JOIN {Lens._meta.db_table} l ON l.id = r.lens_id AND l.alias = %s"
+        lens_params = [filters.lens]
+    statements = [
+        (
+            f"""SELECT r.workload_id / {SLICE}, c.pillar_id, SUM(c.high), SUM(c.medium),
+                       COUNT({PILLAR_SCORE_SQL}), SUM({PILLAR_SCORE_SQL})
+                FROM {PillarCounts._meta.db_table} c JOIN {reviews} r ON r.id = c.lens_review_id
+                WHERE r.is_active AND {condition}
+                GROUP BY 1, 2""",
+            params,
+        ),
+        (
+            f"""SELECT r.workload_id / {SLICE}, a.question_id, COUNT(*),
+                       SUM(CASE WHEN a.risk = %s THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN a.risk = %s THEN 1 ELSE 0 END)
+                FROM {Answer._meta.db_table} a JOIN {reviews} r ON r.id = a.lens_review_id {lens}
+                WHERE r.is_active AND a.risk IN (%s, %s) AND {condition}
+                GROUP BY 1, 2""",
+            [*RISKY, *lens_params, *RISKY, *params],
+        ),
+    ]
+    if not filters.is_active:  # the lens picker offers every lens the user's workloads review
+        statements.append(
+            (
+                f"""SELECT DISTINCT r.workload_id / {SLICE}, r.lens_id FROM {reviews} r
+                    WHERE r.is_active AND {condition}""",
+                params,
+            )
+        )
+    with connection.cursor() as cursor:
+        found = []
+        for statement, values in statements:
+            cursor.execute(statement, values)
+            found.append(cursor.fetchall())
+    pillars, risky, lenses = (*found, []) if filters.is_active else found
+    # A slice missing from `counted` lost its workloads between the statements.
+    for part, pillar, high, medium, scored, score_sum in pillars:
+        if part in counted:
+            entry = (pillar, int(high), int(medium), int(scored), float(score_sum or 0))
+            counted[part][2].append(entry)
+    for part, question, answers, high, medium in risky:
+        if part in counted:
+            counted[part][3].append((question, int(answers), int(high), int(medium)))
+    for part, lens in lenses:
+        if part in counted:
+            counted[part][4].append(lens)
+    return counted, seen
+
+
+def _among(column: str, ids: list[int]) -> tuple[str, list]:
+    """SQL for "`column` is one of `ids`" with one parameter, however many ids."""
+    # As one text: psycopg turns a list of a thousand ints into an array slowly.
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(CAST(%s AS bigint[]))", ["{" + ",".join(map(str, ids)) + "}"]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(ids)]
+
+
+def _ranked_slices(sql: str, params: list, depth: int) -> list[tuple[int, tuple, list, list]]:
+    """[(slice, its totals, its riskiest `depth` workloads, the ids of all its workloads)] of
+    the workloads (id, name_key) that `sql` selects (one statement).
+
+    The kept counts are added up per lens review (its score is the mean of its pillars'), then
+    per workload (the mean of its reviews'); the totals of each slice are taken with window
+    functions over all its workloads, which are ranked riskiest first, by name among equals
+    (in code point order on every database, as Python compares them when adding up slices).
+    """
     counts = PillarCounts._meta.db_table
     reviews = LensReview._meta.db_table
-    workloads = Workload._meta.db_table
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
     statement = f"""
-        WITH per_review AS (
+        WITH v (id, name_key) AS ({sql}), per_review AS (
             SELECT r.workload_id AS workload_id,
                    SUM(c.high) AS high, SUM(c.medium) AS medium,
                    SUM(c.unanswered) AS unanswered,
                    SUM(c.unanswered + c.high + c.medium + c."none" + c.not_applicable) AS total,
                    AVG({PILLAR_SCORE_SQL}) AS score
             FROM {counts} c JOIN {reviews} r ON r.id = c.lens_review_id
-            WHERE r.is_active AND r.workload_id IN ({sql})
+            WHERE r.is_active AND r.workload_id IN (SELECT id FROM v)
             GROUP BY r.workload_id, r.id
         ), per_workload AS (
             SELECT workload_id, SUM(high) AS high, SUM(medium) AS medium,
                    SUM(unanswered) AS unanswered, SUM(total) AS total, AVG(score) AS score
             FROM per_review GROUP BY workload_id
+        ), ranked AS (
+            SELECT w.id / {SLICE} AS part, w.id AS id, w.name_key AS name_key,
+                   COALESCE(p.high, 0) AS high, COALESCE(p.medium, 0) AS medium,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY w.id / {SLICE}
+                       ORDER BY COALESCE(p.high, 0) DESC, COALESCE(p.medium, 0) DESC,
+                                w.name_key{collate}
+                   ) AS place,
+                   COUNT(*) OVER s AS workloads,
+                   SUM(CASE WHEN p.high > 0 THEN 1 ELSE 0 END) OVER s AS with_high,
+                   SUM(CASE WHEN p.medium > 0 THEN 1 ELSE 0 END) OVER s AS with_medium,
+                   SUM(p.high) OVER s AS all_high, SUM(p.medium) OVER s AS all_medium,
+                   SUM(p.total - p.unanswered) OVER s AS answered, SUM(p.total) OVER s AS total,
+                   SUM(p.score) OVER s AS score_sum, COUNT(p.score) OVER s AS scored
+            FROM v w LEFT JOIN per_workload p ON p.workload_id = w.id
+            WINDOW s AS (PARTITION BY w.id / {SLICE})
         )
-        SELECT w.id,
-               COUNT(*) OVER (),
-               SUM(CASE WHEN p.high > 0 THEN 1 ELSE 0 END) OVER (),
-               SUM(CASE WHEN p.medium > 0 THEN 1 ELSE 0 END) OVER (),
-               SUM(p.high) OVER (), SUM(p.medium) OVER (),
-               SUM(p.total - p.unanswered) OVER (), SUM(p.total) OVER (),
-               AVG(p.score) OVER ()
-        FROM {workloads} w LEFT JOIN per_workload p ON p.workload_id = w.id
-        WHERE w.id IN ({sql})
-        ORDER BY COALESCE(p.high, 0) DESC, COALESCE(p.medium, 0) DESC, w.name_key
-        LIMIT %s OFFSET %s
+        SELECT part, id, name_key, high, medium, workloads, with_high, with_medium, all_high,
+               all_medium, answered, total, score_sum, scored
+        FROM ranked ORDER BY part, place
     """
-    page = max(page, 1)
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*params, *params, per_page, (page - 1) * per_page])
+        cursor.execute(statement, params)
         found = cursor.fetchall()
-        if not found and page > 1:
-            cursor.execute(statement, [*params, *params, 1, 0])
-            total = cursor.fetchone()
-            if total is None:
-                return Summary(), [], 1
-            page = math.ceil(total[1] / per_page)
-            cursor.execute(statement, [*params, *params, per_page, (page - 1) * per_page])
-            found = cursor.fetchall()
-    if not found:
-        return Summary(), [], 1
-    # PostgreSQL adds up bigints as numeric: back to int and float.
-    totals = [int(value or 0) for value in found[0][1:8]]
-    score = found[0][8]
-    summary = Summary(*totals, score=None if score is None else float(score))
-    return summary, [row[0] for row in found], page
+    slices: dict[int, tuple[tuple, list, list]] = {}
+    for part, pk, name_key, high, medium, *numbers in found:
+        if part not in slices:
+            *counts_, score_sum, scored = numbers
+            totals = (*(int(value or 0) for value in counts_), float(score_sum or 0), int(scored))
+            slices[part] = (totals, [], [])
+        _, top, ids = slices[part]
+        if len(top) < depth:  # the rows come riskiest first
+            top.append((-int(high), -int(medium), name_key, pk))
+        ids.append(pk)
+    return [(part, *found) for part, found in slices.items()]
+
+
+def _add_up(slices: list[tuple], page: int, per_page: int) -> tuple:
+    """The portfolio's counts from its slices' (see _count_slices): the summary, the ids of
+    the workloads on page `page` (a page past the end is the last page) and its number, the
+    pillars' totals, the risky answers per question and the lenses reviewed."""
+    numbers = [sum(column) for column in zip(*(found[0] for found in slices), strict=True)]
+    if not slices or not numbers[0]:
+        return Summary(), [], 1, [], [], set()
+    *counts_, score_sum, scored = numbers
+    summary = Summary(*counts_, score=score_sum / scored if scored else None)
+    page = min(max(page, 1), math.ceil(summary.workloads / per_page))
+    ranked = heapq.merge(*(found[1] for found in slices))
+    shown = itertools.islice(ranked, (page - 1) * per_page, page * per_page)
+    page_ids = [pk for *_, pk in shown]
+    pillars: dict[int, list] = {}
+    for found in slices:
+        for pillar, *values in found[2]:
+            mine = pillars.setdefault(pillar, [0, 0, 0, 0.0])
+            for index, value in enumerate(values):
+                mine[index] += value
+    questions: dict[int, dict] = {}
+    for found in slices:
+        for question, answers, high, medium in found[3]:
+            mine = questions.setdefault(
+                question, {"question_id": question, "workloads": 0, "high": 0, "medium": 0}
+            )
+            mine["workloads"] += answers
+            mine["high"] += high
+            mine["medium"] += medium
+    pillar_totals = [(pillar, *values) for pillar, values in pillars.items()]
+    lenses = {lens for found in slices for lens in found[4]}
+    return summary, page_ids, page, pillar_totals, list(questions.values()), lenses
 
 
 def _lens_groups(

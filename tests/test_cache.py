@@ -50,7 +50,10 @@ def free_port() -> int:
 
 def test_with_nothing_configured_the_cache_is_in_process_memory(settings):
     assert cache_settings({}) == {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
     }
     if not os.environ.get("CACHE_URL"):
         assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")

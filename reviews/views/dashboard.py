@@ -120,6 +120,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Unfiltered, the portfolio counted the same workloads as the choices offer.
     known = None if filters.is_active else data.fingerprint
     context["owners"], context["known_tags"] = filter_choices(request.user, known=known)
-    context["lenses"] = lens_choices(request.user, known=known)
+    context["lenses"] = lens_choices(request.user, reviewed=data.lenses_reviewed)
     context["teams"] = team_choices()
     return render(request, "reviews/dashboard.html", context)

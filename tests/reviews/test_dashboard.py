@@ -23,13 +23,14 @@ from tests.factories import answers_set_risk, lens_bytes, lens_document
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
-# Counted afresh: session, user, the fingerprint of the workloads (reviews.dashboard), the
-# page's workloads with the portfolio's totals (kept counts), the pillars' totals (kept counts),
-# risky answers per question, milestones, pillar and question names, the page's workloads, their
-# kept counts, their improvement items and deprecated lens versions, the owners and tags for the
-# filters and the owners' names, the lenses reviewed and their names, and the team names; the
-# htmx partial leaves out the last five (the form is not swapped). From the cache: the same
-# without the totals, milestones, owners and tags, and lenses reviewed.
+# Counted afresh: session, user, the fingerprints of the workloads' slices (reviews.dashboard),
+# the workloads ranked with their totals (kept counts), the pillars' totals (kept counts), risky
+# answers per question, the lenses reviewed (unfiltered only), milestones, pillar and question
+# names, the page's workloads, their kept counts, their improvement items and deprecated lens
+# versions, the owners and tags for the filters and the owners' names, the lenses' names, and the
+# team names; the filtered htmx partial leaves out the lenses reviewed and the last four (the
+# form is not swapped). From the cache: the same without the totals, lenses reviewed,
+# milestones, and owners and tags.
 DASHBOARD_QUERIES = 17
 DASHBOARD_PARTIAL_QUERIES = 12
 DASHBOARD_CACHED_QUERIES = 11
@@ -497,6 +498,20 @@ def test_a_lens_nobody_reviews_matches_no_workload(client, alice, two_lenses):
     assert "No workload matches these filters" in unknown.content.decode()
     assert unreadable.status_code == 200
     assert unreadable.context["data"].summary.workloads == 2
+
+
+def test_the_lens_picker_offers_the_reviewed_lenses_unfiltered_too(
+    client, alice, two_lenses, security_lens, team_lens
+):
+    client.force_login(alice)
+
+    response = client.get(dashboard_url())
+
+    assert response.context["lenses"] == [
+        ("wellarchitected", "Well-Architected Framework"),
+        (security_lens.alias, "Cloud Security Lens"),
+        (team_lens.alias, "Team Lens"),
+    ]
 
 
 def test_the_lens_picker_offers_mallory_none_of_alices_lenses(

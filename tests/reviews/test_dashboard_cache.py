@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from reviews import dashboard
 from reviews.counts import counts_repair
 from reviews.milestones import milestone_create
 from reviews.models import Answer, AnswerRisk, PillarCounts, Role
@@ -58,6 +59,29 @@ def assert_shows_change(client, before: tuple, url=None) -> None:
     assert cached != before
 
 
+@pytest.fixture(autouse=True, params=[dashboard.SLICE, 1], ids=["one slice", "slices of one"])
+def slice_size(request, monkeypatch):
+    """Every case once with all the workloads in one slice of the portfolio, once with each in
+    a slice of its own (reviews.dashboard._totals), whose counts are cached apart."""
+    monkeypatch.setattr(dashboard, "SLICE", request.param)
+    return request.param
+
+
+@pytest.fixture
+def counted_slices(monkeypatch):
+    """The slices each view counts again, as lists of workload pks."""
+    counted = []
+    count = dashboard._count_slices
+
+    def spy(*args, **kwargs):
+        found, seen = count(*args, **kwargs)
+        counted.append(sorted(pk for ids in seen.values() for pk in ids))
+        return found, seen
+
+    monkeypatch.setattr(dashboard, "_count_slices", spy)
+    return counted
+
+
 @pytest.fixture
 def portfolio(client, alice, bob, workload):
     """Alice sees her Payments API and Bob's Search, both with the same risks."""
@@ -97,6 +121,69 @@ def test_a_tick_shows_on_the_next_view(client, alice, portfolio):
     answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
 
     assert_shows_change(client, before)
+
+
+def test_a_tick_counts_again_only_the_slice_of_its_workload(
+    client, alice, portfolio, slice_size, counted_slices
+):
+    client.get(dashboard_url())
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=portfolio["search"], question__question_id="rel1"
+    )
+
+    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+    after = shown(client.get(dashboard_url()))
+
+    both = sorted(workload.pk for workload in portfolio.values())
+    if slice_size == 1:
+        assert counted_slices == [both, [portfolio["search"].pk]]
+    else:
+        assert counted_slices == [both, both]
+    assert after == afresh(client, dashboard_url())
+
+
+def test_after_a_tick_whom_the_user_may_see_is_read_only_for_the_fingerprint(
+    client, alice, portfolio, django_assert_max_num_queries
+):
+    client.get(dashboard_url())
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=portfolio["search"], question__question_id="rel1"
+    )
+    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+
+    with django_assert_max_num_queries(DASHBOARD_QUERIES - 2) as captured:
+        after = shown(client.get(dashboard_url()))
+
+    shares = [q["sql"] for q in captured.captured_queries if "reviews_workloadmember" in q["sql"]]
+    assert len(shares) == 1
+    assert after == afresh(client, dashboard_url())
+
+
+def test_an_unchanged_dashboard_counts_no_slice_again(client, portfolio, counted_slices):
+    client.get(dashboard_url())
+    client.get(dashboard_url())
+
+    assert len(counted_slices) == 1
+
+
+def test_every_page_shows_the_riskiest_workloads_first_across_slices(client, alice, bob, portfolio):
+    third = make_workload(alice, "Analytics")
+    answers_set_risk(
+        Answer.objects.filter(
+            lens_review__workload=third, question__question_id__in=["sec1", "rel1"]
+        ),
+        AnswerRisk.HIGH,
+    )
+    visible = {"user": alice, "filters": dashboard.Filters(), "per_page": 1}
+
+    pages = [
+        [row.name for row in dashboard.portfolio(page=page, **visible).rows] for page in (1, 2, 3)
+    ]
+    past_the_end = dashboard.portfolio(page=9, **visible)
+
+    # Two high risks first, then the equals by name.
+    assert pages == [["Analytics"], ["Payments API"], ["Search"]]
+    assert (past_the_end.page_number, [row.name for row in past_the_end.rows]) == (3, ["Search"])
 
 
 def test_after_a_tick_the_trend_and_the_owners_and_tags_are_not_read_again(

