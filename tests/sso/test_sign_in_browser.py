@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.models import User
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.backends.cached_db import SessionStore
 
 from people.models import Invitation, Team, TeamMember
 from people.services import invitation_create
@@ -128,6 +128,8 @@ def test_an_id_token_not_issued_for_this_sign_in_is_refused(context, live_server
     # The nonce the session expects differs from the one the provider puts in the token, as
     # when a token from another sign-in is slipped in.
     (cookie,) = [c for c in context.cookies() if c["name"] == "sessionid"]
+    # Written to the table and the cache: the live server's session middleware keeps the
+    # engine it started with, which with CACHE_URL reads the cache first.
     session = SessionStore(cookie["value"])
     for state in session["oidc_states"].values():
         state["nonce"] = "another-sign-in"
