@@ -10,9 +10,11 @@ the caller's transaction.
 The order of the row locks is that of every change of an answer: the answer (locked by the
 caller), the pillar's counts, then the review. Within one PostgreSQL statement the order in
 which WITH queries run is not specified, so the review's update waits for the counts' by
-reading their result, and the history entry is written from the review's update: its time
-(clock_timestamp(), not the transaction's start) is taken once every lock is held, as close
-to the commit, when others see the change, as the database allows.
+reading their result, and the history entry is written from the review's update once the
+choice rows and the answer are written: its time (clock_timestamp(), not the transaction's
+start) is taken once every lock is held, as close to the commit, when others see the change,
+as the database allows. The entry carries the answer's new version, and the statement gives
+back the review's risk version, which a page's kept risks are keyed by.
 """
 
 from __future__ import annotations
