@@ -35,15 +35,19 @@ from reviews.rows import fields_of, planned_cursor
 
 @dataclass
 class AnswerChange:
-    """What one change writes. `answer` holds its new state (version and risk included);
-    `delta` is what its pillar's kept counts move by (only the fields that move)."""
+    """What one change writes. `answer` holds its new state (version and risk included) and
+    `risk_before`, the risk it replaces; `delta` is what its pillar's kept counts move by (only
+    the fields that move)."""
 
     answer: Answer
     user: Any
     changes: list[dict[str, Any]]
     rows: list[ChoiceAnswer]
     delta: dict[str, int]
-    risk_moved: bool
+
+    @property
+    def risk_moved(self) -> bool:
+        return self.answer.risk != self.answer.risk_before
 
 
 def _table(model: type[Model]) -> str:

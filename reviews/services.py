@@ -542,7 +542,7 @@ def _record(
         after = tally_of(answer, choices)
         delta = {name: after[name] - counts_before[name] for name in after}
         delta = {name: move for name, move in delta.items() if move}
-    change = AnswerChange(answer, user, changes, list(rows), delta, answer.risk != risk_before)
+    change = AnswerChange(answer, user, changes, list(rows), delta)
     answer_change_write(change)
 
 

@@ -69,7 +69,7 @@ def poll_token(answer: AnswerModel) -> str:
     (each key starts with the review's pk and creation time, see _review_key):
     - the answer part (live region, history, notes editor): answer pk, question pk (an upgrade
       points an answer at another question), `answer.version` and writes or reads
-      (_answer_part_key); the question page's history card under the same facts;
+      (_answer_part_key); the question page's history card under the same but the role;
     - the review's risks: `risk_version`, read with the risks in one statement
       (selectors.review_risks), so they are exact (_risks_key). The sidebar, the risk line and
       the pillar counts are rendered from them and the version cache on each response.
@@ -370,7 +370,10 @@ def _review_nav(
 def _history(request: HttpRequest, answer: AnswerModel) -> str:
     """The question page's history card, rendered once per answer version and shared: it
     shows the answer's last 20 entries, the same for everyone."""
-    key = f"question-page:history:{_answer_part_key(answer)}"
+    key = (
+        f"question-page:history:{_review_key(answer.lens_review)}:{answer.pk}"
+        f":{answer.question_id}:{answer.version}"
+    )
     html = cache.get(key)
     if html is None:
         events = answer_history(answer)

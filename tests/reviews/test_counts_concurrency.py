@@ -1,12 +1,17 @@
 """Ticks at the same moment in one pillar, each in its own connection, all land in its counts."""
 
+import threading
+import time
+from contextlib import contextmanager
 from functools import partial
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from reviews.counts import differences
-from reviews.models import Answer, PillarCounts
+from reviews.models import Answer, AnswerEvent, ChoiceAnswer, LensReview, PillarCounts
 from reviews.services import answer_applicability_update, answer_choice_update
 from tests.reviews.test_concurrency import run_together
 
@@ -103,6 +108,30 @@ def test_simultaneous_ticks_in_a_pillar_without_its_row_count_once_each(workload
         assert differences() == [], f"round {round_number}"
 
 
+@contextmanager
+def held_open(work, seconds: float):
+    """Do `work` in a transaction of another thread and keep it open for `seconds`: inside the
+    block `work` is done but not committed. The dict given holds, after the block, when the
+    transaction ended ("at", aware; "monotonic")."""
+    held, released = threading.Event(), {}
+
+    def run():
+        with transaction.atomic():
+            work()
+            held.set()
+            time.sleep(seconds)
+            released.update(at=timezone.now(), monotonic=time.monotonic())
+        connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    held.wait(5)
+    try:
+        yield released
+    finally:
+        thread.join()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_tick_that_waits_for_the_reviews_lock_dates_its_history_entry_after_the_wait(
     workload, bob
@@ -110,32 +139,15 @@ def test_a_tick_that_waits_for_the_reviews_lock_dates_its_history_entry_after_th
     """Others see a change when it commits; a history entry dated before a long wait for a
     lock would say the choice changed while they still read the old state (the load test's
     consistency check found such a no-op as a lost update)."""
-    import threading
-    import time
-
-    from django.db import connections, transaction
-    from django.utils import timezone
-
-    from reviews.models import AnswerEvent, LensReview
-
     answer = Answer.objects.select_related("question", "lens_review").get(
         lens_review__workload=workload, question__question_id="sec1"
     )
-    held, released = threading.Event(), {}
 
-    def hold_the_review():
-        with transaction.atomic():
-            LensReview.objects.select_for_update().get(pk=answer.lens_review_id)
-            held.set()
-            time.sleep(0.5)
-            released["at"] = timezone.now()
-        connections.close_all()
+    def lock_the_review():
+        LensReview.objects.select_for_update().get(pk=answer.lens_review_id)
 
-    holder = threading.Thread(target=hold_the_review)
-    holder.start()
-    held.wait(5)
-    answer_choice_update(answer=answer, choice_id="sec1_bp1", status="SELECTED", user=bob)
-    holder.join()
+    with held_open(lock_the_review, 0.5) as released:
+        answer_choice_update(answer=answer, choice_id="sec1_bp1", status="SELECTED", user=bob)
 
     event = AnswerEvent.objects.filter(answer=answer).latest("at")
     assert event.at >= released["at"]
@@ -148,13 +160,6 @@ def test_a_tick_asking_for_what_is_stored_waits_for_a_change_being_written_and_t
     """The lookup reads the committed state; a change being written meanwhile has its history
     entry dated already. Answered "nothing to do" from what the lookup read, the tick would be
     lost in the history's eyes (the load test's consistency check found two such)."""
-    import threading
-    import time
-
-    from django.db import connections, transaction
-    from django.urls import reverse
-
-    from reviews.models import AnswerEvent, ChoiceAnswer
 
     def answer():
         return Answer.objects.select_related("question", "lens_review").get(
@@ -167,31 +172,20 @@ def test_a_tick_asking_for_what_is_stored_waits_for_a_change_being_written_and_t
     )
     client.force_login(bob)
     client.get(tick_url.split("choices/")[0])  # the first request's imports, before the clock
-    held, released = threading.Event(), {}
 
-    def untick_slowly():
-        with transaction.atomic():
-            answer_choice_update(
-                answer=answer(), choice_id="sec1_bp1", status="UNSELECTED", user=alice
-            )
-            held.set()
-            time.sleep(1)
-            released["at"] = time.monotonic()
-        connections.close_all()
+    def untick():
+        answer_choice_update(answer=answer(), choice_id="sec1_bp1", status="UNSELECTED", user=alice)
 
-    writer = threading.Thread(target=untick_slowly)
-    writer.start()
-    held.wait(5)
-    sent = time.monotonic()
-    response = client.post(
-        tick_url,
-        {"status": "SELECTED", "v": "0.0"},  # a page from before both changes
-        HTTP_HX_REQUEST="true",
-    )
-    answered = time.monotonic()
-    writer.join()
+    with held_open(untick, 1) as released:
+        sent = time.monotonic()
+        response = client.post(
+            tick_url,
+            {"status": "SELECTED", "v": "0.0"},  # a page from before both changes
+            HTTP_HX_REQUEST="true",
+        )
+        answered = time.monotonic()
 
-    assert sent < released["at"] < answered  # asked while the change was being written
+    assert sent < released["monotonic"] < answered  # asked while the change was being written
     assert response.status_code == 200
     row = ChoiceAnswer.objects.get(answer=answer(), choice__choice_id="sec1_bp1")
     assert row.status == "SELECTED"

@@ -97,6 +97,14 @@ def portfolio(client, alice, bob, workload):
     return {"payments": workload, "search": search}
 
 
+def tick_in_search(portfolio, user) -> None:
+    """The tick these tests make: one choice of the Search workload."""
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=portfolio["search"], question__question_id="rel1"
+    )
+    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=user)
+
+
 def test_an_unchanged_dashboard_is_not_counted_again(
     client, portfolio, django_assert_max_num_queries
 ):
@@ -114,11 +122,7 @@ def test_an_unchanged_dashboard_is_not_counted_again(
 
 def test_a_tick_shows_on_the_next_view(client, alice, portfolio):
     before = shown(client.get(dashboard_url()))
-    answer = Answer.objects.select_related("question", "lens_review").get(
-        lens_review__workload=portfolio["search"], question__question_id="rel1"
-    )
-
-    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+    tick_in_search(portfolio, alice)
 
     assert_shows_change(client, before)
 
@@ -127,11 +131,7 @@ def test_a_tick_counts_again_only_the_slice_of_its_workload(
     client, alice, portfolio, slice_size, counted_slices
 ):
     client.get(dashboard_url())
-    answer = Answer.objects.select_related("question", "lens_review").get(
-        lens_review__workload=portfolio["search"], question__question_id="rel1"
-    )
-
-    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+    tick_in_search(portfolio, alice)
     after = shown(client.get(dashboard_url()))
 
     both = sorted(workload.pk for workload in portfolio.values())
@@ -146,10 +146,7 @@ def test_after_a_tick_whom_the_user_may_see_is_read_only_for_the_fingerprint(
     client, alice, portfolio, django_assert_max_num_queries
 ):
     client.get(dashboard_url())
-    answer = Answer.objects.select_related("question", "lens_review").get(
-        lens_review__workload=portfolio["search"], question__question_id="rel1"
-    )
-    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+    tick_in_search(portfolio, alice)
 
     with django_assert_max_num_queries(DASHBOARD_QUERIES - 2) as captured:
         after = shown(client.get(dashboard_url()))
@@ -191,10 +188,7 @@ def test_after_a_tick_the_trend_and_the_owners_and_tags_are_not_read_again(
 ):
     milestone_create(workload=portfolio["payments"], name="Baseline", user=alice)
     client.get(dashboard_url())
-    answer = Answer.objects.select_related("question", "lens_review").get(
-        lens_review__workload=portfolio["search"], question__question_id="rel1"
-    )
-    answer_choice_update(answer=answer, choice_id="rel1_bp1", status=SELECTED, user=alice)
+    tick_in_search(portfolio, alice)
 
     with django_assert_max_num_queries(DASHBOARD_QUERIES - 2) as captured:
         after = shown(client.get(dashboard_url()))

@@ -746,9 +746,13 @@ def test_a_poll_behind_a_change_that_is_not_only_choices_gets_the_whole_region(
     assert re.search(r'id="not-applicable-\d+"[^>]*\bchecked\b', body)
 
 
+def part_of(body: str, marker: str, closing: str) -> str:
+    start = body.index(marker)
+    return body[start : body.index(closing, start)]
+
+
 def sidebar_of(body: str) -> str:
-    start = body.index('id="review-nav"')
-    return body[start : body.index("</aside>", start)]
+    return part_of(body, 'id="review-nav"', "</aside>")
 
 
 def test_the_question_pages_sidebar_is_rendered_once_per_state_and_follows_every_change(
@@ -777,8 +781,7 @@ def test_the_question_pages_sidebar_is_rendered_once_per_state_and_follows_every
 
 
 def history_of(body: str) -> str:
-    start = body.index('id="history"')
-    return body[start : body.index("</section>", start)]
+    return part_of(body, 'id="history"', "</section>")
 
 
 def test_the_question_pages_history_is_rendered_once_per_answer_version_and_shows_each_change(
