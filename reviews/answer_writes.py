@@ -1,5 +1,6 @@
-"""One change of an answer written to the database: its choice rows, the answer, its pillar's
-kept counts, its review's versions and its history entry.
+"""One change of an answer written to the database: its choice rows, the answer, its
+improvement item when the risk opened or closed it, its pillar's kept counts, its review's
+versions and its history entry.
 
 These are the writes of every tick. Through the ORM they were five statements, each built and
 compiled anew, which cost more than the rest of the tick (bench/bench_workshop.py). Here they
@@ -8,13 +9,14 @@ cursor that keeps it prepared (reviews.rows.planned_cursor), elsewhere one after
 the caller's transaction.
 
 The order of the row locks is that of every change of an answer: the answer (locked by the
-caller), the pillar's counts, then the review. Within one PostgreSQL statement the order in
-which WITH queries run is not specified, so the review's update waits for the counts' by
-reading their result, and the history entry is written from the review's update once the
-choice rows and the answer are written: its time (clock_timestamp(), not the transaction's
-start) is taken once every lock is held, as close to the commit, when others see the change,
-as the database allows. The entry carries the answer's new version, and the statement gives
-back the review's risk version, which a page's kept risks are keyed by.
+caller), the pillar's counts, then the review. The improvement item's lock may come anywhere:
+whoever else locks an item (reviews.improvements) holds no other lock. Within one PostgreSQL
+statement the order in which WITH queries run is not specified, so the review's update waits
+for the counts' by reading their result, and the history entry is written from the review's
+update once the choice rows and the answer are written: its time (clock_timestamp(), not the
+transaction's start) is taken once every lock is held, as close to the commit, when others see
+the change, as the database allows. The entry carries the answer's new version, and the
+statement gives back the review's risk version, which a page's kept risks are keyed by.
 """
 
 from __future__ import annotations
@@ -29,7 +31,16 @@ from django.db.models import Model
 from django.utils import timezone
 
 from reviews.counts import counts_missing
-from reviews.models import Answer, AnswerEvent, ChoiceAnswer, LensReview, PillarCounts
+from reviews.improvements import SYNCED_FIELDS, ItemSync
+from reviews.models import (
+    Answer,
+    AnswerEvent,
+    ChoiceAnswer,
+    ImprovementEvent,
+    ImprovementItem,
+    LensReview,
+    PillarCounts,
+)
 from reviews.rows import fields_of, planned_cursor
 
 
@@ -37,13 +48,15 @@ from reviews.rows import fields_of, planned_cursor
 class AnswerChange:
     """What one change writes. `answer` holds its new state (version and risk included) and
     `risk_before`, the risk it replaces; `delta` is what its pillar's kept counts move by (only
-    the fields that move)."""
+    the fields that move); `item`, what it does to the improvement item (reviews.improvements
+    .item_sync), if anything."""
 
     answer: Answer
     user: Any
     changes: list[dict[str, Any]]
     rows: list[ChoiceAnswer]
     delta: dict[str, int]
+    item: ItemSync | None = None
 
     @property
     def risk_moved(self) -> bool:
@@ -109,6 +122,36 @@ def _review_sql(risk_moved: bool, vendor: str, after: str = "") -> str:
     return f"UPDATE {_table(LensReview)} SET {bump} WHERE id = %s{after} RETURNING risk_version"
 
 
+@functools.cache
+def _item_sql(new: bool, vendor: str) -> str:
+    """The item opened (`new`) or the fields that item_sync moves of the one that exists."""
+    if new:
+        fields = fields_of(ImprovementItem, ("id",))
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        values = ", ".join(["%s"] * len(fields))
+        return f"INSERT INTO {_table(ImprovementItem)} ({columns}) VALUES ({values}) RETURNING id"
+    moves = ", ".join(f"{_column(ImprovementItem, name)} = %s" for name in SYNCED_FIELDS)
+    return f"UPDATE {_table(ImprovementItem)} SET {moves} WHERE id = %s RETURNING id"
+
+
+def _item_params(synced: ItemSync, now: datetime.datetime) -> list[Any]:
+    item = synced.item
+    item.updated_at = now
+    if item.pk is None:
+        item.created_at = now
+        fields = fields_of(ImprovementItem, ("id",))
+        return [f.get_db_prep_save(getattr(item, f.attname), connection) for f in fields]
+    fields = [ImprovementItem._meta.get_field(name) for name in SYNCED_FIELDS]
+    return [f.get_db_prep_save(getattr(item, f.attname), connection) for f in fields] + [item.pk]
+
+
+ITEM_EVENT_COLUMNS = "item_id, user_id, at, text"
+
+
+def _item_event_params(change: AnswerChange, now: datetime.datetime) -> list[Any]:
+    return [getattr(change.user, "pk", None), _prep(ImprovementEvent, "at", now), change.item.text]
+
+
 EVENT_COLUMNS = "answer_id, user_id, at, changes, version"
 
 
@@ -132,11 +175,20 @@ def _event_sql(vendor: str) -> str:
 
 
 @functools.cache
-def _together_sql(rows: int, counts: tuple[str, ...], risk_moved: bool) -> str:
+def _together_sql(
+    rows: int, counts: tuple[str, ...], risk_moved: bool, item: bool | None = None
+) -> str:
     """The PostgreSQL statement: every write a WITH query; the result is the history entry's
     id and time, or no row when the pillar's counts had no row to move (then neither the
-    review nor the history is written: see answer_change_write)."""
+    review nor the history is written: see answer_change_write). `item`: whether the
+    improvement item is new, None when it is not written."""
     parts = [f"a AS ({_answer_sql('postgresql')} RETURNING 1)"]
+    if item is not None:
+        parts.append(f"i AS ({_item_sql(item, 'postgresql')})")
+        parts.append(
+            f"ie AS (INSERT INTO {_table(ImprovementEvent)} ({ITEM_EVENT_COLUMNS}) "
+            "SELECT id, %s, %s, %s FROM i)"
+        )
     done = ["(SELECT count(*) FROM a) > 0"]
     if rows:
         parts.insert(0, f"c AS ({_rows_sql(rows, 'postgresql')} RETURNING 1)")
@@ -171,13 +223,16 @@ def answer_change_write(change: AnswerChange) -> None:
     moves = [*change.delta.values(), answer.lens_review_id, answer.question.pillar_id]
     review = [_prep(LensReview, "updated_at", now), answer.lens_review_id]
     event = _event_params(change)
+    new_item = None if change.item is None else change.item.item.pk is None
     with planned_cursor() as cursor:
         if connection.vendor == "postgresql":
             params = _rows_params(change.rows) + _answer_params(answer)
+            if change.item is not None:
+                params += _item_params(change.item, now) + _item_event_params(change, now)
             if counts:
                 params += moves
             cursor.execute(
-                _together_sql(len(change.rows), counts, change.risk_moved),
+                _together_sql(len(change.rows), counts, change.risk_moved, new_item),
                 params + review + event,
             )
             written = cursor.fetchone()
@@ -192,6 +247,16 @@ def answer_change_write(change: AnswerChange) -> None:
                     _rows_sql(len(change.rows), connection.vendor), _rows_params(change.rows)
                 )
             cursor.execute(_answer_sql(connection.vendor), _answer_params(answer))
+            if change.item is not None:
+                cursor.execute(
+                    _item_sql(new_item, connection.vendor), _item_params(change.item, now)
+                )
+                item_id = cursor.fetchone()[0]
+                cursor.execute(
+                    f"INSERT INTO {_table(ImprovementEvent)} ({ITEM_EVENT_COLUMNS}) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [item_id, *_item_event_params(change, now)],
+                )
             if counts:
                 cursor.execute(_counts_sql(counts, connection.vendor), moves)
                 if not cursor.rowcount:

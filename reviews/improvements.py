@@ -31,6 +31,8 @@ RISKY = (AnswerRisk.HIGH, AnswerRisk.MEDIUM)
 # The usual windows for fixing high and medium risk findings.
 DUE_IN_DAYS = {AnswerRisk.HIGH: 30, AnswerRisk.MEDIUM: 90}
 WORKING = (ImprovementStatus.NOT_STARTED, ImprovementStatus.IN_PROGRESS)
+# What item_sync changes of an item that exists; the rest (comment, assignee) is people's.
+SYNCED_FIELDS = ("is_open", "status", "due_date", "updated_at")
 
 
 class ImprovementError(DomainError):
@@ -41,13 +43,43 @@ def default_due_date(risk: str) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=DUE_IN_DAYS[risk])
 
 
-def improvement_sync(*, answer: Answer, risk_before: str, user: AbstractBaseUser | None) -> None:
-    """Open, close or reopen the answer's item after its risk changed (call inside the save)."""
-    improvements_sync(changes=[(answer, risk_before)], user=user)
+@dataclass
+class ItemSync:
+    """What a change of risk does to an answer's item: `item` as it must be (unsaved; no pk
+    when it is new) and its history line."""
+
+    item: ImprovementItem
+    text: str
+
+
+def item_sync(
+    answer: Answer, risk_before: str, item: ImprovementItem | None, today: datetime.date
+) -> ItemSync | None:
+    """Open, close or reopen the answer's `item` (None: it has none yet) after its risk moved
+    from `risk_before`; None when the item stays as it is."""
+    if (risk_before in RISKY) == (answer.risk in RISKY):
+        return None
+    risk_label = AnswerRisk(answer.risk).label.lower()
+    if answer.risk in RISKY:
+        if item is None:
+            item = ImprovementItem(answer=answer, due_date=default_due_date(answer.risk))
+            return ItemSync(item, f"Opened: {risk_label}, due {item.due_date:%d %b %Y}.")
+        item.is_open = True
+        item.status = ImprovementStatus.NOT_STARTED
+        if item.due_date is None or item.due_date < today:
+            item.due_date = default_due_date(answer.risk)
+        return ItemSync(
+            item, f"Reopened: the question is {risk_label} again, due {item.due_date:%d %b %Y}."
+        )
+    if item is not None and item.is_open:
+        item.is_open = False
+        return ItemSync(item, f"Closed automatically: the question is now {risk_label}.")
+    return None
 
 
 def improvements_sync(*, changes: list[tuple[Answer, str]], user: AbstractBaseUser | None) -> None:
-    """`improvement_sync` for many (answer, risk before) pairs, in the same few queries."""
+    """item_sync for many (answer, risk before) pairs (templates, upgrades), in the same few
+    queries; a change of one answer writes its item with the answer (reviews.answer_writes)."""
     flipped = [(a, before) for a, before in changes if (before in RISKY) != (a.risk in RISKY)]
     if not flipped:
         return
@@ -57,36 +89,18 @@ def improvements_sync(*, changes: list[tuple[Answer, str]], user: AbstractBaseUs
     }
     created, updated, events = [], [], []
     today, now = timezone.localdate(), timezone.now()
-    for answer, _ in flipped:
-        item = items.get(answer.pk)
-        risk_label = AnswerRisk(answer.risk).label.lower()
-        if answer.risk in RISKY:
-            if item is None:
-                item = ImprovementItem(answer=answer, due_date=default_due_date(answer.risk))
-                created.append(item)
-                text = f"Opened: {risk_label}, due {item.due_date:%d %b %Y}."
-            else:
-                item.is_open = True
-                item.status = ImprovementStatus.NOT_STARTED
-                if item.due_date is None or item.due_date < today:
-                    item.due_date = default_due_date(answer.risk)
-                updated.append(item)
-                text = (
-                    f"Reopened: the question is {risk_label} again, due {item.due_date:%d %b %Y}."
-                )
-        elif item is not None and item.is_open:
-            item.is_open = False
-            updated.append(item)
-            text = f"Closed automatically: the question is now {risk_label}."
-        else:
+    for answer, before in flipped:
+        synced = item_sync(answer, before, items.get(answer.pk), today)
+        if synced is None:
             continue
-        events.append((item, text))
+        (updated if synced.item.pk else created).append(synced.item)
+        events.append(synced)
     ImprovementItem.objects.bulk_create(created)
     for item in updated:
         item.updated_at = now  # bulk_update leaves auto_now fields alone
-    ImprovementItem.objects.bulk_update(updated, ["is_open", "status", "due_date", "updated_at"])
+    ImprovementItem.objects.bulk_update(updated, SYNCED_FIELDS)
     ImprovementEvent.objects.bulk_create(
-        ImprovementEvent(item=item, user=user, text=text) for item, text in events
+        ImprovementEvent(item=synced.item, user=user, text=synced.text) for synced in events
     )
 
 

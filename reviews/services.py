@@ -7,26 +7,27 @@ question at the same moment are applied one after the other and both changes sur
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from lenses.models import Choice, Lens, LensVersion, Pillar, Question
 from lenses.services import BUILTIN_ALIAS
-from lenses.version_cache import version_data
+from lenses.version_cache import LensVersionData, version_data
 from people.models import Team
 from review_templates.fingerprints import state_fingerprint
 from reviews.activity import Action, activity_record
 from reviews.answer_writes import AnswerChange, answer_change_write
 from reviews.counts import Tally, counts_rebuild, tally_of
 from reviews.errors import CONFLICT, NOT_FOUND, QUOTA, DomainError
-from reviews.improvements import improvement_sync, improvements_sync
+from reviews.improvements import improvements_sync, item_sync
 from reviews.models import (
     CHOICE_NOTES_MAX,
     MAX_EXTRA_LENSES,
@@ -36,6 +37,7 @@ from reviews.models import (
     AnswerEvent,
     AnswerRisk,
     ChoiceAnswer,
+    ImprovementItem,
     LensReview,
     PillarNote,
     Reason,
@@ -45,7 +47,7 @@ from reviews.models import (
     WorkloadTeamShare,
     name_key,
 )
-from reviews.rows import locked, planned_cursor
+from reviews.rows import columns_of, instance_from, locked, planned_cursor
 
 
 class ReviewError(DomainError):
@@ -464,29 +466,47 @@ CHOICE_ROWS_SQL = (
 )
 
 
+@functools.cache
+def _locked_rows_sql(vendor: str) -> str:
+    """CHOICE_ROWS_SQL with the answer's improvement item (a change of risk may open or close
+    it): one statement, at least one row."""
+    return (
+        f"SELECT c.choice_id, c.status, c.reason, c.notes, {columns_of('i', ImprovementItem)} "
+        "FROM reviews_answer a LEFT JOIN reviews_choiceanswer c ON c.answer_id = a.id "
+        "LEFT JOIN reviews_improvementitem i ON i.answer_id = a.id WHERE a.id = %s"
+    )
+
+
+def _cached_data(answer: Answer) -> LensVersionData | None:
+    """The answer's published lens version from the version cache, when it is loaded."""
+    review = answer.lens_review if Answer.lens_review.is_cached(answer) else None
+    loaded = review is not None and LensReview.lens_version.is_cached(review)
+    version = review.lens_version if loaded else None
+    if version is None or version.status == LensVersion.Status.DRAFT:
+        return None
+    return version_data(version)
+
+
+def _with_status(data: LensVersionData, answer: Answer, stored: dict) -> list[Choice]:
+    choices = data.choices_of(answer.question_id)
+    for choice in choices:
+        choice.status, choice.reason, choice.choice_notes = stored.get(choice.pk, (None,) * 3)
+    return choices
+
+
 def choices_with_status(answer: Answer) -> list[Choice]:
     """The question's choices, each with `status`, `reason` and `notes` of this answer.
 
     When the answer's lens version is loaded (every page and tick), the choices come from the
     version cache (lenses.version_cache) and only this answer's rows from the database, in
     hand-written SQL. For a locked answer it is a separate statement after the lock, not a
-    join in the locking one: PostgreSQL re-reads only the locked row once a waiting lock is
-    granted, so joined rows would be those from before the change that held the lock, and a
-    tick made at the same moment would be lost.
+    join in the locking one (see _locked_choices).
     """
-    review = answer.lens_review if Answer.lens_review.is_cached(answer) else None
-    loaded = review is not None and LensReview.lens_version.is_cached(review)
-    version = review.lens_version if loaded else None
-    if version is not None and version.status != LensVersion.Status.DRAFT:
+    if (data := _cached_data(answer)) is not None:
         with planned_cursor() as cursor:
             cursor.execute(CHOICE_ROWS_SQL, [answer.pk])
-            stored = {
-                choice_id: (status, reason, notes) for choice_id, status, reason, notes in cursor
-            }
-        choices = version_data(version).choices_of(answer.question_id)
-        for choice in choices:
-            choice.status, choice.reason, choice.choice_notes = stored.get(choice.pk, (None,) * 3)
-        return choices
+            stored = {choice_id: rest for choice_id, *rest in cursor}
+        return _with_status(data, answer, stored)
     rows = ChoiceAnswer.objects.filter(answer=answer, choice=OuterRef("pk"))
     return list(
         Choice.objects.filter(question_id=answer.question_id)
@@ -497,6 +517,25 @@ def choices_with_status(answer: Answer) -> list[Choice]:
             choice_notes=Subquery(rows.values("notes")[:1]),
         )
     )
+
+
+def _locked_choices(answer: Answer) -> tuple[list[Choice], ImprovementItem | None]:
+    """choices_with_status of an answer locked by _lock, and its improvement item (None: it has
+    none), in one statement when the lens version is loaded.
+
+    Read after the lock, not joined in the locking statement: PostgreSQL re-reads only the
+    locked row once a waiting lock is granted, so joined rows would be those from before the
+    change that held the lock, and a tick made at the same moment would be lost.
+    """
+    if (data := _cached_data(answer)) is None:
+        return choices_with_status(answer), ImprovementItem.objects.filter(answer=answer).first()
+    with planned_cursor() as cursor:
+        cursor.execute(_locked_rows_sql(connection.vendor), [answer.pk])
+        rows = cursor.fetchall()
+    stored = {row[0]: row[1:4] for row in rows if row[0] is not None}
+    item = rows[0][4:]
+    item = None if item[0] is None else instance_from(ImprovementItem, item)
+    return _with_status(data, answer, stored), item
 
 
 def _risk(answer: Answer, selected: set[str]) -> str:
@@ -519,6 +558,7 @@ def _record(
     rows: list[ChoiceAnswer] = (),
     counts_before: Tally | None = None,
     choices: list[Choice] = (),
+    item: ImprovementItem | None = None,
 ) -> None:
     """Save the answer's new state and its choices' `rows`, add it to the audit trail and tell
     pollers of the review (reviews.answer_writes).
@@ -527,23 +567,21 @@ def _record(
     review's counters move in the same transaction: a poller that sees them move also sees the
     change. `counts_before`: the answer's tally before the change, when its risk or choices may
     have changed; the pillar's kept counts then move to the tally of `choices` (their new
-    status).
+    status). `item`: the answer's improvement item as read after the lock (_locked_choices),
+    which a change of risk opens or closes; a change that cannot move the risk need not read it.
     """
     if answer.risk != risk_before:
         changes.append({"field": "risk", "before": risk_before, "after": answer.risk})
     answer.version += 1
     answer.updated_by = user
     answer.risk_before = risk_before
-    # Before the other writes, as every change goes: answer, improvement item, pillar counts,
-    # review.
-    improvement_sync(answer=answer, risk_before=risk_before, user=user)
     delta = {}
     if counts_before is not None:
         after = tally_of(answer, choices)
         delta = {name: after[name] - counts_before[name] for name in after}
         delta = {name: move for name, move in delta.items() if move}
-    change = AnswerChange(answer, user, changes, list(rows), delta)
-    answer_change_write(change)
+    synced = item_sync(answer, risk_before, item, timezone.localdate())
+    answer_change_write(AnswerChange(answer, user, changes, list(rows), delta, synced))
 
 
 # What a choice's row holds: status, reason and notes.
@@ -618,7 +656,7 @@ def answer_choice_update(
     if status != ChoiceAnswer.Status.NOT_APPLICABLE:
         reason, notes = Reason.NONE, ""
     answer = _lock(answer)
-    choices = choices_with_status(answer)
+    choices, item = _locked_choices(answer)
     if not answer.is_applicable:
         # A page opened before someone marked the question as not applying still shows boxes.
         raise ReviewError(NOT_APPLYING)
@@ -647,7 +685,14 @@ def answer_choice_update(
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
     _record(
-        answer, user, changes, risk_before, rows=rows, counts_before=counts_before, choices=choices
+        answer,
+        user,
+        changes,
+        risk_before,
+        rows=rows,
+        counts_before=counts_before,
+        choices=choices,
+        item=item,
     )
     return answer, choices
 
@@ -723,7 +768,7 @@ def answer_update(
         raise ReviewError(f"Unknown reason {reason!r}.", field="reason")
 
     answer = _lock(answer)
-    choices = choices_with_status(answer)
+    choices, item = _locked_choices(answer)
     by_id = {choice.choice_id: choice for choice in choices}
     for choice_id in wanted:
         if choice_id not in by_id:
@@ -779,7 +824,14 @@ def answer_update(
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
     _record(
-        answer, user, changes, risk_before, rows=rows, counts_before=counts_before, choices=choices
+        answer,
+        user,
+        changes,
+        risk_before,
+        rows=rows,
+        counts_before=counts_before,
+        choices=choices,
+        item=item,
     )
     return answer, choices
 
@@ -934,12 +986,20 @@ def answer_applicability_update(
         {"field": "reason", "before": answer.reason, "after": reason},
     ]
     risk_before = answer.risk
-    choices = choices_with_status(answer)
+    choices, item = _locked_choices(answer)
     counts_before = tally_of(answer, choices)
     answer.is_applicable, answer.reason = is_applicable, reason
     selected = {c.choice_id for c in choices if c.status == ChoiceAnswer.Status.SELECTED}
     answer.risk = _risk(answer, selected)
-    _record(answer, user, changes, risk_before, counts_before=counts_before, choices=choices)
+    _record(
+        answer,
+        user,
+        changes,
+        risk_before,
+        counts_before=counts_before,
+        choices=choices,
+        item=item,
+    )
     return answer
 
 

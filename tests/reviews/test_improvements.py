@@ -11,7 +11,7 @@ from reviews.improvements import (
     improvement_item_update,
     improvement_items_bulk_update,
     improvement_status,
-    improvement_sync,
+    improvements_sync,
     is_overdue,
     person_label,
 )
@@ -51,7 +51,7 @@ def test_a_question_turning_medium_risk_opens_an_item_due_in_90_days(workload, a
     answer = answer_of(workload)
     answer.risk = "MEDIUM"
 
-    improvement_sync(answer=answer, risk_before="UNANSWERED", user=alice)
+    improvements_sync(changes=[(answer, "UNANSWERED")], user=alice)
 
     assert ImprovementItem.objects.get().due_date == timezone.localdate() + datetime.timedelta(
         days=90
@@ -63,7 +63,7 @@ def test_a_risk_moving_between_high_and_medium_keeps_the_item_as_it_is(workload,
     due = ImprovementItem.objects.get().due_date
     answer.risk = "MEDIUM"
 
-    improvement_sync(answer=answer, risk_before="HIGH", user=alice)
+    improvements_sync(changes=[(answer, "HIGH")], user=alice)
 
     item = ImprovementItem.objects.get()
     assert item.due_date == due and item.events.count() == 1

@@ -5,7 +5,7 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 
 from lenses.models import Choice
-from reviews.models import Answer, AnswerEvent, ChoiceAnswer, LensReview, Role
+from reviews.models import Answer, AnswerEvent, ChoiceAnswer, ImprovementItem, LensReview, Role
 from reviews.services import (
     answer_applicability_update,
     answer_choice_update,
@@ -334,10 +334,10 @@ def page_token(client, workload, question_id="sec1") -> str:
 
 # A tick from an up-to-date page: session, user, the answer (the access check, with the
 # stored status of the choice: whether it asks for what is stored, see
-# _asks_for_what_is_stored); the answer's row lock, its choice rows; then its writes
-# (reviews.answer_writes: the choice row, the answer, the pillar's kept counts, which move with
-# every tick since the score does, the review's counters and the history entry), on PostgreSQL
-# one statement, elsewhere five. Choices and risk rules come from the version cache, the pillar
+# _asks_for_what_is_stored); the answer's row lock, its choice rows and improvement item; then
+# its writes (reviews.answer_writes: the choice row, the answer, the item when the risk opens or
+# closes it, the pillar's kept counts, which move with every tick since the score does, the
+# review's counters and the history entry), on PostgreSQL one statement, elsewhere five. Choices and risk rules come from the version cache, the pillar
 # counts shown from the page's own risks kept in the cache. In a test the service's transaction
 # is a savepoint too (2 more).
 def tick_queries() -> int:
@@ -371,6 +371,37 @@ def test_a_tick_from_an_up_to_date_page_takes_six_statements_on_postgresql_howev
     assert response_is_small(body, risk_moves)
     assert ('id="risk-line"' in body) == risk_moves
     assert 'id="question-live"' not in body and small["HX-Reswap"] == "none"
+
+
+def test_a_tick_that_opens_or_closes_the_improvement_item_writes_it_in_the_same_statement(
+    client, workload, bob, django_assert_max_num_queries
+):
+    client.force_login(bob)
+
+    def tick(status):
+        data = {"status": status, "v": page_token(client, workload)} if status else {}
+        data.setdefault("v", page_token(client, workload))
+        # Elsewhere than PostgreSQL the item and its history line are two statements more.
+        most = tick_queries() + (0 if connection.vendor == "postgresql" else 2)
+        with django_assert_max_num_queries(most):
+            response = client.post(url("choice_update", workload, "sec1", "sec1_no"), data, **HTMX)
+        assert response.status_code == 200 and 'id="risk-line"' in response.content.decode()
+
+    tick("SELECTED")  # "None of these": high risk
+    opened = ImprovementItem.objects.get(answer__question__question_id="sec1")
+    tick("")  # unanswered again
+    closed = ImprovementItem.objects.get(pk=opened.pk)
+    tick("SELECTED")
+    reopened = ImprovementItem.objects.get(pk=opened.pk)
+
+    assert (opened.is_open, closed.is_open, reopened.is_open) == (True, False, True)
+    assert [e.text.split(":")[0] for e in reopened.events.order_by("pk")] == [
+        "Opened",
+        "Closed automatically",
+        "Reopened",
+    ]
+    assert all(e.user == bob for e in reopened.events.all())
+    assert closed.updated_at > opened.updated_at
 
 
 def response_is_small(body: str, risk_moves: bool) -> bool:
