@@ -399,7 +399,39 @@ def _entries(request: HttpRequest, events: list) -> str:
     return mark_safe("".join(kept[keys[e.pk]] for e in events))
 
 
+def _changed_choices(answer: AnswerModel, choices: list) -> str:
+    """Choices out of band, each rendered once per state and shared by every tick and poll
+    that sends it: a choice's fragment shows the lens version's choice (its pk), its number,
+    its own status, reason and notes, whether the question applies and whether the reader may
+    write, and nothing else. In a workshop a page catching up gets a few choices at a time,
+    and a choice has few states."""
+    review = answer.lens_review
+    base = (
+        f"question-page:choice:{_review_key(review)}:{int(review.workload.role != Role.READONLY)}"
+    )
+    base += f":{int(answer.is_applicable)}"
+    keys = {}
+    for choice in choices:
+        notes = hashlib.sha256((choice.choice_notes or "").encode()).hexdigest()[:16]
+        keys[choice.pk] = (
+            f"{base}:{choice.pk}:{choice.number}:{choice.status}:{choice.reason}:{notes}"
+        )
+    kept = cache.get_many(list(keys.values())) if keys else {}
+    fresh = {}
+    for choice in choices:
+        if keys[choice.pk] not in kept:
+            context = _base(answer) | {"choice": choice, "oob": True}
+            fresh[keys[choice.pk]] = render_to_string(f"{TEMPLATE}#choice", context)
+    if fresh:
+        cache.set_many(fresh, CACHE_SECONDS)
+    kept |= fresh
+    # rendered here, from a template that escapes what it shows
+    return mark_safe("".join(kept[keys[choice.pk]] for choice in choices))
+
+
 def _update(request: HttpRequest, answer: AnswerModel, context: dict[str, Any]) -> str:
+    if "changed_choices" in context:
+        context["changed_html"] = _changed_choices(answer, context.pop("changed_choices"))
     return render_to_string(f"{TEMPLATE}#update", context, request)
 
 

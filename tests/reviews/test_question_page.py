@@ -337,8 +337,9 @@ def page_token(client, workload, question_id="sec1") -> str:
 # _asks_for_what_is_stored); the answer's row lock, its choice rows and improvement item; then
 # its writes (reviews.answer_writes: the choice row, the answer, the item when the risk opens or
 # closes it, the pillar's kept counts, which move with every tick since the score does, the
-# review's counters and the history entry), on PostgreSQL one statement, elsewhere five. Choices and risk rules come from the version cache, the pillar
-# counts shown from the page's own risks kept in the cache. In a test the service's transaction
+# review's counters and the history entry), on PostgreSQL one statement, elsewhere five.
+# Choices and risk rules come from the version cache, the pillar counts shown from the page's
+# own risks kept in the cache. In a test the service's transaction
 # is a savepoint too (2 more).
 def tick_queries() -> int:
     return (6 if connection.vendor == "postgresql" else 10) + 2
@@ -711,6 +712,47 @@ def test_each_history_entry_is_rendered_once_for_every_page_it_reaches(
     entries = second.content.decode().split('hx-swap-oob="afterbegin:#history-events">')[1]
     assert re.findall(r"<strong>(\w+)</strong>", entries) == ["alice"]
     assert entries.split("</ol>")[0] in first.content.decode()
+
+
+def test_each_state_of_a_choice_is_rendered_once_for_every_page_it_reaches(
+    client, workload, alice, bob, carol
+):
+    from django.test import Client
+
+    client.force_login(carol)
+    further_behind = page_token(client, workload)
+    set_choice(workload, bob, "sec1", "sec1_bp1")
+    other = Client()
+    other.force_login(carol)
+    less_behind = page_token(other, workload)
+    set_choice(workload, alice, "sec1", "sec1_bp2")
+
+    first = poll(client, workload, further_behind)
+    second = poll(other, workload, less_behind)
+
+    def renders_a_choice(response) -> bool:  # each choice shows its resource
+        return "lenses/resource.html" in [t.name for t in response.templates]
+
+    assert renders_a_choice(first) and not renders_a_choice(second)
+    bp2 = Choice.objects.get(choice_id="sec1_bp2")
+    fragment = re.search(rf'<li [^>]*id="choice-{bp2.pk}".*?</li>', first.content.decode(), re.S)
+    assert fragment[0] in second.content.decode() and ticked(second.content.decode(), "sec1_bp2")
+
+
+def test_a_choice_sent_from_those_rendered_before_shows_its_notes_as_they_are_now(
+    client, workload, bob, carol
+):
+    client.force_login(carol)
+    extra = {"reason": "OUT_OF_SCOPE"}
+    token = page_token(client, workload)
+    set_choice(workload, bob, "sec1", "sec1_bp1", "NOT_APPLICABLE", notes="First note", **extra)
+    assert "First note" in poll(client, workload, token).content.decode()
+
+    token = page_token(client, workload)
+    set_choice(workload, bob, "sec1", "sec1_bp1", "NOT_APPLICABLE", notes="Second note", **extra)
+    body = poll(client, workload, token).content.decode()
+
+    assert "Second note" in body and "First note" not in body
 
 
 def test_a_tick_that_moves_the_risk_keeps_the_risks_of_the_new_version_for_the_polls_after_it(
