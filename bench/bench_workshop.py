@@ -262,9 +262,18 @@ def main() -> int:
 
         return send
 
+    def page_after(make_change: Callable[[], None]) -> Scenario:
+        def prepare():
+            make_change()
+            return page()
+
+        return prepare
+
     runs = {
         "trivial authenticated view": measure(trivial, args.requests),
         "question page": measure(page, args.requests),
+        "  after a tick here": measure(page_after(change_here), args.requests),
+        "  after a risk moved elsewhere": measure(page_after(change_elsewhere), args.requests),
         "poll 204": measure(poll(None), args.requests),
         "tick, risk same": measure(tick(same), args.requests),
         "tick, risk moves": measure(tick(moves), args.requests),
@@ -288,6 +297,8 @@ def main() -> int:
         scenarios |= {"poll, this question changed": poll(change_here), "question page": page}
         scenarios |= {"poll, risk elsewhere": poll(change_elsewhere)}
         scenarios |= {"poll, ten changes here": poll(ten_changes_here)}
+        scenarios |= {"question page after a tick here": page_after(change_here)}
+        scenarios |= {"question page after a risk moved elsewhere": page_after(change_elsewhere)}
         for name, scenario in scenarios.items():
             if args.profile and name != args.profile:
                 continue

@@ -360,11 +360,37 @@ def _review_nav(
     )
     html = cache.get(key)
     if html is None:
-        context = {"pillars": pillars, "review": review, "workload": review.workload}
-        context |= {"current": current, "oob": oob}
+        context = {"review": review, "workload": review.workload}
+        context |= {"pillars_html": _nav_pillars(review, pillars, current), "oob": oob}
         html = render_to_string("reviews/_review_nav.html", context, request)
         cache.set(key, html, CACHE_SECONDS)
     return mark_safe(html)  # rendered here, from templates that escape what they show
+
+
+def _nav_pillars(review: LensReview, pillars: list[NavPillar], current: int) -> str:
+    """The sidebar's pillars, each rendered once per state and shared: a pillar shows its
+    questions' risks and marks, and the open question if it is one of them. A risk that moves
+    renders one pillar again, not the whole sidebar."""
+    keys = {}
+    for p in pillars:
+        here = current if any(q.pk == current for q in p.question_list) else 0
+        state = repr([(q.pk, q.risk, q.prioritised) for q in p.question_list])
+        digest = hashlib.sha256(state.encode()).hexdigest()[:16]
+        keys[p.pk] = (
+            f"question-page:nav-pillar:{_review_key(review)}:{review.lens_version_id}:{p.pk}"
+            f":{here}:{digest}"
+        )
+    kept = cache.get_many(list(keys.values()))
+    fresh = {}
+    for p in pillars:
+        if keys[p.pk] not in kept:
+            context = {"p": p, "review": review, "workload": review.workload, "current": current}
+            fresh[keys[p.pk]] = render_to_string("reviews/_nav_pillar.html", context)
+    if fresh:
+        cache.set_many(fresh, CACHE_SECONDS)
+    kept |= fresh
+    # rendered here, from templates that escape what they show
+    return mark_safe("".join(kept[keys[p.pk]] for p in pillars))
 
 
 def _history(request: HttpRequest, answer: AnswerModel) -> str:

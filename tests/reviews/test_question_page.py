@@ -755,6 +755,22 @@ def test_a_choice_sent_from_those_rendered_before_shows_its_notes_as_they_are_no
     assert "Second note" in body and "First note" not in body
 
 
+def test_a_risk_moved_elsewhere_renders_only_its_pillar_of_the_sidebar_again(
+    client, workload, bob, carol
+):
+    client.force_login(carol)
+
+    def pillars_rendered() -> int:
+        response = client.get(url("question", workload, "sec1"))
+        return [t.name for t in response.templates].count("reviews/_nav_pillar.html")
+
+    assert pillars_rendered() == 6  # the built-in lens's pillars, nothing kept yet
+    set_choice(workload, bob, "rel1", "rel1_bp1")  # another pillar's question: its risk moves
+    assert pillars_rendered() == 1
+    body = client.get(url("question", workload, "sec1")).content.decode()
+    assert nav_risk(body, "rel1") == answer_with_question(workload, "rel1").risk != "UNANSWERED"
+
+
 def test_a_tick_that_moves_the_risk_keeps_the_risks_of_the_new_version_for_the_polls_after_it(
     client, workload, bob, carol, django_assert_num_queries
 ):
