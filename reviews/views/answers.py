@@ -301,7 +301,7 @@ def _answer_part(
         events = answer_history(answer)
     context = _base(answer) | {
         "choices": _numbered(choices),
-        "events": events,
+        "entries_html": _entries(request, events),
         "notes_editor": _notes_editor(answer),
         "error": error,
     }
@@ -403,7 +403,8 @@ def _history(request: HttpRequest, answer: AnswerModel) -> str:
     html = cache.get(key)
     if html is None:
         events = answer_history(answer)
-        html = render_to_string("reviews/_history.html", {"events": events}, request)
+        context = {"entries_html": _entries(request, events)}
+        html = render_to_string("reviews/_history.html", context, request)
         cache.set(key, html, CACHE_SECONDS)
     return mark_safe(html)  # rendered here, from a template that escapes what it shows
 

@@ -771,6 +771,23 @@ def test_a_risk_moved_elsewhere_renders_only_its_pillar_of_the_sidebar_again(
     assert nav_risk(body, "rel1") == answer_with_question(workload, "rel1").risk != "UNANSWERED"
 
 
+def test_the_history_card_after_a_tick_renders_only_the_new_entry(client, workload, bob, carol):
+    client.force_login(carol)
+    for practice in ("sec1_bp1", "sec1_bp2", "sec1_bp3"):
+        set_choice(workload, bob, "sec1", practice)
+
+    def entries_rendered() -> int:
+        response = client.get(url("question", workload, "sec1"))
+        return [t.name for t in response.templates].count("reviews/_history_entry.html")
+
+    assert entries_rendered() == 3
+    set_choice(workload, bob, "sec1", "sec1_bp4")
+    assert entries_rendered() == 1
+    body = client.get(url("question", workload, "sec1")).content.decode()
+    history = body[body.index('id="history-events"') :]
+    assert len(re.findall(r"<strong>bob</strong>", history)) == 4
+
+
 def test_a_tick_that_moves_the_risk_keeps_the_risks_of_the_new_version_for_the_polls_after_it(
     client, workload, bob, carol, django_assert_num_queries
 ):
