@@ -300,7 +300,8 @@ def _answer_part(
     if events is None:
         events = answer_history(answer)
     context = _base(answer) | {
-        "choices": _numbered(choices),
+        "choices": choices,
+        "choices_html": _choices_html(answer, _numbered(choices), oob=False),
         "entries_html": _entries(request, events),
         "notes_editor": _notes_editor(answer),
         "error": error,
@@ -426,17 +427,17 @@ def _entries(request: HttpRequest, events: list) -> str:
     return mark_safe("".join(kept[keys[e.pk]] for e in events))
 
 
-def _changed_choices(answer: AnswerModel, choices: list) -> str:
-    """Choices out of band, each rendered once per state and shared by every tick and poll
-    that sends it: a choice's fragment shows the lens version's choice (its pk), its number,
-    its own status, reason and notes, whether the question applies and whether the reader may
-    write, and nothing else. In a workshop a page catching up gets a few choices at a time,
-    and a choice has few states."""
+def _choices_html(answer: AnswerModel, choices: list, *, oob: bool) -> str:
+    """Choices of the live region (`oob`: out of band), each rendered once per state and
+    shared by every tick, poll and save that sends it: a choice's fragment shows the lens
+    version's choice (its pk), its number, its own status, reason and notes, whether the
+    question applies and whether the reader may write, and nothing else (no CSRF token: htmx
+    sends the one on the page's body). In a workshop a page catching up gets a few choices at
+    a time, and a choice has few states."""
     review = answer.lens_review
-    base = (
-        f"question-page:choice:{_review_key(review)}:{int(review.workload.role != Role.READONLY)}"
-    )
-    base += f":{int(answer.is_applicable)}"
+    writes = int(review.workload.role != Role.READONLY)
+    base = f"question-page:choice:{_review_key(review)}:{writes}:{int(answer.is_applicable)}"
+    base += f":{int(oob)}"
     keys = {}
     for choice in choices:
         notes = hashlib.sha256((choice.choice_notes or "").encode()).hexdigest()[:16]
@@ -447,7 +448,7 @@ def _changed_choices(answer: AnswerModel, choices: list) -> str:
     fresh = {}
     for choice in choices:
         if keys[choice.pk] not in kept:
-            context = _base(answer) | {"choice": choice, "oob": True}
+            context = _base(answer) | {"choice": choice, "oob": oob}
             fresh[keys[choice.pk]] = render_to_string(f"{TEMPLATE}#choice", context)
     if fresh:
         cache.set_many(fresh, CACHE_SECONDS)
@@ -458,7 +459,8 @@ def _changed_choices(answer: AnswerModel, choices: list) -> str:
 
 def _update(request: HttpRequest, answer: AnswerModel, context: dict[str, Any]) -> str:
     if "changed_choices" in context:
-        context["changed_html"] = _changed_choices(answer, context.pop("changed_choices"))
+        changed = context.pop("changed_choices")
+        context["changed_html"] = _choices_html(answer, changed, oob=True)
     return render_to_string(f"{TEMPLATE}#update", context, request)
 
 

@@ -739,6 +739,23 @@ def test_each_state_of_a_choice_is_rendered_once_for_every_page_it_reaches(
     assert fragment[0] in second.content.decode() and ticked(second.content.decode(), "sec1_bp2")
 
 
+def test_the_whole_live_region_renders_only_the_choices_whose_state_moved(
+    client, workload, bob, carol
+):
+    client.force_login(carol)
+
+    def choices_rendered() -> int:  # each choice shows its resource
+        response = poll(client, workload, "")  # a page that cannot say what it shows
+        assert 'id="question-live"' in response.content.decode()
+        return [t.name for t in response.templates].count("lenses/resource.html")
+
+    choices = Choice.objects.filter(question__question_id="sec1").count()
+    set_choice(workload, bob, "sec1", "sec1_bp1")
+    assert choices_rendered() == choices
+    set_choice(workload, bob, "sec1", "sec1_bp2")
+    assert choices_rendered() == 1
+
+
 def test_a_choice_sent_from_those_rendered_before_shows_its_notes_as_they_are_now(
     client, workload, bob, carol
 ):
