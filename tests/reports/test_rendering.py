@@ -14,7 +14,12 @@ from lenses.models import Pillar
 from lenses.services import lens_import, lens_version_publish
 from reviews.milestones import milestone_create
 from reviews.models import Answer, Branding, Report
-from reviews.reports.rendering import lens_review_context, logo_data_uri, render_pdf_string
+from reviews.reports.rendering import (
+    consolidated_context,
+    lens_review_context,
+    logo_data_uri,
+    render_pdf_string,
+)
 from reviews.reports.services import report_build, report_request
 from reviews.services import answer_notes_update, workload_add_lens, workload_create
 from tests.factories import lens_bytes, lens_document
@@ -311,3 +316,23 @@ def test_the_consolidated_pdf_charts_each_lens_with_its_full_pillar_names(
     )
     assert "Lens and pillar" in common
     assert "Cloud Security Lens" in common and "Well-Architected Framework" in common
+
+
+def test_the_consolidated_cells_of_two_lines_keep_both_lines_without_a_line_break_element(
+    workload, alice
+):
+    answer_everything(workload, alice)
+    report = report_request(user=alice, kind=Report.Kind.CONSOLIDATED)
+    context = consolidated_context(report)
+    html = render_to_string("reports/pdf/consolidated.html", context)
+
+    [matrix] = re.findall(r'<table class="data matrix">.*?</table>', html, re.S)
+    assert "<br" not in matrix
+    pages = page_texts(build(report))
+    [matrix_page] = [page for page in pages if "All workloads" in page]
+    security = next(
+        p for p in context["lenses"][0]["pillars"] if p["name"] == "Security"
+    )  # its cell in the last row, the totals
+    assert f"{security['high']} / {security['medium']}\n" in matrix_page
+    workloads_page = next(page for page in pages if "Review owner: Alice Archer" in page)
+    assert "Payments API\nReview owner: Alice Archer" in workloads_page
