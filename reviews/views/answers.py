@@ -372,26 +372,21 @@ def _nav_pillars(review: LensReview, pillars: list[NavPillar], current: int) -> 
     """The sidebar's pillars, each rendered once per state and shared: a pillar shows its
     questions' risks and marks, and the open question if it is one of them. A risk that moves
     renders one pillar again, not the whole sidebar."""
-    keys = {}
-    for p in pillars:
+
+    def key(p: NavPillar) -> str:
         here = current if any(q.pk == current for q in p.question_list) else 0
         state = repr([(q.pk, q.risk, q.prioritised) for q in p.question_list])
         digest = hashlib.sha256(state.encode()).hexdigest()[:16]
-        keys[p.pk] = (
+        return (
             f"question-page:nav-pillar:{_review_key(review)}:{review.lens_version_id}:{p.pk}"
             f":{here}:{digest}"
         )
-    kept = cache.get_many(list(keys.values()))
-    fresh = {}
-    for p in pillars:
-        if keys[p.pk] not in kept:
-            context = {"p": p, "review": review, "workload": review.workload, "current": current}
-            fresh[keys[p.pk]] = render_to_string("reviews/_nav_pillar.html", context)
-    if fresh:
-        cache.set_many(fresh, CACHE_SECONDS)
-    kept |= fresh
-    # rendered here, from templates that escape what they show
-    return mark_safe("".join(kept[keys[p.pk]] for p in pillars))
+
+    def render(p: NavPillar) -> str:
+        context = {"p": p, "review": review, "workload": review.workload, "current": current}
+        return render_to_string("reviews/_nav_pillar.html", context)
+
+    return _rendered_once(pillars, key, render)
 
 
 def _history(request: HttpRequest, answer: AnswerModel) -> str:
@@ -413,18 +408,24 @@ def _history(request: HttpRequest, answer: AnswerModel) -> str:
 def _entries(request: HttpRequest, events: list) -> str:
     """History entries, newest first, each rendered once and shared: an entry never changes,
     and in a workshop each reaches every page of its question, a few versions at a time."""
-    keys = {e.pk: f"question-page:entry:{e.pk}:{e.at.timestamp():.6f}" for e in events}
-    kept = cache.get_many(list(keys.values()))
-    fresh = {}
-    for event in events:
-        if keys[event.pk] not in kept:
-            html = render_to_string("reviews/_history_entry.html", {"event": event}, request)
-            fresh[keys[event.pk]] = html
+    return _rendered_once(
+        events,
+        lambda e: f"question-page:entry:{e.pk}:{e.at.timestamp():.6f}",
+        lambda e: render_to_string("reviews/_history_entry.html", {"event": e}, request),
+    )
+
+
+def _rendered_once(items: list, key: Callable[[Any], str], render: Callable[[Any], str]) -> str:
+    """Each of `items` rendered once per `key` (what it shows) and shared through the cache,
+    joined in order."""
+    keys = [key(item) for item in items]
+    kept = cache.get_many(keys) if keys else {}
+    fresh = {k: render(item) for k, item in zip(keys, items, strict=True) if k not in kept}
     if fresh:
         cache.set_many(fresh, CACHE_SECONDS)
     kept |= fresh
-    # rendered here, from a template that escapes what it shows
-    return mark_safe("".join(kept[keys[e.pk]] for e in events))
+    # rendered here, from templates that escape what they show
+    return mark_safe("".join(kept[k] for k in keys))
 
 
 def _choices_html(answer: AnswerModel, choices: list, *, oob: bool) -> str:
@@ -438,23 +439,16 @@ def _choices_html(answer: AnswerModel, choices: list, *, oob: bool) -> str:
     writes = int(review.workload.role != Role.READONLY)
     base = f"question-page:choice:{_review_key(review)}:{writes}:{int(answer.is_applicable)}"
     base += f":{int(oob)}"
-    keys = {}
-    for choice in choices:
+
+    def key(choice) -> str:
         notes = hashlib.sha256((choice.choice_notes or "").encode()).hexdigest()[:16]
-        keys[choice.pk] = (
-            f"{base}:{choice.pk}:{choice.number}:{choice.status}:{choice.reason}:{notes}"
-        )
-    kept = cache.get_many(list(keys.values())) if keys else {}
-    fresh = {}
-    for choice in choices:
-        if keys[choice.pk] not in kept:
-            context = _base(answer) | {"choice": choice, "oob": oob}
-            fresh[keys[choice.pk]] = render_to_string(f"{TEMPLATE}#choice", context)
-    if fresh:
-        cache.set_many(fresh, CACHE_SECONDS)
-    kept |= fresh
-    # rendered here, from a template that escapes what it shows
-    return mark_safe("".join(kept[keys[choice.pk]] for choice in choices))
+        return f"{base}:{choice.pk}:{choice.number}:{choice.status}:{choice.reason}:{notes}"
+
+    def render(choice) -> str:
+        context = _base(answer) | {"choice": choice, "oob": oob}
+        return render_to_string(f"{TEMPLATE}#choice", context)
+
+    return _rendered_once(choices, key, render)
 
 
 def _update(request: HttpRequest, answer: AnswerModel, context: dict[str, Any]) -> str:

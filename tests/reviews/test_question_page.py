@@ -691,9 +691,9 @@ def test_pages_a_few_versions_behind_at_the_same_version_share_one_render(
     assert first.content == second.content
 
 
-def test_each_history_entry_is_rendered_once_for_every_page_it_reaches(
-    client, workload, alice, bob, carol
-):
+def polls_of_two_pages_behind(client, workload, alice, bob, carol):
+    """Carol's two pages poll: one opened before bob ticked bp1, one after; alice then ticked
+    bp2. Returns the polls of the page further behind, then of the other."""
     from django.test import Client
 
     client.force_login(carol)
@@ -703,9 +703,13 @@ def test_each_history_entry_is_rendered_once_for_every_page_it_reaches(
     other.force_login(carol)
     less_behind = page_token(other, workload)
     set_choice(workload, alice, "sec1", "sec1_bp2")
+    return poll(client, workload, further_behind), poll(other, workload, less_behind)
 
-    first = poll(client, workload, further_behind)
-    second = poll(other, workload, less_behind)
+
+def test_each_history_entry_is_rendered_once_for_every_page_it_reaches(
+    client, workload, alice, bob, carol
+):
+    first, second = polls_of_two_pages_behind(client, workload, alice, bob, carol)
 
     assert "reviews/_history_entry.html" in [t.name for t in first.templates]
     assert "reviews/_history_entry.html" not in [t.name for t in second.templates]
@@ -717,18 +721,7 @@ def test_each_history_entry_is_rendered_once_for_every_page_it_reaches(
 def test_each_state_of_a_choice_is_rendered_once_for_every_page_it_reaches(
     client, workload, alice, bob, carol
 ):
-    from django.test import Client
-
-    client.force_login(carol)
-    further_behind = page_token(client, workload)
-    set_choice(workload, bob, "sec1", "sec1_bp1")
-    other = Client()
-    other.force_login(carol)
-    less_behind = page_token(other, workload)
-    set_choice(workload, alice, "sec1", "sec1_bp2")
-
-    first = poll(client, workload, further_behind)
-    second = poll(other, workload, less_behind)
+    first, second = polls_of_two_pages_behind(client, workload, alice, bob, carol)
 
     def renders_a_choice(response) -> bool:  # each choice shows its resource
         return "lenses/resource.html" in [t.name for t in response.templates]
