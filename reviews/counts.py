@@ -210,7 +210,7 @@ def counts_repair(review_id: int) -> None:
     """Count one review again with its answers locked, so no tick lands in between.
 
     The review's version moves, as with every change of what it shows: pages that poll it and
-    the dashboard's cache (reviews.dashboard.fingerprint) see the repaired counts.
+    the dashboard's cache (reviews.dashboard.slice_stamps) see the repaired counts.
     """
     list(
         Answer.objects.select_for_update()

@@ -7,11 +7,11 @@ queries for ten workloads or ten thousand. Answers are grouped by integer keys a
 afterwards, which keeps the grouping cheap with a thousand workloads.
 
 What is counted over all the workloads (totals, pillars, risky questions, trend, filter
-choices) is cached under a fingerprint of those workloads and their lens reviews (fingerprint),
-one statement that reads no answers and that every committed change moves: while nothing they
-count changes, a view costs that statement and the rows of one page, with 50,000 workloads as
-with 50. The totals are counted and cached in slices of SLICE workloads, each under the
-fingerprint of its own (_totals), so the first view after a change counts one slice again and
+choices) is cached under the portfolio's stamps (slice_stamps): how many changes each slice of
+SLICE workloads has had, kept by the database in the transaction of every change. Reading them
+reads no workload, so while nothing they count changes a view costs that statement and the rows
+of one page, with 50,000 workloads as with 50. The totals are counted and cached per slice,
+each under its own stamp (_totals), so the first view after a change counts one slice again and
 adds up the others from the cache.
 
 Pillars belong to their lens: two lenses may both have a "Security" pillar (or a "security"
@@ -34,22 +34,19 @@ from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case,
-    Count,
     F,
     FloatField,
     Max,
     Q,
     QuerySet,
-    Sum,
     TextField,
     Value,
     When,
     Window,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import (
     Cast,
@@ -72,6 +69,8 @@ from reviews.models import (
     LensReview,
     Milestone,
     PillarCounts,
+    PortfolioChange,
+    PortfolioStamp,
     Workload,
 )
 from reviews.scores import Practices, mean_score
@@ -248,8 +247,8 @@ class Portfolio:
     question_title: str = ""
     # The page `rows` are on (a page past the end is the last one).
     page_number: int = 1
-    # The fingerprint of the workloads counted (see fingerprint()).
-    fingerprint: tuple = ()
+    # The stamp of what was counted (see portfolio_stamp).
+    stamp: tuple = ()
     # Unfiltered, the pks of the lenses their active lens reviews review (for lens_choices).
     lenses_reviewed: set[int] | None = None
 
@@ -302,16 +301,15 @@ def filter_choices(user: Any, *, known: tuple | None = None) -> tuple[list[str],
     """Owners and tags in use on the user's workloads, for the filter form.
 
     Each combination of owner and tags once: far fewer rows than workloads in a large
-    portfolio, where most workloads share their tags with others. Cached under the fingerprint
-    of the user's workloads (`known` when the caller has it), with the owners' ids: their
-    names are read each time (two queries, three to count them again).
+    portfolio, where most workloads share their tags with others. Cached under the portfolio's
+    stamp (`known` when the caller has it), with the owners' ids: their names are read each
+    time (two queries, three to count them again).
     """
     owner_ids, tags = cached(
         ("filter choices", user.pk),
-        Workload.objects.for_user(user),
         lambda: _owners_and_tags(user),
         # The workloads alone: a tick leaves the owners and tags cached.
-        known=known[:WORKLOAD_PARTS] if known else None,
+        known=workloads_only(known) if known else None,
         reviews=False,
     )
     owners = get_user_model().objects.filter(pk__in=owner_ids).values_list("username", flat=True)
@@ -345,7 +343,6 @@ def lens_choices(user: Any, *, reviewed: set[int] | None = None) -> list[tuple[s
     if reviewed is None:
         reviewed = cached(
             ("lens choices", user.pk),
-            Workload.objects.for_user(user),
             lambda: set(
                 LensReview.objects.filter(
                     is_active=True, workload__in=Workload.objects.for_user(user).values("pk")
@@ -363,8 +360,8 @@ def lens_choices(user: Any, *, reviewed: set[int] | None = None) -> list[tuple[s
 # -- the portfolio -------------------------------------------------------------------------------
 
 PER_PAGE = 25
-# The portfolio's totals are cached under a fingerprint of what they are counted from (see
-# fingerprint), so a cached entry is always exact; this only bounds how long unused ones stay.
+# The portfolio's totals are cached under the stamps of what they are counted from (see
+# slice_stamps), so a cached entry is always exact; this only bounds how long unused ones stay.
 CACHE_SECONDS = 600
 # Changes whenever what _totals returns changes shape, so entries of another release are unused.
 CACHE_FORMAT = 2
@@ -373,8 +370,11 @@ CACHE_FORMAT = 2
 SLICE = 500
 # Each slice keeps its riskiest workloads for the pages asked for, a multiple of this many.
 RANKED_STEP = 100
-# The parts of a fingerprint that follow the workloads alone (see fingerprint).
-WORKLOAD_PARTS = 4
+# The parts of a slice's stamp that follow the workloads alone (see slice_stamps).
+WORKLOAD_PARTS = 2
+WORKLOADS, REVIEWS = PortfolioChange.Kind.WORKLOADS, PortfolioChange.Kind.REVIEWS
+# Changes not yet added up into the stamps that slice_stamps folds (see _fold).
+FOLD_AT = 1000
 # A pillar's score from its kept counts, as reviews.scores.Practices.score computes it, in SQL
 # (NULL for no score), so that means over thousands of workloads are taken by the database.
 PILLAR_SCORE_SQL = (
@@ -406,7 +406,7 @@ def portfolio(
 
     Staff get nothing extra: the starting point is the workloads shared with the user. Every
     number comes from the kept counts (reviews.counts), one row per lens review and pillar, so
-    no query reads the answers except the risky questions': the fingerprints of the workloads'
+    no query reads the answers except the risky questions': the stamps of the workloads'
     slices, then for each slice not cached under its own (_totals), in four queries for them
     all, its workloads riskiest first with their totals and score, the pillars' totals, the risky
     questions and the lenses reviewed; the milestones unless cached; then the names of pillars
@@ -422,10 +422,7 @@ def portfolio(
     # The milestones only change with their workloads' `updated_at`: a tick, which moves only
     # its review's version, leaves the trend's months cached.
     monthly = cached(
-        ("trend", user.pk, filters),
-        visible,
-        lambda: monthly_changes(ids),
-        known=known[:WORKLOAD_PARTS],
+        ("trend", user.pk, filters), lambda: monthly_changes(ids), known=workloads_only(known)
     )
     pillar_info, question_info = _catalogue({entry[0] for entry in pillar_totals})
     ordered, shown_lenses, main = _lens_groups(pillar_totals, pillar_info, shown=filters.lens)
@@ -442,7 +439,7 @@ def portfolio(
         questions=_common_questions(risky, question_info, pillar_info),
         trend=trend_points(monthly, summary, now=now),
         page_number=page,
-        fingerprint=known,
+        stamp=known,
         lenses_reviewed=None if filters.is_active else lenses,
     )
     if filters.question:
@@ -454,16 +451,16 @@ def _totals(
     visible: QuerySet[Workload], filters: Filters, what: tuple, page: int, per_page: int
 ) -> tuple[tuple, tuple]:
     """What the dashboard counts over every workload of `visible` (plain data, so that it can
-    be cached), and the fingerprint of them all: the summary, the page's workload ids and
+    be cached), and the stamp of them all: the summary, the page's workload ids and
     number, the pillars' totals and the risky answers per question.
 
     The workloads are counted in slices of SLICE consecutive ids, each cached under the
-    fingerprint of its own workloads (one statement gives them all): a change counts again
+    stamp of its own (one statement gives them all, slice_stamps): a change counts again
     only the slice of its workload (three queries), not the whole portfolio. The slices'
-    counts are then added up, which is cached in turn under all their fingerprints. `what`
+    counts are then added up, which is cached in turn under all their stamps. `what`
     tells the user and filters apart in the cache.
     """
-    parts = slice_fingerprints(visible)
+    parts = slice_stamps()
     depth = min(SLICE, math.ceil(max(page, 1) * per_page / RANKED_STEP) * RANKED_STEP)
     whole = _cache_key(("portfolio", *what, page, per_page, sorted(parts.items())))
     totals = cache.get(whole)
@@ -492,7 +489,7 @@ def _count_again(
     """Count the slices `stale` again and cache them under `keys`; {key: counts}.
 
     Which workloads of a slice the user sees only changes with the workloads of the slice,
-    not with a tick: the ids are cached under those parts of its fingerprint, so that counting
+    not with a tick: the ids are cached under those parts of its stamp, so that counting
     a slice again after a tick need not work out again whom the user may see (which reads
     every share of the user's, and costs more than counting a slice).
     """
@@ -511,77 +508,78 @@ def _count_again(
     return fresh
 
 
-def _fingerprint_sums(reviews: bool) -> dict[str, Any]:
-    table = connection.ops.quote_name(Workload._meta.db_table)
-    if connection.vendor == "postgresql":
-        mixed = f"hashint8({table}.id)"
-        micros = f"CAST(date_part('epoch', {table}.updated_at) * 1000000 AS BIGINT)"
-    else:  # SQLite keeps times as text: "2026-12-01 20:14:41.123456"
-        mixed = f"({table}.id * {table}.id) %% 2147483647"
-        seconds = f"CAST(strftime('%%s', {table}.updated_at) AS INTEGER)"
-        micros = f"{seconds} * 1000000 + CAST(substr({table}.updated_at, 21, 6) AS INTEGER)"
-    sums = {
-        "rows": Count("pk"),
-        "ids": Sum("pk"),
-        # The ids once more, scrambled: workloads swapped for others whose ids add up to the
-        # same would have to add up to the same here too.
-        "mixed": Sum(RawSQL(mixed, [])),
-        "edited": Sum(RawSQL(micros, [])),
-    }
-    if reviews:
-        # After WORKLOAD_PARTS: the first parts, then counted once per review, still change
-        # with every workload that comes, goes or is edited.
-        sums |= {"reviews": Count("lens_reviews"), "versions": Sum("lens_reviews__version")}
-    return sums
+def slice_stamps() -> dict[int, tuple[int, int, int]]:
+    """{slice: (changes that concern every workload, changes of the slice's workloads and
+    shares, changes of its lens reviews)} for every slice that has had workloads; slice n holds
+    the workloads with ids from n × SLICE up to (n + 1) × SLICE.
 
-
-def fingerprint(visible: QuerySet[Workload], *, reviews: bool = True) -> tuple:
-    """A summary of everything the cached totals of `visible` are read from (one statement,
-    which reads neither answers nor kept counts, only the workloads and, unless `reviews` is
-    false, their lens reviews).
-
-    Every change of an answer, of a lens review (its answers, notes, lens version, removal) or
-    of its kept counts moves its review's `version` by one in the same transaction, and
-    versions never go back; so the sum of the versions moves with every committed change of a
-    visible review, whatever order transactions commit in. Workloads that become visible or
-    hidden (shares, teams, filters) change the count or the sums of ids; an edited workload
-    (its name orders the page, its owner and tags are filter choices) and a new milestone (the
-    trend; reviews.milestones) move its `updated_at`, which only goes forward.
+    Everything the dashboard counts of a slice for anyone is read from rows whose every change
+    adds to one of these in its own transaction (reviews.models.PortfolioChange, written by
+    triggers), so they key its cache: an entry is never out of date, and reading them is one
+    statement over the slices and the changes not yet folded, however many workloads there are.
+    The changes are folded into PortfolioStamp when FOLD_AT have piled up (one more statement),
+    which leaves every sum as it was.
     """
-    sums = _fingerprint_sums(reviews)
-    return tuple(_number(value) for value in visible.order_by().aggregate(**sums).values())
+    sql = f"""SELECT part, kind, SUM(changes), SUM(unfolded) FROM (
+                  SELECT part, kind, changes, 0 AS unfolded FROM {PortfolioStamp._meta.db_table}
+                  UNION ALL
+                  SELECT COALESCE(workload_id / {SLICE}, -1), kind, 1, 1
+                  FROM {PortfolioChange._meta.db_table}
+              ) AS stamps GROUP BY part, kind"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    found = {(int(part), kind): int(changes) for part, kind, changes, _ in rows}
+    if sum(int(unfolded) for *_, unfolded in rows) >= FOLD_AT:
+        _fold()
+    everyone = found.get((-1, WORKLOADS), 0)
+    return {
+        part: (everyone, found.get((part, WORKLOADS), 0), found.get((part, REVIEWS), 0))
+        for part in sorted({part for part, _ in found if part >= 0})
+    }
 
 
-def slice_fingerprints(visible: QuerySet[Workload]) -> dict[int, tuple]:
-    """{slice: the fingerprint of the workloads of `visible` in it} (one statement): slice n
-    holds the workloads with ids from n × SLICE up to (n + 1) × SLICE."""
-    sums = _fingerprint_sums(reviews=True)
-    table = connection.ops.quote_name(Workload._meta.db_table)
-    rows = (
-        visible.order_by()
-        .annotate(part=RawSQL(f"{table}.id / {SLICE}", []))
-        .values("part")
-        .annotate(**sums)
-        .values_list("part", *sums)
+def _fold() -> None:
+    """Add up the changes into PortfolioStamp and remove them, in one transaction: the sums
+    slice_stamps reads stay as they were, whenever it reads them. Two folds at once take
+    different changes (the second waits for the first's and finds them gone)."""
+    change, stamp = PortfolioChange._meta.db_table, PortfolioStamp._meta.db_table
+    part = f"COALESCE(workload_id / {SLICE}, -1)"
+    upsert = "ON CONFLICT (part, kind) DO UPDATE SET changes = s.changes + EXCLUDED.changes"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""WITH gone AS (DELETE FROM {change} RETURNING workload_id, kind)
+                    INSERT INTO {stamp} AS s (part, kind, changes)
+                    SELECT {part}, kind, COUNT(*) FROM gone GROUP BY 1, 2 ORDER BY 1, 2
+                    {upsert}"""
+            )
+        else:  # one writer at a time: nothing comes between the two statements
+            cursor.execute(
+                f"""INSERT INTO {stamp} AS s (part, kind, changes)
+                    SELECT {part}, kind, COUNT(*) FROM {change} WHERE true GROUP BY 1, 2
+                    {upsert}"""
+            )
+            cursor.execute(f"DELETE FROM {change}")
+
+
+def portfolio_stamp(*, reviews: bool = True) -> tuple:
+    """What every count of the dashboard and the workload list is read from, as of now (see
+    slice_stamps): `reviews` false leaves out the lens reviews, for what the workloads alone
+    give (owners, tags, milestones), which a tick leaves as it was."""
+    return _whole(slice_stamps(), reviews=reviews)
+
+
+def _whole(parts: dict[int, tuple], *, reviews: bool = True) -> tuple:
+    """The stamp of all the slices together."""
+    return tuple(
+        (part, found if reviews else found[:WORKLOAD_PARTS]) for part, found in parts.items()
     )
-    return {int(part): tuple(_number(value) for value in found) for part, *found in rows}
 
 
-def _whole(parts: dict[int, tuple]) -> tuple:
-    """The fingerprint of the slices together, as fingerprint() gives it for all of them."""
-    found = [found for _, found in sorted(parts.items())]
-    sums = []
-    for index, counted in enumerate(zip(*found, strict=True) if found else [()] * 6):
-        given = [value for value in counted if value is not None]
-        # Counts of nothing are 0, sums of nothing None, as in SQL.
-        is_count = index in (0, WORKLOAD_PARTS)
-        sums.append(sum(given) if given or is_count else None)
-    return tuple(sums)
-
-
-def _number(value: Any) -> Any:
-    """PostgreSQL adds up bigints as numeric: back to int, so that equal sums look alike."""
-    return None if value is None else int(value)
+def workloads_only(known: tuple) -> tuple:
+    """The stamp `known` (portfolio_stamp) without the lens reviews."""
+    return tuple((part, found[:WORKLOAD_PARTS]) for part, found in known)
 
 
 def _cache_key(parts: tuple) -> str:
@@ -591,16 +589,15 @@ def _cache_key(parts: tuple) -> str:
 
 def cached(
     what: tuple,
-    visible: QuerySet[Workload],
     compute: Callable[[], T],
     *,
     known: tuple | None = None,
     reviews: bool = True,
 ) -> T:
-    """compute(), cached under `what` and the fingerprint of `visible` (`known` when the caller
-    has it; `reviews`: whether compute reads their lens reviews too): an entry is never out of
-    date, since any change it depends on changes the key."""
-    found = known if known is not None else fingerprint(visible, reviews=reviews)
+    """compute(), cached under `what` (which tells users and filters apart) and the portfolio's
+    stamp (`known` when the caller has it; `reviews`: whether compute reads lens reviews too):
+    an entry is never out of date, since any change it depends on changes the key."""
+    found = known if known is not None else portfolio_stamp(reviews=reviews)
     key = _cache_key((*what, found))
     value = cache.get(key)
     if value is None:

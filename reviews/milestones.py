@@ -52,8 +52,8 @@ def milestone_create(*, workload: Workload, name: str, user: AbstractBaseUser | 
         score=snapshots_score(snapshots),
         data={"lens_reviews": snapshots},
     )
-    # The workload changed: the dashboard's trend, cached under its workloads' update times
-    # (reviews.dashboard.fingerprint), is counted again.
+    # The workload changed: the dashboard's trend, cached under the stamps of the workloads
+    # (reviews.dashboard.slice_stamps), is counted again.
     Workload.objects.filter(pk=workload.pk).update(updated_at=timezone.now())
     activity_record(
         workload=workload,

@@ -639,3 +639,45 @@ class PillarCounts(models.Model):
 
     def __str__(self) -> str:
         return f"Counts of {self.pillar} in {self.lens_review}"
+
+
+class PortfolioChange(models.Model):
+    """One change of a workload, of whom it is shared with or of one of its lens reviews, or
+    (no workload) of something that may concern every workload: teams, their members, who
+    reads the whole portfolio, the users' names.
+
+    Written by database triggers (migration 0013) in the transaction of the change, so that no
+    way of writing (services, bulk updates, the admin, restores) can miss one. Only ever
+    inserted, so writers never wait for each other here; reviews.dashboard counts them per
+    slice of workloads as the keys of its cache, and now and then folds them into
+    PortfolioStamp.
+    """
+
+    class Kind(models.TextChoices):
+        WORKLOADS = "w"  # the workload, its shares, or (no workload) everyone's access
+        REVIEWS = "r"  # its lens reviews: answers, notes, versions, removal
+
+    # No foreign key: a removed workload leaves its change behind.
+    workload_id = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=1, choices=Kind)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of workload {self.workload_id or 'any'}"
+
+
+class PortfolioStamp(models.Model):
+    """How many PortfolioChanges of one kind one slice of workloads has had before the last
+    fold (reviews.dashboard.slice_stamps); part -1 holds those of no workload. The slices are
+    reviews.dashboard.SLICE consecutive workload ids wide."""
+
+    part = models.IntegerField()
+    kind = models.CharField(max_length=1, choices=PortfolioChange.Kind)
+    changes = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["part", "kind"], name="one_stamp_per_part_and_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.changes} changes of kind {self.kind} in slice {self.part}"

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 
 from config.celery import app as celery_app
 from lenses.services import builtin_lens_load
@@ -43,6 +44,14 @@ def test_queue_folder(tmp_path_factory):
     yield
     django_settings.CELERY_BROKER_TRANSPORT_OPTIONS = saved
     celery_app.conf["broker_transport_options"] = saved
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache, as a new server does: the dashboard's keys are
+    counts of changes (reviews.dashboard.slice_stamps), which start again from the same values
+    when a test's database is rolled back, so an entry of an earlier test could match."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -117,9 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if wants_partial(request):
         return render(request, "reviews/dashboard.html#results", context)
-    # Unfiltered, the portfolio counted the same workloads as the choices offer.
-    known = None if filters.is_active else data.fingerprint
-    context["owners"], context["known_tags"] = filter_choices(request.user, known=known)
+    context["owners"], context["known_tags"] = filter_choices(request.user, known=data.stamp)
     context["lenses"] = lens_choices(request.user, reviewed=data.lenses_reviewed)
     context["teams"] = team_choices()
     return render(request, "reviews/dashboard.html", context)

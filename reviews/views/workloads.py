@@ -31,7 +31,7 @@ from review_templates.services import (
     workload_create_with_templates,
 )
 from reviews import services
-from reviews.dashboard import Filters, cached, filter_workloads, fingerprint, team_choices
+from reviews.dashboard import Filters, cached, filter_workloads, portfolio_stamp, team_choices
 from reviews.errors import NOT_FOUND
 from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
 from reviews.models import (
@@ -145,11 +145,16 @@ def workload_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(workloads, PER_PAGE)
     partial = wants_partial(request)
     if not partial:
-        # The whole page's tag suggestions are cached under the fingerprint of the user's
-        # workloads, which counts them: unfiltered, that is the paginator's count too.
-        known = fingerprint(Workload.objects.for_user(request.user), reviews=False)
+        # The whole page's tag suggestions, and unfiltered the paginator's count, are cached
+        # under the stamp of the workloads (a tick leaves them as they were).
+        known = portfolio_stamp(reviews=False)
         if not chosen.is_active:
-            paginator.count = known[0]
+            paginator.count = cached(
+                ("workload count", request.user.pk),
+                Workload.objects.for_user(request.user).count,
+                known=known,
+                reviews=False,
+            )
     # A page number past the end shows the last page, one that is no number the first.
     page = paginator.get_page(filters.value("page") or 1)
     # Only the workloads on the page are counted.
@@ -173,13 +178,11 @@ def _known_tags(user: Any, known: tuple) -> list[str]:
     """Tags in use on the user's workloads, offered as suggestions in the tag filter.
 
     Each set of tags once: far fewer rows than workloads in a large portfolio. Cached under
-    `known`, the fingerprint of the user's workloads without their lens reviews
-    (reviews.dashboard.cached): no query, one to read them again.
+    `known`, the stamp of the workloads without their lens reviews (reviews.dashboard.cached):
+    no query, one to read them again.
     """
     visible = Workload.objects.for_user(user)
-    return cached(
-        ("known tags", user.pk), visible, lambda: _tags_of(visible), known=known, reviews=False
-    )
+    return cached(("known tags", user.pk), lambda: _tags_of(visible), known=known, reviews=False)
 
 
 def _tags_of(visible: QuerySet[Workload]) -> list[str]:

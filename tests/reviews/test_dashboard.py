@@ -23,7 +23,7 @@ from tests.factories import answers_set_risk, lens_bytes, lens_document
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 HIGH, MEDIUM, NONE = AnswerRisk.HIGH, AnswerRisk.MEDIUM, AnswerRisk.NONE
-# Counted afresh: session, user, the fingerprints of the workloads' slices (reviews.dashboard),
+# Counted afresh: session, user, the stamps of the slices (reviews.dashboard.slice_stamps),
 # the workloads ranked with their totals (kept counts), the pillars' totals (kept counts), risky
 # answers per question, the lenses reviewed (unfiltered only), milestones, pillar and question
 # names, the page's workloads, their kept counts, their improvement items and deprecated lens

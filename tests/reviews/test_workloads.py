@@ -35,11 +35,11 @@ PILLARS = [
     "costOptimization",
     "sustainability",
 ]
-# session, user, the fingerprint of the user's workloads (which counts them) and their tag
-# suggestions (cached under it: reviews.dashboard.cached), team names, how many workloads match
-# the filters, the page's workloads, their kept counts and their improvement items. Unfiltered,
-# the fingerprint's count is the paginator's, and the suggestions may come from the cache. The
-# htmx rows go without the fingerprint, the suggestions and team names.
+# session, user, the portfolio's stamps (reviews.dashboard.slice_stamps), the tag suggestions
+# and, unfiltered, how many workloads the user sees (both cached under the stamps:
+# reviews.dashboard.cached), team names, how many workloads match the filters (filtered only),
+# the page's workloads, their kept counts and their improvement items. The htmx rows go without
+# the stamps, the suggestions and team names.
 LIST_QUERIES = 9
 LIST_PARTIAL_QUERIES = LIST_QUERIES - 3
 LIST_CACHED_QUERIES = LIST_QUERIES - 2  # unfiltered, the suggestions cached
