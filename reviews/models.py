@@ -135,6 +135,14 @@ class WorkloadQuerySet(models.QuerySet):
         """Adds `role`: the strongest role the user holds on each workload."""
         return self.for_user(user).annotate(role=_role_on(user, "pk"))
 
+    def with_role_among(self, user, ids: list[int]) -> WorkloadQuerySet:
+        """The workloads `ids` with `role`, as with_role gives them, where a query through
+        for_user found those ids under the portfolio's current stamps (reviews.dashboard.cached):
+        whom the user may see is not worked out again, which reads every share of theirs."""
+        if not can_have_access(user):
+            return self.none()
+        return self.filter(pk__in=ids).annotate(role=_role_on(user, "pk"))
+
     def of_team(self, team_name: str) -> WorkloadQuerySet:
         """The workloads the team works on: shared with the team, or owned by one of its members
         (a team is named as people type it: case and spaces do not count)."""

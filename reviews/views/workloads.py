@@ -31,7 +31,14 @@ from review_templates.services import (
     workload_create_with_templates,
 )
 from reviews import services
-from reviews.dashboard import Filters, cached, filter_workloads, portfolio_stamp, team_choices
+from reviews.dashboard import (
+    Filters,
+    cached,
+    filter_workloads,
+    portfolio_stamp,
+    team_choices,
+    workloads_only,
+)
 from reviews.errors import NOT_FOUND
 from reviews.forms import LensChangeForm, WorkloadFilterForm, WorkloadForm
 from reviews.models import (
@@ -139,26 +146,32 @@ def workload_list(request: HttpRequest) -> HttpResponse:
         tag=filters.tag_filter(),
         team=filters.value("team").strip(),
     )
-    workloads = filter_workloads(workloads_for_list(request.user), chosen)
     order = filters.order_by()
-    workloads = workloads.annotate(**sort_annotations(order)).order_by(*order)
-    paginator = Paginator(workloads, PER_PAGE)
-    partial = wants_partial(request)
-    if not partial:
-        # The whole page's tag suggestions, and unfiltered the paginator's count, are cached
-        # under the stamp of the workloads (a tick leaves them as they were).
-        known = portfolio_stamp(reviews=False)
-        if not chosen.is_active:
-            paginator.count = cached(
-                ("workload count", request.user.pk),
-                Workload.objects.for_user(request.user).count,
-                known=known,
-                reviews=False,
-            )
-    # A page number past the end shows the last page, one that is no number the first.
-    page = paginator.get_page(filters.value("page") or 1)
+    by_counts = sort_annotations(order)
+
+    def matching() -> QuerySet[Workload]:
+        workloads = filter_workloads(workloads_for_list(request.user), chosen)
+        return workloads.annotate(**by_counts).order_by(*order)
+
+    # How many workloads match and which a page holds change only with the workloads, their
+    # shares and, sorted by a count, their lens reviews: cached under the stamps of those, so
+    # that a view works out whom the user may see only after one of them changed.
+    known = portfolio_stamp(reviews=bool(by_counts))
+    what = ("workload list", request.user.pk, chosen, tuple(order))
+    total = cached((*what, "count"), lambda: matching().count(), known=known)
+    # A page number past the end shows the last page, one that is no number the first; the
+    # workloads of the page are then read by their ids.
+    page = Paginator(range(total), PER_PAGE).get_page(filters.value("page") or 1)
+    first = (page.number - 1) * PER_PAGE
+    ids = cached(
+        (*what, "page", page.number),
+        lambda: list(matching().values_list("pk", flat=True)[first : first + PER_PAGE]),
+        known=known,
+    )
+    found = Workload.objects.with_role_among(request.user, ids).select_related("owner")
+    by_pk = {workload.pk: workload for workload in found}
     # Only the workloads on the page are counted.
-    page.object_list = add_list_counts(list(page.object_list))
+    page.object_list = add_list_counts([by_pk[pk] for pk in ids if pk in by_pk])
     context = {
         "workloads": page.object_list,
         "page": page,
@@ -167,9 +180,9 @@ def workload_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(filters),
         "is_filtered": any(filters.value(key) for key in FILTERS),
     }
-    if partial:
+    if wants_partial(request):
         return render(request, "reviews/workload_list.html#rows", context)
-    context["known_tags"] = _known_tags(request.user, known)
+    context["known_tags"] = _known_tags(request.user, workloads_only(known))
     context["teams"] = team_choices()
     return render(request, "reviews/workload_list.html", context)
 
@@ -181,8 +194,12 @@ def _known_tags(user: Any, known: tuple) -> list[str]:
     `known`, the stamp of the workloads without their lens reviews (reviews.dashboard.cached):
     no query, one to read them again.
     """
-    visible = Workload.objects.for_user(user)
-    return cached(("known tags", user.pk), lambda: _tags_of(visible), known=known, reviews=False)
+    return cached(
+        ("known tags", user.pk),
+        lambda: _tags_of(Workload.objects.for_user(user)),
+        known=known,
+        reviews=False,
+    )
 
 
 def _tags_of(visible: QuerySet[Workload]) -> list[str]:

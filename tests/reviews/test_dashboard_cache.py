@@ -406,3 +406,44 @@ def team_lens(alice):
 
     version = lens_import(raw=lens_bytes(name="Team Lens", pillars=2, questions=2), user=alice)
     return lens_version_publish(lens_version=version, version="1.0").lens
+
+
+def list_names(client, **params) -> list[str]:
+    response = client.get(reverse("reviews:workload_list"), params)
+    return [workload.name for workload in response.context["workloads"]]
+
+
+def test_an_unchanged_list_does_not_work_out_again_whom_the_user_may_see(
+    client, portfolio, django_assert_num_queries
+):
+    first = list_names(client)
+
+    with django_assert_num_queries(LIST_CACHED_QUERIES) as captured:
+        again = list_names(client)
+
+    assert again == first == ["Payments API", "Search"]
+    access = 'IN (SELECT U0."workload_id"'
+    assert not [q for q in captured.captured_queries if access in q["sql"]]
+
+
+def test_the_lists_page_follows_a_new_risk_a_rename_and_a_share_on_the_next_view(
+    client, alice, bob, portfolio
+):
+    assert list_names(client, sort="high") == ["Payments API", "Search"]  # equal: by name
+
+    answers_set_risk(
+        Answer.objects.filter(
+            lens_review__workload=portfolio["payments"], question__question_id="rel1"
+        ),
+        AnswerRisk.HIGH,
+    )
+    assert list_names(client, sort="high") == ["Search", "Payments API"]
+
+    assert list_names(client) == ["Payments API", "Search"]
+    workload_update(workload=portfolio["payments"], user=alice, name="Webshop Payments")
+    assert list_names(client) == ["Search", "Webshop Payments"]
+
+    workload_unshare(workload=portfolio["search"], user=alice)
+    response = client.get(reverse("reviews:workload_list"))
+    assert [w.name for w in response.context["workloads"]] == ["Webshop Payments"]
+    assert response.context["page"].paginator.count == 1
