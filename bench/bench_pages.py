@@ -163,6 +163,7 @@ class _Filler:
 
         from lenses.models import LensVersion
         from lenses.services import BUILTIN_ALIAS, lens_version_content
+        from reviews.models import LensReview, PortfolioChange, Workload
 
         version = (
             LensVersion.objects.filter(
@@ -191,6 +192,15 @@ class _Filler:
         self.move_sequences()
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+            # The replica role also kept the triggers that stamp every change of the portfolio
+            # (reviews.dashboard.slice_stamps) from firing: one change for each workload and
+            # review written, so that the dashboard's cache knows them.
+            cursor.execute(
+                f"""INSERT INTO {PortfolioChange._meta.db_table} (workload_id, kind)
+                    SELECT id, %s FROM {Workload._meta.db_table}
+                    UNION ALL SELECT workload_id, %s FROM {LensReview._meta.db_table}""",
+                [PortfolioChange.Kind.WORKLOADS, PortfolioChange.Kind.REVIEWS],
+            )
         self.milestones_of_target()
 
     def users(self) -> None:
