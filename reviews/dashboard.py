@@ -474,7 +474,7 @@ def _totals(
             slices |= _count_again(visible, filters, what, parts, stale, keys, depth)
         totals = _add_up([slices[keys[part]] for part in sorted(parts)], page, per_page)
         cache.set(whole, totals, CACHE_SECONDS)
-    return totals, _whole(parts)
+    return totals, tuple(parts.items())
 
 
 def _count_again(
@@ -567,14 +567,8 @@ def portfolio_stamp(*, reviews: bool = True) -> tuple:
     """What every count of the dashboard and the workload list is read from, as of now (see
     slice_stamps): `reviews` false leaves out the lens reviews, for what the workloads alone
     give (owners, tags, milestones), which a tick leaves as it was."""
-    return _whole(slice_stamps(), reviews=reviews)
-
-
-def _whole(parts: dict[int, tuple], *, reviews: bool = True) -> tuple:
-    """The stamp of all the slices together."""
-    return tuple(
-        (part, found if reviews else found[:WORKLOAD_PARTS]) for part, found in parts.items()
-    )
+    known = tuple(slice_stamps().items())
+    return known if reviews else workloads_only(known)
 
 
 def workloads_only(known: tuple) -> tuple:
