@@ -152,6 +152,17 @@ def _choice_status_sql() -> tuple[str, str]:
     return column, join
 
 
+def _settled_sql(vendor: str) -> str:
+    """The answer `a`'s version once no transaction holds its row lock. On PostgreSQL a locking
+    subquery waits for a change being written and then reads the row as committed, while the
+    rest of the statement keeps what it read before; an equal version says nothing was
+    committed in between. SQLite writes one transaction at a time, so there is nothing to wait
+    for."""
+    if vendor != "postgresql":
+        return "a.version"
+    return f"(SELECT t.version FROM {Answer._meta.db_table} t WHERE t.id = a.id FOR SHARE)"
+
+
 @functools.cache
 def _answer_sql(vendor: str, with_choice: bool) -> str:
     """The lookup of answer_for. Hand-written rather than built through the ORM: building and
@@ -159,10 +170,14 @@ def _answer_sql(vendor: str, with_choice: bool) -> str:
     tick."""
     columns = ", ".join(columns_of(alias, model, skip) for alias, model, skip in _ANSWER_PARTS)
     choice_status, choice_join = _choice_status_sql() if with_choice else ("NULL", "")
+    settled = _settled_sql(vendor) if with_choice else "NULL"
     joins = f"""JOIN {Pillar._meta.db_table} p ON p.id = q.pillar_id
         JOIN {LensVersion._meta.db_table} v ON v.id = r.lens_version_id
         {choice_join}"""
-    return f"SELECT {columns}, {choice_status}, {_role_sql('w.id')} {_answer_at_path(joins)}"
+    return (
+        f"SELECT {columns}, {choice_status}, {settled}, {_role_sql('w.id')} "
+        f"{_answer_at_path(joins)}"
+    )
 
 
 def _answer_at_path(joins: str = "") -> str:
@@ -194,7 +209,9 @@ def answer_for(
     """One query: the answer with its question, pillar, lens review, lens and workload (the
     lens version without its lens file); `role` set on the answer and the workload. With
     `choice_id`, also `choice_status`: that choice's stored status (UNSELECTED without a row),
-    None when the question has no such choice."""
+    None when the question has no such choice; and `settled_version`: the answer's version once
+    no change of it is being written (see _settled_sql), which tells whether `choice_status`
+    is still what is stored."""
     if not can_have_access(user):
         raise AccessError("No such question in this review.", NOT_FOUND, resource="QUESTION")
     with_choice = choice_id is not None
@@ -221,7 +238,7 @@ def answer_for(
     review.lens, review.lens_version, review.workload = lens, version, workload
     answer.question, answer.lens_review = question, review
     answer.role = workload.role = role
-    answer.choice_status = row[start]
+    answer.choice_status, answer.settled_version = row[start], row[start + 1]
     return answer
 
 

@@ -84,21 +84,3 @@ def locked(model: type[models.Model], pk: int) -> Any:
         cursor.execute(_locking_sql(model, connection.vendor), [pk])
         row = cursor.fetchone()
     return None if row is None else instance_from(model, row)
-
-
-@functools.cache
-def _settled_sql(model: type[models.Model], vendor: str) -> str:
-    share = " FOR SHARE" if connection.features.has_select_for_update else ""
-    table = connection.ops.quote_name(model._meta.db_table)
-    return f"SELECT t.version FROM {table} t WHERE t.id = %s{share}"
-
-
-def settled_version(model: type[models.Model], pk: int) -> int | None:
-    """The row's `version` once no transaction holds its row lock (outside a transaction, on
-    PostgreSQL): a change being written as this is asked is waited for. Its history entry is
-    dated before its commit, so a read that missed it would contradict the history; a version
-    equal to the one read before says nothing was committed in between. None: no such row."""
-    with planned_cursor() as cursor:
-        cursor.execute(_settled_sql(model, connection.vendor), [pk])
-        row = cursor.fetchone()
-    return None if row is None else row[0]

@@ -32,7 +32,6 @@ from profiles.selectors import prioritised_in
 from reviews.access import AnswerVersions, answer_versions_for
 from reviews.models import Answer as AnswerModel
 from reviews.models import AnswerRisk, ChoiceAnswer, LensReview, Reason, Role
-from reviews.rows import settled_version
 from reviews.selectors import answer_history, in_priority_order, review_risks
 from reviews.services import (
     NotesConflict,
@@ -715,9 +714,9 @@ def _save_whole(
 def _asks_for_what_is_stored(request: HttpRequest, answer: AnswerModel, status: str) -> bool:
     """Whether a tick from a page that is behind asks for what someone else stored meanwhile
     (such ticks were nearly half of all ticks in the load test): the lookup read the choice's
-    stored status along with the answer, so no transaction is needed to tell, only a look at
-    the answer's version once no change of it is being written. Anything else goes the long
-    way, which also gives the errors."""
+    stored status along with the answer, and the answer's version once no change of it is
+    being written, so no transaction is needed to tell. Anything else goes the long way, which
+    also gives the errors."""
     if status not in (ChoiceAnswer.Status.SELECTED, ChoiceAnswer.Status.UNSELECTED):
         return False
     if not answer.is_applicable:
@@ -729,8 +728,8 @@ def _asks_for_what_is_stored(request: HttpRequest, answer: AnswerModel, status: 
     if answer.choice_status != status:
         return False
     # A tick of this answer being written as the lookup read (its history entry already dated)
-    # is waited for: else the history would say the choice had changed before this was asked.
-    return settled_version(AnswerModel, answer.pk) == answer.version
+    # was waited for: else the history would say the choice had changed before this was asked.
+    return answer.settled_version == answer.version
 
 
 def _tick_response(
