@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -311,6 +312,32 @@ def _answer_part(
     return html
 
 
+# Where the CSRF token goes in the full page's live region, which is shared: user text is
+# escaped, so it never holds a "<" and cannot make this mark.
+_CSRF_MARK = "<!--csrf-token-->"
+
+
+def _page_live(request: HttpRequest, answer: AnswerModel) -> str:
+    """The full page's live region, rendered once per state and shared, with the token of the
+    person asking put in: its forms post without JavaScript too, so they carry CSRF fields.
+    Keyed as the polls' live region (_answer_part_key). An answer from a template is rendered
+    each time: its origin line follows the template's answer, which moves no version here.
+    Reads the choices (one query) only to render."""
+    key = f"{_answer_part_key(answer)}:page"
+    html = None if answer.template_id else cache.get(key)
+    if html is None:
+        context = _base(answer) | {
+            "fragment": False,
+            "csrf_token": mark_safe(_CSRF_MARK),  # the tag puts it in the field's value as is
+            "choices": _numbered(choices_with_status(answer)),
+        }
+        html = render_to_string(f"{TEMPLATE}#live", context)
+        if not answer.template_id:
+            cache.set(key, html, CACHE_SECONDS)
+    # rendered here, from a template that escapes what it shows; the token is letters and digits
+    return mark_safe(html.replace(_CSRF_MARK, get_token(request)))
+
+
 def _sidebar(
     review: LensReview,
     data: LensVersionData,
@@ -526,7 +553,7 @@ def question_detail(
         "fragment": False,
         "pillars": pillars,
         "pillar": pillar,
-        "choices": _numbered(choices_with_status(answer)),
+        "live": _page_live(request, answer),
         "history": _history(request, answer),
         "previous_question": flat[index - 1][1] if index > 0 else None,
         "next_question": flat[index + 1][1] if index + 1 < len(flat) else None,

@@ -56,6 +56,45 @@ def test_the_question_page_shows_the_question_its_choices_and_its_risk(client, w
     assert 'rel="next"' in body
 
 
+def test_the_live_region_is_rendered_once_per_state_and_each_page_gets_its_own_csrf_token(
+    workload, alice, bob, monkeypatch
+):
+    from django.test import Client
+
+    from reviews.views import answers
+
+    renders = []
+    render = answers.render_to_string
+    monkeypatch.setattr(
+        answers,
+        "render_to_string",
+        lambda name, *a, **kw: renders.append(name) or render(name, *a, **kw),
+    )
+    pages = {}
+    for person in (alice, bob):
+        browser = Client(enforce_csrf_checks=True)  # as a browser without JavaScript posts
+        browser.force_login(person)
+        body = browser.get(url("question", workload)).content.decode()
+        pages[person.username] = (browser, body)
+
+    assert renders.count("reviews/question.html#live") == 1
+    (alice_browser, alice_page), (_, bob_page) = pages.values()
+
+    def live_tokens(page: str) -> list[str]:
+        live = page[page.index('id="question-live"') : page.index("</section>")]
+        return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', live)
+
+    fields = {"alice": live_tokens(alice_page), "bob": live_tokens(bob_page)}
+    assert len(fields["alice"]) > 1 and set(fields["alice"]).isdisjoint(fields["bob"])
+    assert "<!--csrf-token-->" not in alice_page + bob_page
+    response = alice_browser.post(
+        url("choice_update", workload, "sec1", "sec1_bp1"),
+        {"status": "SELECTED", "csrfmiddlewaretoken": fields["alice"][0]},
+    )
+    assert response.status_code == 302
+    assert selected(workload) == {"sec1_bp1"}
+
+
 def test_the_question_page_requires_login(client, workload):
     response = client.get(url("question", workload))
 
