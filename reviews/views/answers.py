@@ -323,8 +323,8 @@ def _page_live(request: HttpRequest, answer: AnswerModel) -> str:
     Keyed as the polls' live region (_answer_part_key). An answer from a template is rendered
     each time: its origin line follows the template's answer, which moves no version here.
     Reads the choices (one query) only to render."""
-    key = f"{_answer_part_key(answer)}:page"
-    html = None if answer.template_id else cache.get(key)
+    key = None if answer.template_id else f"{_answer_part_key(answer)}:page"
+    html = cache.get(key) if key else None
     if html is None:
         context = _base(answer) | {
             "fragment": False,
@@ -332,7 +332,7 @@ def _page_live(request: HttpRequest, answer: AnswerModel) -> str:
             "choices": _numbered(choices_with_status(answer)),
         }
         html = render_to_string(f"{TEMPLATE}#live", context)
-        if not answer.template_id:
+        if key:
             cache.set(key, html, CACHE_SECONDS)
     # rendered here, from a template that escapes what it shows; the token is letters and digits
     return mark_safe(html.replace(_CSRF_MARK, get_token(request)))

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.db import OperationalError, connection
+from django.test import Client
 from django.urls import reverse
 
 from lenses.models import Choice
@@ -14,6 +15,7 @@ from reviews.services import (
     pillar_notes_update,
     workload_share,
 )
+from reviews.views import answers as answer_views
 from tests.factories import lens_bytes
 from tests.personas import more_personas
 
@@ -59,14 +61,11 @@ def test_the_question_page_shows_the_question_its_choices_and_its_risk(client, w
 def test_the_live_region_is_rendered_once_per_state_and_each_page_gets_its_own_csrf_token(
     workload, alice, bob, monkeypatch
 ):
-    from django.test import Client
-
-    from reviews.views import answers
 
     renders = []
-    render = answers.render_to_string
+    render = answer_views.render_to_string
     monkeypatch.setattr(
-        answers,
+        answer_views,
         "render_to_string",
         lambda name, *a, **kw: renders.append(name) or render(name, *a, **kw),
     )
