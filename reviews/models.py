@@ -447,7 +447,10 @@ class ChoiceAnswer(models.Model):
 
 
 class AnswerEvent(models.Model):
-    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="events")
+    # Indexed by the two ways a history is read (Meta.indexes), which both start with it.
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -461,6 +464,13 @@ class AnswerEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        # A workshop adds hundreds of entries to an answer in an hour, and each question page
+        # and poll reads its latest entries or those since a version: without these every
+        # read went through all of the answer's entries (reviews.selectors.answer_history).
+        indexes = [
+            models.Index(fields=["answer", "-at", "-id"], name="answer_history_latest"),
+            models.Index(fields=["answer", "version"], name="answer_history_versions"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} changed {self.answer} at {self.at:%Y-%m-%d %H:%M}"

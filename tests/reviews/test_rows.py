@@ -129,3 +129,42 @@ def test_the_history_lookup_builds_the_same_entries_and_users_as_the_orm(workloa
     # since version 1, up to the answer's: the entries of versions 3 and 2, newest first
     assert [e.version for e in since] == [3, 2]
     assert [e.user.username for e in since] == ["alice", "bob"]
+
+
+def _plan(sql: str) -> str:
+    """The database's plan of `sql`, as text, on PostgreSQL avoiding what it may choose for
+    a table as small as a test's (scanning it, sorting a handful of rows) where it can."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for method in ("seqscan", "bitmapscan", "sort"):
+                cursor.execute(f"SET LOCAL enable_{method} = off")
+            cursor.execute(f"EXPLAIN {sql}")
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        return "\n".join(" ".join(map(str, row)) for row in cursor.fetchall())
+
+
+def test_an_answers_history_is_read_through_an_index_without_sorting_all_its_entries(
+    workload, alice
+):
+    from django.test.utils import CaptureQueriesContext
+
+    from reviews.selectors import answer_history
+
+    answer = Answer.objects.select_related("question", "lens_review").get(
+        lens_review__workload=workload, question__question_id="sec1"
+    )
+    for status in ("SELECTED", "UNSELECTED") * 3:
+        answer, _ = answer_choice_update(
+            answer=answer, choice_id="sec1_bp1", status=status, user=alice
+        )
+    with CaptureQueriesContext(connection) as captured:
+        answer_history(answer)
+        answer_history(answer, since=answer.version - 2)
+    latest, since = (query["sql"] for query in captured.captured_queries)
+
+    for sql, index in ((latest, "answer_history_latest"), (since, "answer_history_versions")):
+        plan = _plan(sql)
+        assert index in plan, plan
+        # what a read through all of the answer's entries needs to give the newest first
+        assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
