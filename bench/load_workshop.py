@@ -63,11 +63,20 @@ WHOLE_REGION = '<section id="question-live"'
 # bench/bench_settings.py): what every logged-in request costs at least.
 AUTHENTICATED_TRIVIAL = "/bench/trivial/"
 NOTES_VERSION = re.compile(r'name="notes_version" value="(\d+)"')
+# How often the question page polls (hx-trigger="every 2s" in reviews/question.html).
+POLL_SECONDS = 2.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50, help="participants (default 50)")
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=None,
+        help="how many of them tick and write notes; the others only watch: their page polls"
+        " every 2 s and now and then they open another question (default: all write)",
+    )
     parser.add_argument("--seconds", type=float, default=60, help="workshop length (default 60)")
     parser.add_argument(
         "--questions", type=int, default=4, help="questions they share, so they collide (4)"
@@ -103,6 +112,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds <= 0 or args.questions < 1 or args.timeout <= 0:
         parser.error("--users, --seconds, --questions and --timeout must be positive")
+    if args.writers is None:
+        args.writers = args.users
+    if not 0 <= args.writers <= args.users:
+        parser.error("--writers must be between 0 and --users")
     return args
 
 
@@ -614,10 +627,13 @@ class Participant:
         if left > 0:
             await asyncio.sleep(min(left, self.rng.uniform(0, 2 * self.args.think)))
 
-    async def workshop(self, deadline: float) -> None:
+    async def workshop(self, deadline: float, *, writes: bool = True) -> None:
         self.phase = "workshop"
         questions = list(self.plan.questions)
         await self.open_question(self.rng.choice(questions))
+        if not writes:
+            await self.watch(deadline, questions)
+            return
         while time.monotonic() < deadline:
             roll = self.rng.random()
             if roll < 0.08:
@@ -629,6 +645,19 @@ class Participant:
             else:
                 await self.write_notes(deadline)
             await self.pause(deadline)
+
+    async def watch(self, deadline: float, questions: list[str]) -> None:
+        """What a page left open does (question.html): poll every 2 s; now and then its reader
+        moves on to another question."""
+        await asyncio.sleep(self.rng.uniform(0, POLL_SECONDS))  # pages opened at other moments
+        while time.monotonic() < deadline:
+            if self.rng.random() < 0.08:
+                await self.open_question(self.rng.choice(questions))
+            else:
+                await self.poll()
+            left = deadline - time.monotonic()
+            if left > 0:
+                await asyncio.sleep(min(left, POLL_SECONDS))
 
     async def burst_trivial(self, deadline: float, path: str, phase: str = "burst trivial") -> None:
         self.phase = phase
@@ -749,7 +778,9 @@ async def drive(
         started = time.monotonic()
         deadline = started + args.seconds
         cpu = process_group_cpu(server_pgid)
-        await asyncio.gather(*(p.workshop(deadline) for p in present))
+        await asyncio.gather(
+            *(p.workshop(deadline, writes=n < args.writers) for n, p in enumerate(present))
+        )
         ledger.phase_seconds["workshop"] = time.monotonic() - started
         ledger.server_cpu["workshop"] = process_group_cpu(server_pgid) - cpu
 
@@ -1084,7 +1115,8 @@ def report(
     workshop = [s for s in ledger.samples if s[0] == "workshop"]
     print()
     print(
-        f"Workshop: {present} participants on {len(plan.questions)} shared questions for"
+        f"Workshop: {present} participants ({min(args.writers, present)} writing) on"
+        f" {len(plan.questions)} shared questions for"
         f" {workshop_s:.1f} s: {len(workshop)} requests, {len(workshop) / workshop_s:.1f}/s"
     )
     rows = latency_table(ledger, "workshop")
@@ -1218,6 +1250,7 @@ def report(
         )
     return {
         "users": present,
+        "writers": min(args.writers, present),
         "questions": list(plan.questions),
         "seconds": workshop_s,
         "requests_per_second": len(workshop) / workshop_s,
