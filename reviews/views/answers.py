@@ -320,16 +320,19 @@ _CSRF_MARK = "<!--csrf-token-->"
 def _page_live(request: HttpRequest, answer: AnswerModel) -> str:
     """The full page's live region, rendered once per state and shared, with the token of the
     person asking put in: its forms post without JavaScript too, so they carry CSRF fields.
-    Keyed as the polls' live region (_answer_part_key). An answer from a template is rendered
-    each time: its origin line follows the template's answer, which moves no version here.
-    Reads the choices (one query) only to render."""
+    Keyed as the polls' live region (_answer_part_key); its choices are shared per state
+    (_choices_html), so after a tick only the choice that moved is rendered again. An answer
+    from a template is rendered each time: its origin line follows the template's answer,
+    which moves no version here. Reads the choices (one query) only to render."""
     key = None if answer.template_id else f"{_answer_part_key(answer)}:page"
     html = cache.get(key) if key else None
     if html is None:
+        choices = _numbered(choices_with_status(answer))
         context = _base(answer) | {
             "fragment": False,
             "csrf_token": mark_safe(_CSRF_MARK),  # the tag puts it in the field's value as is
-            "choices": _numbered(choices_with_status(answer)),
+            "choices": choices,
+            "choices_html": _choices_html(answer, choices, oob=False, page=True),
         }
         html = render_to_string(f"{TEMPLATE}#live", context)
         if key:
@@ -454,24 +457,26 @@ def _rendered_once(items: list, key: Callable[[Any], str], render: Callable[[Any
     return mark_safe("".join(kept[k] for k in keys))
 
 
-def _choices_html(answer: AnswerModel, choices: list, *, oob: bool) -> str:
-    """Choices of the live region (`oob`: out of band), each rendered once per state and
-    shared by every tick, poll and save that sends it: a choice's fragment shows the lens
-    version's choice (its pk), its number, its own status, reason and notes, whether the
-    question applies and whether the reader may write, and nothing else (no CSRF token: htmx
-    sends the one on the page's body). In a workshop a page catching up gets a few choices at
-    a time, and a choice has few states."""
+def _choices_html(answer: AnswerModel, choices: list, *, oob: bool, page: bool = False) -> str:
+    """Choices of the live region (`oob`: out of band; `page`: the full page's, whose forms
+    carry the CSRF mark, see _page_live), each rendered once per state and shared by every
+    page, tick, poll and save that sends it: a choice's fragment shows the lens version's
+    choice (its pk), its number, its own status, reason and notes, whether the question
+    applies and whether the reader may write, and nothing else (no CSRF token: htmx sends the
+    one on the page's body). In a workshop a page catching up gets a few choices at a time,
+    and a choice has few states."""
     review = answer.lens_review
     writes = int(review.workload.role != Role.READONLY)
     base = f"question-page:choice:{_review_key(review)}:{writes}:{int(answer.is_applicable)}"
-    base += f":{int(oob)}"
+    base += f":{int(oob)}:{int(page)}"
+    extra = {"fragment": False, "csrf_token": mark_safe(_CSRF_MARK)} if page else {}
 
     def key(choice) -> str:
         notes = hashlib.sha256((choice.choice_notes or "").encode()).hexdigest()[:16]
         return f"{base}:{choice.pk}:{choice.number}:{choice.status}:{choice.reason}:{notes}"
 
     def render(choice) -> str:
-        context = _base(answer) | {"choice": choice, "oob": oob}
+        context = _base(answer) | {"choice": choice, "oob": oob} | extra
         return render_to_string(f"{TEMPLATE}#choice", context)
 
     return _rendered_once(choices, key, render)

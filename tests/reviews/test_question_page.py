@@ -94,6 +94,43 @@ def test_the_live_region_is_rendered_once_per_state_and_each_page_gets_its_own_c
     assert selected(workload) == {"sec1_bp1"}
 
 
+def test_after_a_tick_the_question_page_renders_only_the_choice_that_moved(
+    workload, alice, bob, monkeypatch
+):
+    renders = []
+    render = answer_views.render_to_string
+    monkeypatch.setattr(
+        answer_views,
+        "render_to_string",
+        lambda name, *a, **kw: renders.append(name) or render(name, *a, **kw),
+    )
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)
+    first = browser.get(url("question", workload)).content.decode()
+    choices = answer_of(workload).question.choices.count()
+    assert renders.count("reviews/question.html#choice") == choices
+
+    answer_choice_update(
+        answer=answer_of(workload), choice_id="sec1_bp2", status="SELECTED", user=bob
+    )
+    renders.clear()
+    page = browser.get(url("question", workload)).content.decode()
+
+    assert renders.count("reviews/question.html#choice") == 1
+    assert renders.count("reviews/question.html#live") == 1
+    ticked = re.search(r'<li class="answer-choice choice-SELECTED" id="choice-(\d+)"', page)
+    assert ticked and Choice.objects.get(pk=ticked.group(1)).choice_id == "sec1_bp2"
+    # the choices shared from the first page carry this request's token, not the mark
+    token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', first)[0]
+    assert "<!--csrf-token-->" not in page
+    response = browser.post(
+        url("choice_update", workload, "sec1", "sec1_bp1"),
+        {"status": "SELECTED", "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302
+    assert selected(workload) == {"sec1_bp1", "sec1_bp2"}
+
+
 def test_the_question_page_requires_login(client, workload):
     response = client.get(url("question", workload))
 
