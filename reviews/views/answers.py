@@ -597,15 +597,16 @@ def question_poll(
     review = answer.lens_review
     writes = review.workload.role != Role.READONLY
     whole = shown is None or shown.version != answer.version or shown.writes != writes
+    data = version_data(review.lens_version)
     if _can_catch_up(answer.version, writes, shown):
-        catch_up = _catch_up(request, answer, shown)
+        catch_up = _catch_up(request, answer, data, shown)
     else:
         catch_up = None
     now, risk_version = _risks_now(review)
     response = _refresh(
         request,
         answer,
-        version_data(review.lens_version),
+        data,
         shown,
         now,
         risk_version,
@@ -625,15 +626,18 @@ def _can_catch_up(version: int, writes: bool, shown: Shown | None) -> bool:
     return shown is not None and shown.writes == writes and 0 < version - shown.version <= CATCH_UP
 
 
-def _catch_up(request: HttpRequest, answer: AnswerModel, shown: Shown) -> dict[str, Any] | None:
+def _catch_up(
+    request: HttpRequest, answer: AnswerModel, data: LensVersionData, shown: Shown
+) -> dict[str, Any] | None:
     """What the page lacks since the version it shows, when that is little: every version
     since is one person's change of choices (and so of the risk) or of the notes, with its
     history entry. Then the choices that moved, the entries and, if the notes moved, the notes
     editor; a change of the applicability, of the answer's origin (a template) or an upgrade
     sends the whole region instead (None).
 
-    Two queries (the history entries, the choices); entries newer than the answer that was
-    looked up are left for the next poll, and the choices read after it are never older.
+    One query, the history entries; entries newer than the answer that was looked up are left
+    for the next poll. The choices that moved are as the newest of those entries left them
+    (_moved_choices).
     """
     if answer.template_id:  # the origin line may change with any tick
         return None
@@ -643,12 +647,35 @@ def _catch_up(request: HttpRequest, answer: AnswerModel, shown: Shown) -> dict[s
     fields = {change.get("field") for event in events for change in event.changes}
     if not fields <= {"choice", "risk", "notes"}:
         return None
-    moved = {c["choice"] for e in events for c in e.changes if c.get("field") == "choice"}
-    choices = [c for c in _numbered(choices_with_status(answer)) if c.choice_id in moved]
-    part = {"changed_choices": choices, "new_entries": _entries(request, events)}
+    part = {"changed_choices": _moved_choices(answer, data, events)}
+    part["new_entries"] = _entries(request, events)
     if "notes" in fields:
         part["notes_editor"] = _notes_editor(answer)
     return part
+
+
+def _moved_choices(answer: AnswerModel, data: LensVersionData, events: list) -> list:
+    """The choices `events` changed (newest first: every version of the answer since the
+    page's, up to the one looked up), in their state at that version.
+
+    A ticked or unticked choice has no reason and no notes (services.answer_choice_update), so
+    the status its newest entry gives is all of its state, and no query is needed. Entries
+    hold neither the reason nor the notes of a choice that does not apply; for one of those,
+    or a choice this lens version does not have, the choices are read (one query, after the
+    lookup, so never older than it)."""
+    after: dict[str, str] = {}
+    for change in (c for e in events for c in e.changes if c.get("field") == "choice"):
+        after.setdefault(change["choice"], change.get("after"))
+    plain = (ChoiceAnswer.Status.SELECTED, ChoiceAnswer.Status.UNSELECTED)
+    choices = _numbered(data.choices_of(answer.question_id))
+    known = {c.choice_id for c in choices}
+    if set(after) <= known and all(status in plain for status in after.values()):
+        for choice in choices:
+            choice.status = after.get(choice.choice_id)
+            choice.reason, choice.choice_notes = Reason.NONE, ""
+    else:
+        choices = _numbered(choices_with_status(answer))
+    return [c for c in choices if c.choice_id in after]
 
 
 def _poll_keys(seen: AnswerVersions, shown: Shown | None) -> list[str]:

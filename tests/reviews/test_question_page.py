@@ -746,6 +746,29 @@ def test_a_poll_a_few_versions_behind_gets_only_the_choices_that_moved_and_the_e
     assert token_in(body) == open_page(client, workload)
 
 
+def test_the_choices_a_poll_a_few_versions_behind_gets_are_the_ones_stored(
+    client, workload, alice, bob, carol
+):
+    client.force_login(carol)
+    token = page_token(client, workload)
+    set_choice(workload, bob, "sec1", "sec1_bp1")
+    set_choice(workload, bob, "sec1", "sec1_bp2")
+    set_choice(workload, alice, "sec1", "sec1_no")  # "None of these" unticks the others
+
+    caught_up = poll(client, workload, token).content.decode()
+    whole = poll(client, workload, "resync").content.decode()
+
+    def items(body: str) -> dict[str, str]:
+        found = re.findall(r'(<li class="answer-choice[^>]* id="choice-(\d+)".*?</li>)', body, re.S)
+        return {pk: html.replace(' hx-swap-oob="true"', "") for html, pk in found}
+
+    sent, stored = items(caught_up), items(whole)
+    moved = Choice.objects.filter(choice_id__in=["sec1_bp1", "sec1_bp2", "sec1_no"])
+    assert sorted(sent) == sorted(str(choice.pk) for choice in moved)
+    assert all(sent[pk] == stored[pk] for pk in sent)
+    assert ticked(caught_up, "sec1_no") and not ticked(caught_up, "sec1_bp1")
+
+
 def test_pages_a_few_versions_behind_at_the_same_version_share_one_render(
     client, workload, alice, carol, django_assert_max_num_queries
 ):
@@ -899,8 +922,8 @@ def test_a_tick_that_moves_the_risk_keeps_the_risks_of_the_new_version_for_the_p
     assert version == 1
     prioritised = frozenset(prioritised_in(workload, "wellarchitected"))
     assert cache.get(_risks_key(review, 1)) == Kept(risks, prioritised)
-    # session, user, versions, the answer, its history entries and choices: no risks read
-    with django_assert_num_queries(6):
+    # session, user, versions, the answer and its history entries: no risks, no choices read
+    with django_assert_num_queries(5):
         body = poll(client, workload, token).content.decode()
     assert "High risk" in body
 
