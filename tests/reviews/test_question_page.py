@@ -58,17 +58,22 @@ def test_the_question_page_shows_the_question_its_choices_and_its_risk(client, w
     assert 'rel="next"' in body
 
 
-def test_the_live_region_is_rendered_once_per_state_and_each_page_gets_its_own_csrf_token(
-    workload, alice, bob, monkeypatch
-):
-
-    renders = []
+@pytest.fixture
+def renders(monkeypatch) -> list[str]:
+    """The names of the templates the question page's views render, in order."""
+    names: list[str] = []
     render = answer_views.render_to_string
     monkeypatch.setattr(
         answer_views,
         "render_to_string",
-        lambda name, *a, **kw: renders.append(name) or render(name, *a, **kw),
+        lambda name, *a, **kw: names.append(name) or render(name, *a, **kw),
     )
+    return names
+
+
+def test_the_live_region_is_rendered_once_per_state_and_each_page_gets_its_own_csrf_token(
+    workload, alice, bob, renders
+):
     pages = {}
     for person in (alice, bob):
         browser = Client(enforce_csrf_checks=True)  # as a browser without JavaScript posts
@@ -95,15 +100,8 @@ def test_the_live_region_is_rendered_once_per_state_and_each_page_gets_its_own_c
 
 
 def test_after_a_tick_the_question_page_renders_only_the_choice_that_moved(
-    workload, alice, bob, monkeypatch
+    workload, alice, bob, renders
 ):
-    renders = []
-    render = answer_views.render_to_string
-    monkeypatch.setattr(
-        answer_views,
-        "render_to_string",
-        lambda name, *a, **kw: renders.append(name) or render(name, *a, **kw),
-    )
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(alice)
     first = browser.get(url("question", workload)).content.decode()
