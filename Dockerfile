@@ -20,4 +20,5 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
 RUN useradd --system --home /app archlens && mkdir -p /data/media && chown -R archlens /data
 USER archlens
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--access-logfile", "-"]
+# gunicorn reads its settings from gunicorn.conf.py in /app.
+CMD ["gunicorn", "--bind", "0.0.0.0:8000"]

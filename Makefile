@@ -28,8 +28,9 @@ run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Production-style start on one machine without Docker (README "Running without Docker"):
-# DEBUG=0, static files collected, migrations, the built-in lens, then gunicorn, one Celery worker
-# and Celery beat. Needs SECRET_KEY (or SECRET_KEY_FILE) and ALLOWED_HOSTS in the environment.
+# DEBUG=0, static files collected, migrations, the built-in lens, then gunicorn (its settings in
+# gunicorn.conf.py), one Celery worker and Celery beat. Needs SECRET_KEY (or SECRET_KEY_FILE) and
+# ALLOWED_HOSTS in the environment.
 BIND ?= 127.0.0.1:$(PORT)
 serve: export DEBUG = 0
 serve: install
@@ -42,7 +43,7 @@ serve: install
 	@$(BIN)/celery -A config worker --loglevel=WARNING & worker=$$!; \
 	$(BIN)/celery -A config beat --loglevel=WARNING --schedule "$${ARCHLENS_VAR_DIR:-var}/celerybeat-schedule" & beat=$$!; \
 	trap 'kill $$worker $$beat 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn config.wsgi --bind $(BIND) --workers $${WEB_WORKERS:-3} --threads 4 --access-logfile -
+	$(BIN)/gunicorn --bind $(BIND)
 
 test: install
 	$(BIN)/python -m pytest

@@ -22,6 +22,7 @@ import math
 import os
 import random
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -45,10 +46,11 @@ UNSELECTED, SELECTED = "UNSELECTED", "SELECTED"
 # Server timestamps (AnswerEvent.at) and client timestamps come from the same clock; this only
 # absorbs rounding to microseconds.
 CLOCK_SLACK = 0.002
-# gunicorn closes idle connections after SERVER_KEEPALIVE s; clients drop theirs sooner, or a
-# request sent just as the server closes fails with "Server disconnected" (a browser would retry).
-SERVER_KEEPALIVE = 2
-CLIENT_KEEPALIVE = 1.0
+# gunicorn (gunicorn.conf.py) closes idle connections after SERVER_KEEPALIVE s; clients drop
+# theirs a second sooner, or a request sent just as the server closes fails with "Server
+# disconnected" (a browser would retry). Both outlast a page's pause between two polls.
+SERVER_KEEPALIVE = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["keepalive"]
+CLIENT_KEEPALIVE = SERVER_KEEPALIVE - 1.0
 
 # The token of what the page shows sits on the element that polls (the forms send it along);
 # before issue 13 that was the live region itself.
@@ -284,21 +286,18 @@ class Gunicorn:
         self.log = log
         self.command = [
             str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
             str(args.workers),
             "--threads",
             str(args.threads),
-            "--worker-class",
-            "gthread",
             "--timeout",
             "30",
             "--graceful-timeout",
             "5",
-            "--keep-alive",
-            str(SERVER_KEEPALIVE),
             # Not the shared ~/.gunicorn/gunicorn.ctl of every other gunicorn on the machine.
             "--no-control-socket",
         ]

@@ -1,5 +1,6 @@
 """Starting Archlens with DEBUG=0 outside Docker: `make serve`, and what refuses a half set-up."""
 
+import http.client
 import os
 import re
 import secrets
@@ -36,6 +37,12 @@ def production_env(var_dir: Path, **extra: str) -> dict[str, str]:
         "ARCHLENS_VAR_DIR": str(var_dir),
         **extra,
     }
+
+
+def poll_seconds() -> float:
+    """How long a question page waits between two polls."""
+    template = (BASE_DIR / "templates/reviews/question.html").read_text()
+    return float(re.search(r'hx-trigger="every (\d+)s', template).group(1))
 
 
 def get(url: str) -> tuple[int, str, bytes]:
@@ -100,6 +107,17 @@ def test_make_serve_starts_a_complete_production_site(tmp_path):
         assert b"{" in css
         script = re.search(rb'src="(/static/js/archlens\.[0-9a-f]+\.js)"', page)
         assert script and get(base + script.group(1).decode())[0] == 200
+
+        # A question page's next poll comes on the connection of its last one.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().read()
+            time.sleep(poll_seconds() + 0.5)
+            connection.request("GET", "/healthz")  # RemoteDisconnected if it was closed
+            assert connection.getresponse().status == 200
+        finally:
+            connection.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
