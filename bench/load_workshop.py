@@ -1055,6 +1055,7 @@ def print_table(rows: list[dict], seconds: float, header: bool = True) -> None:
 
 SERVER_LINE = re.compile(
     r"archlens\.requests (GET|POST) (\S+) (\d{3}) duration_ms=(\d+) cpu_ms=([\d.]+)"
+    r" user_id=\S+ request_id=\S+(?: served=(\w+))?"
 )
 
 
@@ -1064,8 +1065,8 @@ def server_log_summary(log: Path) -> dict:
     durations: dict[str, list[int]] = defaultdict(list)
     cpu: dict[str, list[float]] = defaultdict(list)
     statuses: Counter[str] = Counter()
-    for method, path, status, ms, cpu_ms in SERVER_LINE.findall(text):
-        kind = request_kind(method, path, status)
+    for method, path, status, ms, cpu_ms, served in SERVER_LINE.findall(text):
+        kind = request_kind(method, path, status, served)
         durations[kind].append(int(ms))
         cpu[kind].append(float(cpu_ms))
         statuses[status[0] + "xx"] += 1
@@ -1087,11 +1088,12 @@ def server_log_summary(log: Path) -> dict:
     }
 
 
-def request_kind(method: str, path: str, status: str) -> str:
+def request_kind(method: str, path: str, status: str, served: str = "") -> str:
     if "/choices/" in path:
         return "choice"
     if path.split("?")[0].endswith("/poll/"):
-        return "poll, changed" if status == "200" else f"poll, {status}"
+        # A poll that found a change says whether another page's render answered it.
+        return f"poll, {served}" if status == "200" and served else f"poll, {status}"
     if path.endswith("/notes/"):
         return "notes"
     if "/questions/" in path:

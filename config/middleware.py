@@ -41,9 +41,12 @@ class RequestIdMiddleware:
         cpu_ms = round((time.thread_time() - cpu_started) * 1000, 1)
         user_id = _user_id_of(request)
         path = request.get_full_path()  # escaped: a %0A in the URL cannot start a new log line
+        # How a view that shares its renders answered ("shared" or "rendered"), so that a load
+        # test can tell how many requests the shared renders saved.
+        served = getattr(request, "served", "")
         logger.log(
             logging.ERROR if response.status_code >= 500 else logging.INFO,
-            "%s %s %s duration_ms=%d cpu_ms=%.1f user_id=%s request_id=%s",
+            "%s %s %s duration_ms=%d cpu_ms=%.1f user_id=%s request_id=%s%s",
             request.method,
             path,
             response.status_code,
@@ -51,6 +54,7 @@ class RequestIdMiddleware:
             cpu_ms,
             user_id,
             request_id,
+            f" served={served}" if served else "",
             extra={
                 "method": request.method,
                 "path": path,
@@ -59,6 +63,7 @@ class RequestIdMiddleware:
                 "cpu_ms": cpu_ms,
                 "user_id": user_id,
                 "request_id": request_id,
+                "served": served,
             },
         )
         return response

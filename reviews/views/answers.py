@@ -592,6 +592,7 @@ def question_poll(
             return HttpResponse(status=204)
         keys = _poll_keys(seen, shown)
         if kept := cache.get_many(keys):
+            request.served = "shared"  # type: ignore[attr-defined]  # for the log line
             return _poll_response(*next(iter(kept.values())))
     answer = get_answer_for_user(request, public_id, alias, question_id)
     review = answer.lens_review
@@ -613,6 +614,7 @@ def question_poll(
         whole=whole and catch_up is None,
         catch_up=catch_up,
     )
+    request.served = "rendered"  # type: ignore[attr-defined]  # for the log line
     if seen and _token(answer.version, risk_version, writes) == current:
         key = keys[0] if catch_up is not None else keys[-1]
         cache.set(key, (response.content, response.get("HX-Reswap")), CACHE_SECONDS)

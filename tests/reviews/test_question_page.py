@@ -1,3 +1,4 @@
+import logging
 import re
 
 import pytest
@@ -686,6 +687,28 @@ def test_the_second_poll_from_the_same_state_is_answered_from_the_shared_render_
     assert first.content == second.content
     assert first.get("HX-Reswap") == second.get("HX-Reswap")
     assert token_in(second.content.decode()) == token_in(first.content.decode())
+
+
+def test_the_log_line_of_a_poll_says_whether_it_was_rendered_or_shared(
+    client, workload, bob, carol, caplog
+):
+    """`make load` counts these to tell how many polls the shared renders answered."""
+    client.force_login(carol)
+    token = page_token(client, workload)
+    set_choice(workload, bob, "sec1", "sec1_bp1")
+    second_reader = Client()
+    second_reader.force_login(carol)
+
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="archlens.requests"):
+        first = poll(client, workload, token)
+        poll(second_reader, workload, token)
+        up_to_date = poll(client, workload, token_in(first.content.decode()))
+
+    polls = [r for r in caplog.records if r.name == "archlens.requests" and "/poll/" in r.path]
+    assert [(r.status, r.served) for r in polls] == [(200, "rendered"), (200, "shared"), (204, "")]
+    assert polls[1].getMessage().endswith(f"request_id={polls[1].request_id} served=shared")
+    assert polls[2].getMessage().endswith(f"request_id={up_to_date['X-Request-ID']}")
 
 
 def test_pages_behind_on_the_answer_by_different_changes_share_one_render(
